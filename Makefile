@@ -1,0 +1,25 @@
+# The two commands of the README. Both fetch the prebuilt DuckDB library first
+# (scripts/setup-duckdb.sh, idempotent).
+
+.PHONY: quickstart test bench lint duckdb
+
+duckdb:
+	@./scripts/setup-duckdb.sh
+
+## Build and run the main job: demo portfolio -> store (./coco-data) -> portfolio summary.
+quickstart: duckdb
+	cargo build --release -p coco-cli
+	./target/release/coco quickstart
+
+## Every test of the workspace (unit, integration on real DuckDB files, CLI end to end).
+test: duckdb
+	cargo test --workspace
+
+## Formatting and lints, as CI runs them.
+lint: duckdb
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+## Ingest and demo-generator benchmarks; rewrites the numbers in docs/PERFORMANCE.md.
+bench: duckdb
+	cargo run --release -p coco-bench -- run --write docs/PERFORMANCE.md

@@ -1,0 +1,136 @@
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::Args;
+use coco_demo::{DemoConfig, DemoSummary};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::GlobalArgs;
+use crate::commands::{accounts, ingest, open_store, today, user_error};
+use crate::output::{self, Format};
+
+#[derive(Args, Clone)]
+pub struct PortfolioArgs {
+    /// Number of customer accounts.
+    #[arg(long, default_value_t = 1000)]
+    pub accounts: usize,
+    /// Months of history up to --end.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// Random seed: the same seed, size and --end give byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last day of the generated history (default today).
+    #[arg(long)]
+    pub end: Option<NaiveDate>,
+    /// Share of rows deliberately made invalid, for the quarantine to catch.
+    #[arg(long, default_value_t = 0.01)]
+    pub dirty_rate: f64,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub portfolio: PortfolioArgs,
+    /// Write the files to this folder.
+    #[arg(long, required_unless_present = "into_store")]
+    pub out: Option<PathBuf>,
+    /// Ingest the generated files into the store (files are kept in <data-dir>/demo).
+    #[arg(long)]
+    pub into_store: bool,
+}
+
+#[derive(Args)]
+pub struct QuickstartArgs {
+    #[command(flatten)]
+    pub portfolio: PortfolioArgs,
+}
+
+fn generate(portfolio: &PortfolioArgs, out: &std::path::Path) -> Result<DemoSummary> {
+    if !(0.0..=0.5).contains(&portfolio.dirty_rate) {
+        return Err(user_error("--dirty-rate must be between 0 and 0.5", None));
+    }
+    let mut config = DemoConfig::new(
+        portfolio.accounts,
+        portfolio.months,
+        portfolio.seed,
+        portfolio.end.unwrap_or_else(today),
+    );
+    config.dirty_rate = portfolio.dirty_rate;
+    let bar = ProgressBar::new(portfolio.accounts as u64);
+    bar.set_style(
+        ProgressStyle::with_template("generating {pos}/{len} accounts [{bar:30}] {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let summary = coco_demo::generate(&config, out, &|done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "generated {} accounts, {} usage events in {:.1}s into {}",
+        summary.accounts,
+        summary.events,
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(summary)
+}
+
+pub fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => global.data_dir.join("demo"),
+    };
+    let summary = generate(&args.portfolio, &out)?;
+    if !args.into_store {
+        #[derive(serde::Serialize)]
+        struct Row {
+            entity: &'static str,
+            file: String,
+            rows: u64,
+            dirty_rows: u64,
+            duplicate_rows: u64,
+        }
+        let rows: Vec<Row> = summary
+            .files
+            .iter()
+            .map(|f| Row {
+                entity: f.entity,
+                file: f.path.display().to_string(),
+                rows: f.rows,
+                dirty_rows: f.dirty_rows,
+                duplicate_rows: f.duplicate_rows,
+            })
+            .collect();
+        return output::print_rows(&rows, global.format);
+    }
+    let mut store = open_store(global)?;
+    ingest::ingest_folder(&mut store, &out, global.format)?;
+    Ok(())
+}
+
+/// The README's main job: demo portfolio -> store -> portfolio summary.
+pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
+    let out = global.data_dir.join("demo");
+    let as_of = args.portfolio.end.unwrap_or_else(today);
+    generate(&args.portfolio, &out)?;
+    let mut store = open_store(global)?;
+    eprintln!("ingesting into {}", store.path().display());
+    let reports = ingest::ingest_folder(&mut store, &out, Format::Table)?;
+    let summary = store.portfolio_summary(as_of)?;
+    println!();
+    if global.format == Format::Table {
+        accounts::print_summary(&summary, Format::Table)?;
+        println!(
+            "\nNext: `coco accounts list`, `coco quality`, `coco quarantine summary` (data dir {}).",
+            global.data_dir.display()
+        );
+    } else {
+        output::print_object(
+            &serde_json::json!({ "loads": reports, "summary": summary }),
+            global.format,
+        )?;
+    }
+    Ok(())
+}

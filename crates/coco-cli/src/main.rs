@@ -1,0 +1,98 @@
+//! `coco`: the command-line surface. Parses arguments, calls the store or the demo
+//! generator, formats the answer. No business logic lives here.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use output::Format;
+
+#[derive(Parser)]
+#[command(
+    name = "coco",
+    version,
+    about = "COCO: open-source Customer Success intelligence",
+    long_about = "COCO ingests your customer data (CRM, usage, tickets, surveys, notes) into an embedded store \
+and tells every CSM which accounts need them, why, and what to say.",
+    after_help = "Example:\n  coco quickstart                       # demo data -> store -> portfolio summary\n  coco ingest --dir exports/            # load a folder of CSV/JSONL/Parquet files\n  coco accounts list --format json"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct GlobalArgs {
+    /// Folder holding the store (coco.duckdb).
+    #[arg(long, global = true, env = "COCO_DATA_DIR", default_value = "./coco-data")]
+    pub data_dir: PathBuf,
+    /// Output format for listings.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    pub format: Format,
+    /// DuckDB memory limit; larger work spills to the data directory.
+    #[arg(long, global = true, env = "COCO_MEMORY_LIMIT", default_value = "1GB")]
+    pub memory_limit: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the demo portfolio, ingest it and print the portfolio summary.
+    #[command(after_help = "Example:\n  coco quickstart --accounts 1000 --months 12")]
+    Quickstart(commands::demo::QuickstartArgs),
+    /// Generate a realistic demo book of business (files, or straight into the store).
+    #[command(after_help = "Example:\n  coco demo --accounts 1000 --months 12 --seed 42 --out demo/\n  coco demo --accounts 1000 --into-store")]
+    Demo(commands::demo::DemoArgs),
+    /// Load a file (or a folder of files) into the store.
+    #[command(after_help = "Examples:\n  coco ingest accounts crm_export.csv --mapping crm.mapping.toml\n  coco ingest usage_events events.parquet\n  coco ingest --dir exports/")]
+    Ingest(commands::ingest::IngestArgs),
+    /// Review rows rejected by ingest.
+    #[command(subcommand, after_help = "Example:\n  coco quarantine list --entity accounts")]
+    Quarantine(commands::quarantine::QuarantineCommand),
+    /// Data quality report: missing, unknown, duplicate, impossible and stale data.
+    #[command(after_help = "Example:\n  coco quality --stale-days 3 --format json")]
+    Quality(commands::quality::QualityArgs),
+    /// Accounts in the store.
+    #[command(subcommand, after_help = "Example:\n  coco accounts list --owner csm_003\n  coco accounts show acc_00042")]
+    Accounts(commands::accounts::AccountsCommand),
+    /// Portfolio summary: ARR, segments, CSM books, renewals, recent outcomes.
+    #[command(after_help = "Example:\n  coco summary --as-of 2026-10-31")]
+    Summary(commands::accounts::SummaryArgs),
+    /// What is in the store and when each source was last refreshed.
+    #[command(after_help = "Example:\n  coco status --format json")]
+    Status,
+    /// The data contract: every table, column, type and rule.
+    #[command(after_help = "Example:\n  coco contract accounts\n  coco contract --markdown > docs/data-contract.md")]
+    Contract(commands::contract::ContractArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COCO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Quickstart(args) => commands::demo::quickstart(&cli.global, &args),
+        Command::Demo(args) => commands::demo::demo(&cli.global, &args),
+        Command::Ingest(args) => commands::ingest::run(&cli.global, &args),
+        Command::Quarantine(command) => commands::quarantine::run(&cli.global, &command),
+        Command::Quality(args) => commands::quality::run(&cli.global, &args),
+        Command::Accounts(command) => commands::accounts::run(&cli.global, &command),
+        Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
+        Command::Status => commands::status(&cli.global),
+        Command::Contract(args) => commands::contract::run(&cli.global, &args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => commands::report_error(&error),
+    }
+}

@@ -1,0 +1,7 @@
+//! COCO domain types shared by every crate. Nothing here does I/O.
+//!
+//! - [`contract`]: the data contract (entities, columns, keys, references, rules).
+
+pub mod contract;
+
+pub use contract::{ColumnType, Entity, MergeMode, ENTITIES};

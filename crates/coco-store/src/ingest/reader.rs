@@ -1,0 +1,451 @@
+//! Streaming readers: CSV and JSON Lines files into the staging table, batch by batch,
+//! with their line numbers. Rows that cannot even be split into fields (wrong field
+//! count, invalid UTF-8, invalid JSON, oversized field) are rejected here with their
+//! line; everything else is validated in SQL afterwards (see `sql.rs`).
+//! Parquet needs no reader of ours: DuckDB's `read_parquet` stages it directly.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Builder, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use duckdb::Connection;
+
+use crate::error::IngestError;
+use crate::ingest::sql::{normalise_name, quote_ident};
+
+/// Fields above this size are rejected rather than stored: no contract column needs
+/// more, and a 10 MB "name" is a broken export, not data.
+pub const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// Rows per Arrow batch handed to DuckDB's appender.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// Staging column holding a row's source line number.
+pub const LINE_COLUMN: &str = "__line";
+/// JSON Lines only: keys no contract column asked for, as a JSON object.
+pub const EXTRA_COLUMN: &str = "__extra";
+/// JSON Lines only: the source line itself, kept for quarantine.
+pub const RAW_COLUMN: &str = "__raw";
+
+/// A row rejected before it reached SQL validation.
+pub struct EarlyReject {
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// Where staged rows and early rejects go.
+pub struct StagingSink<'a> {
+    conn: &'a Connection,
+    table: String,
+    fields: Vec<Field>,
+    line: Int64Builder,
+    values: Vec<StringBuilder>,
+    rows_in_batch: usize,
+    pub staged_rows: u64,
+    pub rejects: Vec<EarlyReject>,
+}
+
+impl<'a> StagingSink<'a> {
+    /// Creates the temp staging table with one VARCHAR column per staged name.
+    pub fn create(
+        conn: &'a Connection,
+        table: &str,
+        columns: &[String],
+    ) -> Result<Self, duckdb::Error> {
+        let mut ddl = format!("CREATE OR REPLACE TEMP TABLE {table} ({LINE_COLUMN} BIGINT");
+        for column in columns {
+            ddl.push_str(&format!(", {} VARCHAR", quote_ident(column)));
+        }
+        ddl.push(')');
+        conn.execute_batch(&ddl)?;
+        let mut fields = vec![Field::new(LINE_COLUMN, DataType::Int64, false)];
+        fields.extend(
+            columns
+                .iter()
+                .enumerate()
+                .map(|(i, _)| Field::new(format!("c{i}"), DataType::Utf8, true)),
+        );
+        Ok(StagingSink {
+            conn,
+            table: table.to_string(),
+            fields,
+            line: Int64Builder::with_capacity(BATCH_ROWS),
+            values: columns.iter().map(|_| StringBuilder::new()).collect(),
+            rows_in_batch: 0,
+            staged_rows: 0,
+            rejects: Vec::new(),
+        })
+    }
+
+    fn push_row<'v>(
+        &mut self,
+        line: u64,
+        values: impl Iterator<Item = Option<&'v str>>,
+    ) -> Result<(), duckdb::Error> {
+        self.line.append_value(line as i64);
+        for (builder, value) in self.values.iter_mut().zip(values) {
+            builder.append_option(value);
+        }
+        self.rows_in_batch += 1;
+        if self.rows_in_batch >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<(), duckdb::Error> {
+        if self.rows_in_batch == 0 {
+            return Ok(());
+        }
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.line.finish())];
+        arrays.extend(
+            self.values
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        let schema = Arc::new(Schema::new(self.fields.clone()));
+        let batch = RecordBatch::try_new(schema, arrays)
+            .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let mut appender = self
+            .conn
+            .appender_to_catalog_and_db(&self.table, "temp", "main")?;
+        appender.append_record_batch(batch)?;
+        appender.flush()?;
+        self.staged_rows += self.rows_in_batch as u64;
+        self.rows_in_batch = 0;
+        Ok(())
+    }
+
+    fn reject(&mut self, line: u64, field: &str, reason: String, raw: String) {
+        self.rejects.push(EarlyReject {
+            line,
+            field: field.to_string(),
+            reason,
+            raw,
+        });
+    }
+}
+
+/// Reads a CSV header. Fails (file-level) on an empty file or a header that is not UTF-8.
+pub fn read_csv_header(path: &Path, delimiter: u8) -> Result<Vec<String>, IngestError> {
+    let file = open(path)?;
+    let mut reader = csv_reader(file, delimiter);
+    let mut header = csv::ByteRecord::new();
+    let has_header = reader.read_byte_record(&mut header).map_err(|e| {
+        IngestError::file(path, format!("cannot read the header line: {e}"))
+    })?;
+    if !has_header || header.iter().all(|f| f.is_empty()) {
+        return Err(IngestError::file(
+            path,
+            "the file is empty: expected a header line naming the columns",
+        ));
+    }
+    let mut names = Vec::with_capacity(header.len());
+    for (index, raw) in header.iter().enumerate() {
+        let raw = if index == 0 {
+            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+        } else {
+            raw
+        };
+        let name = std::str::from_utf8(raw).map_err(|_| {
+            IngestError::file(
+                path,
+                format!("line 1: header column {} is not valid UTF-8", index + 1),
+            )
+            .with_hint("re-export the file as UTF-8")
+        })?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(IngestError::file(
+                path,
+                format!("line 1: header column {} has no name", index + 1),
+            ));
+        }
+        if let Some(previous) = names
+            .iter()
+            .position(|n: &String| normalise_name(n) == normalise_name(name))
+        {
+            return Err(IngestError::file(
+                path,
+                format!(
+                    "line 1: columns {} and {} are both named {:?}",
+                    previous + 1,
+                    index + 1,
+                    name
+                ),
+            ));
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
+}
+
+/// Streams every data row of a CSV file into the sink.
+pub fn stage_csv(
+    path: &Path,
+    delimiter: u8,
+    header: &[String],
+    sink: &mut StagingSink<'_>,
+    progress: &dyn Fn(u64),
+) -> Result<(), IngestError> {
+    let file = open(path)?;
+    let mut reader = csv_reader(file, delimiter);
+    let db_error = |source| IngestError::Db {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut record = csv::ByteRecord::new();
+    // Skip the header (already read and checked).
+    reader
+        .read_byte_record(&mut record)
+        .map_err(|e| IngestError::file(path, e.to_string()))?;
+    let mut rows: u64 = 0;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // Only I/O errors reach here (the reader is flexible and works on bytes).
+                return Err(IngestError::file(path, format!("read error: {e}")));
+            }
+        }
+        rows += 1;
+        if rows % 65_536 == 0 {
+            progress(record.position().map(|p| p.byte()).unwrap_or(0));
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.len() != header.len() {
+            let raw = raw_fields_json(&record);
+            let unterminated = record.iter().any(|f| f.contains(&b'\n'));
+            let reason = if unterminated {
+                format!(
+                    "malformed quoting: expected {} fields, found {}; a quoted field spans lines (unterminated quote?)",
+                    header.len(),
+                    record.len()
+                )
+            } else {
+                format!(
+                    "expected {} fields (as in the header), found {}",
+                    header.len(),
+                    record.len()
+                )
+            };
+            sink.reject(line, "(row)", reason, raw);
+            continue;
+        }
+        let mut texts: Vec<Option<&str>> = Vec::with_capacity(header.len());
+        let mut problem: Option<(usize, String)> = None;
+        for (index, field) in record.iter().enumerate() {
+            if field.len() > MAX_FIELD_BYTES {
+                problem = Some((
+                    index,
+                    format!(
+                        "field is {} bytes, above the {} byte limit",
+                        field.len(),
+                        MAX_FIELD_BYTES
+                    ),
+                ));
+                break;
+            }
+            match std::str::from_utf8(field) {
+                Ok("") => texts.push(None),
+                Ok(text) => texts.push(Some(text)),
+                Err(e) => {
+                    problem = Some((
+                        index,
+                        format!("invalid UTF-8 at byte {} of the field", e.valid_up_to()),
+                    ));
+                    break;
+                }
+            }
+        }
+        if let Some((index, reason)) = problem {
+            let raw = raw_row_json(header, &record);
+            sink.reject(line, &header[index], reason, raw);
+            continue;
+        }
+        sink.push_row(line, texts.iter().copied()).map_err(db_error)?;
+    }
+    sink.flush().map_err(db_error)?;
+    Ok(())
+}
+
+/// Streams a JSON Lines file: one object per line; blank lines are skipped.
+/// `wanted` are the keys to stage (matched exactly, then by normalised name); other keys
+/// go to the extra column as a JSON object.
+pub fn stage_jsonl(
+    path: &Path,
+    wanted: &[String],
+    sink: &mut StagingSink<'_>,
+    progress: &dyn Fn(u64),
+) -> Result<(), IngestError> {
+    let file = open(path)?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let db_error = |source| IngestError::Db {
+        path: path.to_path_buf(),
+        source,
+    };
+    let wanted_normalised: Vec<String> = wanted.iter().map(|w| normalise_name(w)).collect();
+    let mut buffer = Vec::new();
+    let mut line: u64 = 0;
+    let mut bytes: u64 = 0;
+    let mut values: Vec<Option<String>> = vec![None; wanted.len()];
+    loop {
+        buffer.clear();
+        let read = reader
+            .read_until(b'\n', &mut buffer)
+            .map_err(|source| IngestError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if read == 0 {
+            break;
+        }
+        line += 1;
+        bytes += read as u64;
+        if line % 65_536 == 0 {
+            progress(bytes);
+        }
+        let content = trim_ascii(&buffer);
+        if content.is_empty() {
+            continue;
+        }
+        let raw_lossy = || String::from_utf8_lossy(content).into_owned();
+        if content.len() > MAX_FIELD_BYTES * 4 {
+            let reason = format!("line is {} bytes, above the limit", content.len());
+            sink.reject(line, "(row)", reason, raw_lossy().chars().take(4096).collect());
+            continue;
+        }
+        let text = match std::str::from_utf8(content) {
+            Ok(text) => text,
+            Err(e) => {
+                let reason = format!("invalid UTF-8 at byte {} of the line", e.valid_up_to());
+                sink.reject(line, "(row)", reason, raw_lossy());
+                continue;
+            }
+        };
+        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text)
+        {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => {
+                let reason = "expected a JSON object on the line".to_string();
+                sink.reject(line, "(row)", reason, text.to_string());
+                continue;
+            }
+            Err(e) => {
+                sink.reject(line, "(row)", format!("invalid JSON: {e}"), text.to_string());
+                continue;
+            }
+        };
+        for slot in values.iter_mut() {
+            *slot = None;
+        }
+        let mut extra = serde_json::Map::new();
+        let mut oversized: Option<String> = None;
+        for (key, value) in object {
+            let position = wanted.iter().position(|w| *w == key).or_else(|| {
+                let normalised = normalise_name(&key);
+                wanted_normalised.iter().position(|w| *w == normalised)
+            });
+            match position {
+                Some(index) => {
+                    let text = json_value_text(&value);
+                    if text.as_ref().is_some_and(|t| t.len() > MAX_FIELD_BYTES) {
+                        oversized = Some(key.clone());
+                    }
+                    values[index] = text;
+                }
+                None => {
+                    extra.insert(key, value);
+                }
+            }
+        }
+        if let Some(key) = oversized {
+            let reason = format!("field is above the {MAX_FIELD_BYTES} byte limit");
+            sink.reject(line, &key, reason, text.to_string());
+            continue;
+        }
+        let extra_text = (!extra.is_empty()).then(|| serde_json::Value::Object(extra).to_string());
+        let row = values
+            .iter()
+            .map(|v| v.as_deref())
+            .chain([extra_text.as_deref(), Some(text)]);
+        sink.push_row(line, row).map_err(db_error)?;
+    }
+    sink.flush().map_err(db_error)?;
+    Ok(())
+}
+
+fn json_value_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) if s.is_empty() => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(json_value_text)
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+        serde_json::Value::Object(_) => Some(value.to_string()),
+    }
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |p| p + 1);
+    &bytes[start..end]
+}
+
+fn open(path: &Path) -> Result<File, IngestError> {
+    File::open(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(input)
+}
+
+fn raw_row_json(header: &[String], record: &csv::ByteRecord) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = header
+        .iter()
+        .zip(record.iter())
+        .map(|(name, field)| {
+            (
+                name.clone(),
+                serde_json::Value::String(String::from_utf8_lossy(field).into_owned()),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
+fn raw_fields_json(record: &csv::ByteRecord) -> String {
+    let fields: Vec<serde_json::Value> = record
+        .iter()
+        .map(|f| serde_json::Value::String(String::from_utf8_lossy(f).into_owned()))
+        .collect();
+    serde_json::Value::Array(fields).to_string()
+}

@@ -1,0 +1,18 @@
+//! The COCO store: the only crate that talks to the database.
+//!
+//! - [`store`]: opening the DuckDB file, migrations, the one-writer lock.
+//! - [`ingest`]: files in (CSV, JSON Lines, Parquet), mapping, validation, quarantine.
+//! - [`quarantine`]: reading rejected rows back.
+//! - [`quality`]: the data quality report.
+//! - [`queries`]: typed read-only questions (accounts, status, portfolio summary).
+
+pub mod error;
+pub mod ingest;
+pub mod store;
+
+pub use error::{IngestError, StoreError};
+pub use ingest::{IngestOptions, IngestReport, SourceFormat, mapping::Mapping};
+pub use store::{Store, StoreOptions};
+pub mod quality;
+pub mod quarantine;
+pub mod queries;
