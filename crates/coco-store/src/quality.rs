@@ -244,17 +244,31 @@ impl Store {
             )?;
         }
 
-        // Rejected rows still waiting for a fix.
+        // Rejected rows still waiting for a fix: one finding per entity, naming its
+        // most common problems (`coco quarantine summary` has the full breakdown).
+        let mut by_entity: Vec<(String, i64, Vec<String>, String)> = Vec::new();
         for group in self.quarantine_summary()? {
+            let described = format!("{} {}: {}", group.rows, group.field, group.reason_class);
+            match by_entity.iter_mut().find(|(entity, ..)| *entity == group.entity) {
+                Some((_, rows, top, _)) => {
+                    *rows += group.rows;
+                    if top.len() < 3 {
+                        top.push(described);
+                    }
+                }
+                None => by_entity.push((group.entity, group.rows, vec![described], group.example)),
+            }
+        }
+        for (entity, rows, top, example) in by_entity {
             findings.push(QualityFinding {
                 severity: Severity::Error,
                 check: "quarantined_rows",
-                entity: group.entity,
-                field: group.field,
-                rows: group.rows,
+                entity,
+                field: "(row)".into(),
+                rows,
                 of: 0,
-                detail: group.reason_class,
-                examples: group.example,
+                detail: top.join("; "),
+                examples: example,
             });
         }
         findings.sort_by(|a, b| {

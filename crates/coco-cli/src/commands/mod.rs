@@ -42,6 +42,16 @@ pub fn open_store(global: &GlobalArgs) -> Result<Store> {
 /// Prints `error: <one line>` and `hint: ...`, and picks the exit code: 1 for user or
 /// data errors, 2 for internal ones.
 pub fn report_error(error: &anyhow::Error) -> ExitCode {
+    // `coco ... | head` closing the pipe early is not an error.
+    let broken_pipe = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.to_string().contains("Broken pipe")
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
     let (user, hint) = if let Some(e) = error.downcast_ref::<UserError>() {
         (true, e.hint.clone())
     } else if let Some(e) = error.downcast_ref::<IngestError>() {

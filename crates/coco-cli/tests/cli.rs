@@ -1,0 +1,249 @@
+//! End-to-end tests of the `coco` binary on real stores in temp folders.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn coco(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coco"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run coco")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "coco failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn demo_files_ingest_with_exactly_the_dirty_rows_quarantined() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let files = dir.path().join("demo");
+    let demo = coco(
+        &data,
+        &[
+            "demo", "--accounts", "150", "--months", "6", "--seed", "7", "--end", "2026-10-31",
+            "--out", files.to_str().unwrap(), "--format", "json",
+        ],
+    );
+    let generated = stdout_json(&demo);
+    let loads = stdout_json(&coco(&data, &["ingest", "--dir", files.to_str().unwrap(), "--format", "json"]));
+    let loads = loads.as_array().unwrap();
+    assert_eq!(loads.len(), 14, "one load per entity file");
+    for file in generated.as_array().unwrap() {
+        let entity = file["entity"].as_str().unwrap();
+        let load = loads
+            .iter()
+            .find(|l| l["entity"] == entity)
+            .unwrap_or_else(|| panic!("no load for {entity}"));
+        assert_eq!(load["rows_read"], file["rows"], "{entity}: every row read");
+        assert_eq!(load["rejected"], file["dirty_rows"], "{entity}: exactly the dirty rows rejected");
+        assert_eq!(load["unchanged"], file["duplicate_rows"], "{entity}: duplicates de-duplicated");
+        assert_eq!(load["updated"], 0);
+    }
+    // The same folder again changes nothing.
+    let again = stdout_json(&coco(&data, &["ingest", "--dir", files.to_str().unwrap(), "--format", "json"]));
+    for load in again.as_array().unwrap() {
+        assert_eq!(load["inserted"], 0, "{}", load["entity"]);
+        assert_eq!(load["updated"], 0, "{}", load["entity"]);
+    }
+    let open_rejects = stdout_json(&coco(&data, &["quarantine", "list", "--limit", "100000", "--format", "json"]));
+    let dirty: u64 = generated.as_array().unwrap().iter().map(|f| f["dirty_rows"].as_u64().unwrap()).sum();
+    assert_eq!(open_rejects.as_array().unwrap().len() as u64, dirty, "re-ingest did not duplicate the quarantine");
+}
+
+#[test]
+fn demo_into_store_then_quality_and_accounts_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = coco(&data, &["demo", "--accounts", "120", "--months", "12", "--end", "2026-10-31", "--into-store"]);
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let quality = stdout_json(&coco(&data, &["quality", "--as-of", "2026-10-31", "--format", "json"]));
+    let findings = quality.as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["check"] == "quarantined_rows" && f["entity"] == "usage_events"),
+        "the dirty events are reported"
+    );
+    let accounts = stdout_json(&coco(&data, &["accounts", "list", "--as-of", "2026-10-31", "--format", "json"]));
+    let accounts = accounts.as_array().unwrap();
+    assert_eq!(accounts.len(), 120);
+    assert!(accounts.iter().all(|a| a["account_id"].as_str().is_some_and(|id| id.starts_with("acc_"))));
+    assert!(accounts.iter().any(|a| a["arr"].as_f64().unwrap_or(0.0) > 0.0));
+    let first = accounts[0]["account_id"].as_str().unwrap();
+    let detail = stdout_json(&coco(&data, &["accounts", "show", first, "--as-of", "2026-10-31", "--format", "json"]));
+    assert_eq!(detail["account_id"], first);
+    assert!(detail["provenance"]["line"].as_i64().unwrap() >= 2, "rows know their source line");
+    let csv = coco(&data, &["accounts", "list", "--limit", "3", "--format", "csv"]);
+    assert!(csv.status.success());
+    assert_eq!(String::from_utf8_lossy(&csv.stdout).lines().count(), 4, "header + 3 rows");
+    let summary = stdout_json(&coco(&data, &["summary", "--as-of", "2026-10-31", "--format", "json"]));
+    assert_eq!(summary["accounts"], 120);
+    assert!(summary["arr"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn user_errors_exit_1_with_a_cause_and_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("accounts.csv");
+    std::fs::write(&file, "account_id;name;segment\nacc_1;Acme;smb\n").unwrap();
+
+    let unknown = coco(&data, &["ingest", "widgets", file.to_str().unwrap()]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("unknown entity \"widgets\""), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("hint: entities:"));
+
+    let wrong_delimiter = coco(&data, &["ingest", "accounts", file.to_str().unwrap()]);
+    assert_eq!(wrong_delimiter.status.code(), Some(1));
+    let message = stderr(&wrong_delimiter);
+    assert!(message.contains("accounts.csv"), "{message}");
+    assert!(message.contains("missing required column"), "{message}");
+    assert!(message.contains("--delimiter ';'"), "{message}");
+
+    let fixed = coco(&data, &["ingest", "accounts", file.to_str().unwrap(), "--delimiter", ";", "--format", "json"]);
+    let report = stdout_json(&fixed);
+    assert_eq!(report[0]["inserted"], 1);
+
+    let missing = coco(&data, &["accounts", "show", "acc_404"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("acc_404"));
+
+    let no_file = coco(&data, &["ingest", "accounts", "/nonexistent/accounts.csv"]);
+    assert_eq!(no_file.status.code(), Some(1));
+    assert!(stderr(&no_file).contains("/nonexistent/accounts.csv"));
+}
+
+/// A store with accounts and features, and a large events file that takes seconds to
+/// ingest in a debug build.
+fn big_ingest_setup(dir: &Path, events: u64) -> (std::path::PathBuf, std::path::PathBuf) {
+    let data = dir.join("data");
+    let accounts = dir.join("accounts.csv");
+    let mut text = String::from("account_id,name\n");
+    for a in 0..100 {
+        text.push_str(&format!("acc_{a},Account {a}\n"));
+    }
+    std::fs::write(&accounts, text).unwrap();
+    let features = dir.join("features.csv");
+    std::fs::write(&features, "feature_key,name,module,tier\nlogin,Login,core,starter\nexport,Export,core,starter\n").unwrap();
+    assert!(coco(&data, &["ingest", "accounts", accounts.to_str().unwrap()]).status.success());
+    assert!(coco(&data, &["ingest", "features", features.to_str().unwrap()]).status.success());
+    let events_path = dir.join("usage_events.csv");
+    let mut writer = std::io::BufWriter::new(std::fs::File::create(&events_path).unwrap());
+    writeln!(writer, "account_id,user_id,feature_key,occurred_at,value").unwrap();
+    for i in 0..events {
+        let seconds = i % 86_400;
+        writeln!(
+            writer,
+            "acc_{},u_{},{},2026-{:02}-{:02}T{:02}:{:02}:{:02}Z,1",
+            i % 100,
+            i % 977,
+            if i % 3 == 0 { "export" } else { "login" },
+            1 + (i / 86_400 / 28) % 12,
+            1 + (i / 86_400) % 28,
+            seconds / 3600,
+            (seconds / 60) % 60,
+            seconds % 60
+        )
+        .unwrap();
+    }
+    writer.flush().unwrap();
+    (data, events_path)
+}
+
+fn status_counts(data: &Path) -> (u64, u64) {
+    let status = stdout_json(&coco(data, &["status", "--format", "json"]));
+    let rows = |entity: &str| -> (u64, u64) {
+        let row = status.as_array().unwrap().iter().find(|r| r["entity"] == entity).unwrap();
+        (row["rows"].as_u64().unwrap(), row["loads"].as_u64().unwrap())
+    };
+    rows("usage_events")
+}
+
+#[test]
+fn killed_ingest_leaves_the_store_as_it_was_and_a_held_store_names_its_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, events) = big_ingest_setup(dir.path(), 3_000_000);
+    let before = status_counts(&data);
+    assert_eq!(before, (0, 0));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coco"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["ingest", "usage_events", events.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it get well into the file.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // While it holds the store, another command fails clearly, naming the holder.
+    let blocked = coco(&data, &["status"]);
+    assert_eq!(blocked.status.code(), Some(1), "{}", stderr(&blocked));
+    let message = stderr(&blocked);
+    assert!(message.contains("in use by another process"), "{message}");
+    assert!(message.contains(&format!("PID {}", child.id())), "{message}");
+
+    assert!(child.try_wait().unwrap().is_none(), "ingest finished before it could be interrupted; use a bigger file");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let after = status_counts(&data);
+    assert_eq!(after, before, "a killed ingest leaves no rows and no load behind");
+    let open = stdout_json(&coco(&data, &["quarantine", "list", "--format", "json"]));
+    assert_eq!(open.as_array().unwrap().len(), 0);
+
+    // The store is intact and usable: the same file now loads completely.
+    let started = Instant::now();
+    let report = stdout_json(&coco(&data, &["ingest", "usage_events", events.to_str().unwrap(), "--format", "json"]));
+    assert_eq!(report[0]["rows_read"], 3_000_000);
+    assert_eq!(
+        report[0]["inserted"].as_u64().unwrap() + report[0]["unchanged"].as_u64().unwrap(),
+        3_000_000
+    );
+    assert_eq!(report[0]["rejected"], 0);
+    eprintln!("full ingest of 3M events took {:?}", started.elapsed());
+}
+
+#[test]
+fn contract_and_help_describe_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let contract = stdout_json(&coco(&data, &["contract", "usage_events", "--format", "json"]));
+    let columns: Vec<&str> = contract.as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
+    assert_eq!(columns, ["account_id", "user_id", "feature_key", "occurred_at", "value"]);
+    for command in [
+        vec!["quickstart"],
+        vec!["demo"],
+        vec!["ingest"],
+        vec!["quarantine", "list"],
+        vec!["quarantine", "export"],
+        vec!["quality"],
+        vec!["accounts", "list"],
+        vec!["accounts", "show"],
+        vec!["summary"],
+        vec!["status"],
+        vec!["contract"],
+    ] {
+        let mut args = command.clone();
+        args.push("--help");
+        let help = coco(&data, &args);
+        assert!(help.status.success(), "{command:?}");
+        assert!(String::from_utf8_lossy(&help.stdout).contains("Example"), "{command:?} --help has an example");
+    }
+}
