@@ -65,8 +65,16 @@ struct Measurement {
 const ACCOUNTS: u64 = 2000;
 const USERS_PER_ACCOUNT: u64 = 50;
 const FEATURES: &[&str] = &[
-    "login", "dashboard.view", "report.create", "report.export", "alert.create", "api.call",
-    "integration.sync", "workflow.run", "comment.add", "search",
+    "login",
+    "dashboard.view",
+    "report.create",
+    "report.export",
+    "alert.create",
+    "api.call",
+    "integration.sync",
+    "workflow.run",
+    "comment.add",
+    "search",
 ];
 
 fn main() -> Result<()> {
@@ -87,16 +95,32 @@ fn main() -> Result<()> {
             work_dir,
             memory_limit,
             write,
-        } => run(events, demo_accounts, &work_dir, &memory_limit, write.as_deref()),
+        } => run(
+            events,
+            demo_accounts,
+            &work_dir,
+            &memory_limit,
+            write.as_deref(),
+        ),
     }
 }
 
-fn run(events: u64, demo_accounts: usize, work: &Path, memory_limit: &str, write: Option<&Path>) -> Result<()> {
+fn run(
+    events: u64,
+    demo_accounts: usize,
+    work: &Path,
+    memory_limit: &str,
+    write: Option<&Path>,
+) -> Result<()> {
     std::fs::create_dir_all(work)?;
     let csv_path = work.join(format!("usage_events_{events}.csv"));
     let parquet_path = work.join(format!("usage_events_{events}.parquet"));
     if !csv_path.exists() {
-        eprintln!("writing {} synthetic events to {}", events, csv_path.display());
+        eprintln!(
+            "writing {} synthetic events to {}",
+            events,
+            csv_path.display()
+        );
         write_events_csv(&csv_path, events)?;
     }
     if !parquet_path.exists() {
@@ -114,9 +138,17 @@ fn run(events: u64, demo_accounts: usize, work: &Path, memory_limit: &str, write
 
     let mut results = Vec::new();
     for (label, kind, file) in [
-        ("CSV: DuckDB read_csv, no checks (baseline)", "baseline-csv", &csv_path),
+        (
+            "CSV: DuckDB read_csv, no checks (baseline)",
+            "baseline-csv",
+            &csv_path,
+        ),
         ("CSV: coco ingest usage_events", "coco", &csv_path),
-        ("Parquet: DuckDB read_parquet, no checks (baseline)", "baseline-parquet", &parquet_path),
+        (
+            "Parquet: DuckDB read_parquet, no checks (baseline)",
+            "baseline-parquet",
+            &parquet_path,
+        ),
         ("Parquet: coco ingest usage_events", "coco", &parquet_path),
     ] {
         let data_dir = work.join(format!("run-{kind}"));
@@ -133,11 +165,23 @@ fn run(events: u64, demo_accounts: usize, work: &Path, memory_limit: &str, write
     let _ = std::fs::remove_dir_all(&demo_dir);
     let end = chrono::NaiveDate::from_ymd_opt(2026, 10, 31).context("date")?;
     let started = Instant::now();
-    let summary = coco_demo::generate(&coco_demo::DemoConfig::new(demo_accounts, 12, 42, end), &demo_dir, &|_| {})?;
+    let summary = coco_demo::generate(
+        &coco_demo::DemoConfig::new(demo_accounts, 12, 42, end),
+        &demo_dir,
+        &|_| {},
+    )?;
     let demo_seconds = started.elapsed().as_secs_f64();
     let demo_rows: u64 = summary.files.iter().map(|f| f.rows).sum();
 
-    let report = render(events, &results, demo_accounts, demo_seconds, summary.events, demo_rows, memory_limit);
+    let report = render(
+        events,
+        &results,
+        demo_accounts,
+        demo_seconds,
+        summary.events,
+        demo_rows,
+        memory_limit,
+    );
     println!("{report}");
     if let Some(path) = write {
         replace_section(path, &report)?;
@@ -158,17 +202,25 @@ fn render(
     let mut out = String::new();
     let cpus = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default();
     out.push_str(&format!(
         "Measured {} on {} cores ({}), {:.0} GiB RAM, DuckDB memory limit {}.\n\n",
         chrono::Utc::now().format("%Y-%m-%d"),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
         cpus,
         total_memory_gib(),
         memory_limit
     ));
-    out.push_str(&format!("Raw usage events: {events} rows, 2,000 accounts, 10 features.\n\n"));
+    out.push_str(&format!(
+        "Raw usage events: {events} rows, 2,000 accounts, 10 features.\n\n"
+    ));
     out.push_str("| measurement | rows | seconds | rows/s | peak RSS (MB) | vs baseline |\n|---|---:|---:|---:|---:|---:|\n");
     let mut baseline = 0.0;
     for (label, m) in results {
@@ -191,7 +243,9 @@ fn render(
         "| demo generator, {demo_accounts} accounts × 12 months (all files) | {demo_rows} | {demo_seconds:.2} | {:.2}M | | |\n",
         demo_rows as f64 / demo_seconds / 1e6
     ));
-    out.push_str(&format!("\nThe demo run wrote {demo_events} distinct usage events.\n"));
+    out.push_str(&format!(
+        "\nThe demo run wrote {demo_events} distinct usage events.\n"
+    ));
     out
 }
 
@@ -211,7 +265,12 @@ fn replace_section(path: &Path, report: &str) -> Result<()> {
     Ok(())
 }
 
-fn spawn_child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result<Measurement> {
+fn spawn_child(
+    kind: &str,
+    data_dir: &Path,
+    file: &Path,
+    memory_limit: &str,
+) -> Result<Measurement> {
     let exe = std::env::current_exe()?;
     let output = Command::new(exe)
         .args(["child", kind])
@@ -234,7 +293,8 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
                 ..StoreOptions::default()
             };
             let mut store = Store::open_with(data_dir, &options)?;
-            let report = store.ingest_file(&contract::USAGE_EVENTS, file, &IngestOptions::default())?;
+            let report =
+                store.ingest_file(&contract::USAGE_EVENTS, file, &IngestOptions::default())?;
             if report.rejected > 0 {
                 bail!("benchmark file had {} rejected rows", report.rejected);
             }
@@ -244,7 +304,8 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
             let config = duckdb::Config::default()
                 .max_memory(memory_limit)?
                 .with("preserve_insertion_order", "false")?;
-            let conn = duckdb::Connection::open_with_flags(data_dir.join("baseline.duckdb"), config)?;
+            let conn =
+                duckdb::Connection::open_with_flags(data_dir.join("baseline.duckdb"), config)?;
             let source = if kind == "baseline-csv" {
                 format!(
                     "read_csv('{}', header = true, columns = {{'account_id': 'VARCHAR', 'user_id': 'VARCHAR', 'feature_key': 'VARCHAR', 'occurred_at': 'TIMESTAMP', 'value': 'DOUBLE'}})",
@@ -253,7 +314,10 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
             } else {
                 format!("read_parquet('{}')", file.display())
             };
-            conn.execute(&format!("CREATE TABLE events AS SELECT * FROM {source}"), [])? as u64
+            conn.execute(
+                &format!("CREATE TABLE events AS SELECT * FROM {source}"),
+                [],
+            )? as u64
         }
         other => bail!("unknown measurement {other}"),
     };
@@ -281,7 +345,11 @@ fn total_memory_gib() -> f64 {
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<f64>().ok())
+                })
         })
         .map(|kb| kb / 1024.0 / 1024.0)
         .unwrap_or(0.0)

@@ -30,7 +30,12 @@ struct Cli {
 #[derive(Args, Clone)]
 pub struct GlobalArgs {
     /// Folder holding the store (coco.duckdb).
-    #[arg(long, global = true, env = "COCO_DATA_DIR", default_value = "./coco-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "COCO_DATA_DIR",
+        default_value = "./coco-data"
+    )]
     pub data_dir: PathBuf,
     /// Output format for listings.
     #[arg(long, global = true, value_enum, default_value = "table")]
@@ -46,19 +51,29 @@ enum Command {
     #[command(after_help = "Example:\n  coco quickstart --accounts 1000 --months 12")]
     Quickstart(commands::demo::QuickstartArgs),
     /// Generate a realistic demo book of business (files, or straight into the store).
-    #[command(after_help = "Example:\n  coco demo --accounts 1000 --months 12 --seed 42 --out demo/\n  coco demo --accounts 1000 --into-store")]
+    #[command(
+        after_help = "Example:\n  coco demo --accounts 1000 --months 12 --seed 42 --out demo/\n  coco demo --accounts 1000 --into-store"
+    )]
     Demo(commands::demo::DemoArgs),
     /// Load a file (or a folder of files) into the store.
-    #[command(after_help = "Examples:\n  coco ingest accounts crm_export.csv --mapping crm.mapping.toml\n  coco ingest usage_events events.parquet\n  coco ingest --dir exports/")]
+    #[command(
+        after_help = "Examples:\n  coco ingest accounts crm_export.csv --mapping crm.mapping.toml\n  coco ingest usage_events events.parquet\n  coco ingest --dir exports/"
+    )]
     Ingest(commands::ingest::IngestArgs),
     /// Review rows rejected by ingest.
-    #[command(subcommand, after_help = "Example:\n  coco quarantine list --entity accounts")]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco quarantine list --entity accounts"
+    )]
     Quarantine(commands::quarantine::QuarantineCommand),
     /// Data quality report: missing, unknown, duplicate, impossible and stale data.
     #[command(after_help = "Example:\n  coco quality --stale-days 3 --format json")]
     Quality(commands::quality::QualityArgs),
     /// Accounts in the store.
-    #[command(subcommand, after_help = "Example:\n  coco accounts list --owner csm_003\n  coco accounts show acc_00042")]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco accounts list --owner csm_003\n  coco accounts show acc_00042"
+    )]
     Accounts(commands::accounts::AccountsCommand),
     /// Portfolio summary: ARR, segments, CSM books, renewals, recent outcomes.
     #[command(after_help = "Example:\n  coco summary --as-of 2026-10-31")]
@@ -67,7 +82,9 @@ enum Command {
     #[command(after_help = "Example:\n  coco status --format json")]
     Status,
     /// The data contract: every table, column, type and rule.
-    #[command(after_help = "Example:\n  coco contract accounts\n  coco contract --markdown > docs/data-contract.md")]
+    #[command(
+        after_help = "Example:\n  coco contract accounts\n  coco contract --markdown > docs/data-contract.md"
+    )]
     Contract(commands::contract::ContractArgs),
 }
 

@@ -18,7 +18,10 @@ pub enum Format {
 /// Prints rows of one shape. Nested values (lists, objects) are shown as JSON text in
 /// table and CSV output.
 pub fn print_rows<T: Serialize>(rows: &[T], format: Format) -> Result<()> {
-    let values: Vec<Value> = rows.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+    let values: Vec<Value> = rows
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {

@@ -37,12 +37,32 @@ fn demo_files_ingest_with_exactly_the_dirty_rows_quarantined() {
     let demo = coco(
         &data,
         &[
-            "demo", "--accounts", "150", "--months", "6", "--seed", "7", "--end", "2026-10-31",
-            "--out", files.to_str().unwrap(), "--format", "json",
+            "demo",
+            "--accounts",
+            "150",
+            "--months",
+            "6",
+            "--seed",
+            "7",
+            "--end",
+            "2026-10-31",
+            "--out",
+            files.to_str().unwrap(),
+            "--format",
+            "json",
         ],
     );
     let generated = stdout_json(&demo);
-    let loads = stdout_json(&coco(&data, &["ingest", "--dir", files.to_str().unwrap(), "--format", "json"]));
+    let loads = stdout_json(&coco(
+        &data,
+        &[
+            "ingest",
+            "--dir",
+            files.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    ));
     let loads = loads.as_array().unwrap();
     assert_eq!(loads.len(), 14, "one load per entity file");
     for file in generated.as_array().unwrap() {
@@ -52,46 +72,139 @@ fn demo_files_ingest_with_exactly_the_dirty_rows_quarantined() {
             .find(|l| l["entity"] == entity)
             .unwrap_or_else(|| panic!("no load for {entity}"));
         assert_eq!(load["rows_read"], file["rows"], "{entity}: every row read");
-        assert_eq!(load["rejected"], file["dirty_rows"], "{entity}: exactly the dirty rows rejected");
-        assert_eq!(load["unchanged"], file["duplicate_rows"], "{entity}: duplicates de-duplicated");
+        assert_eq!(
+            load["rejected"], file["dirty_rows"],
+            "{entity}: exactly the dirty rows rejected"
+        );
+        assert_eq!(
+            load["unchanged"], file["duplicate_rows"],
+            "{entity}: duplicates de-duplicated"
+        );
         assert_eq!(load["updated"], 0);
     }
     // The same folder again changes nothing.
-    let again = stdout_json(&coco(&data, &["ingest", "--dir", files.to_str().unwrap(), "--format", "json"]));
+    let again = stdout_json(&coco(
+        &data,
+        &[
+            "ingest",
+            "--dir",
+            files.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    ));
     for load in again.as_array().unwrap() {
         assert_eq!(load["inserted"], 0, "{}", load["entity"]);
         assert_eq!(load["updated"], 0, "{}", load["entity"]);
     }
-    let open_rejects = stdout_json(&coco(&data, &["quarantine", "list", "--limit", "100000", "--format", "json"]));
-    let dirty: u64 = generated.as_array().unwrap().iter().map(|f| f["dirty_rows"].as_u64().unwrap()).sum();
-    assert_eq!(open_rejects.as_array().unwrap().len() as u64, dirty, "re-ingest did not duplicate the quarantine");
+    let open_rejects = stdout_json(&coco(
+        &data,
+        &[
+            "quarantine",
+            "list",
+            "--limit",
+            "100000",
+            "--format",
+            "json",
+        ],
+    ));
+    let dirty: u64 = generated
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["dirty_rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        open_rejects.as_array().unwrap().len() as u64,
+        dirty,
+        "re-ingest did not duplicate the quarantine"
+    );
 }
 
 #[test]
 fn demo_into_store_then_quality_and_accounts_json() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let demo = coco(&data, &["demo", "--accounts", "120", "--months", "12", "--end", "2026-10-31", "--into-store"]);
+    let demo = coco(
+        &data,
+        &[
+            "demo",
+            "--accounts",
+            "120",
+            "--months",
+            "12",
+            "--end",
+            "2026-10-31",
+            "--into-store",
+        ],
+    );
     assert!(demo.status.success(), "{}", stderr(&demo));
-    let quality = stdout_json(&coco(&data, &["quality", "--as-of", "2026-10-31", "--format", "json"]));
+    let quality = stdout_json(&coco(
+        &data,
+        &["quality", "--as-of", "2026-10-31", "--format", "json"],
+    ));
     let findings = quality.as_array().unwrap();
     assert!(
-        findings.iter().any(|f| f["check"] == "quarantined_rows" && f["entity"] == "usage_events"),
+        findings
+            .iter()
+            .any(|f| f["check"] == "quarantined_rows" && f["entity"] == "usage_events"),
         "the dirty events are reported"
     );
-    let accounts = stdout_json(&coco(&data, &["accounts", "list", "--as-of", "2026-10-31", "--format", "json"]));
+    let accounts = stdout_json(&coco(
+        &data,
+        &[
+            "accounts",
+            "list",
+            "--as-of",
+            "2026-10-31",
+            "--format",
+            "json",
+        ],
+    ));
     let accounts = accounts.as_array().unwrap();
     assert_eq!(accounts.len(), 120);
-    assert!(accounts.iter().all(|a| a["account_id"].as_str().is_some_and(|id| id.starts_with("acc_"))));
-    assert!(accounts.iter().any(|a| a["arr"].as_f64().unwrap_or(0.0) > 0.0));
+    assert!(accounts.iter().all(|a| {
+        a["account_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("acc_"))
+    }));
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a["arr"].as_f64().unwrap_or(0.0) > 0.0)
+    );
     let first = accounts[0]["account_id"].as_str().unwrap();
-    let detail = stdout_json(&coco(&data, &["accounts", "show", first, "--as-of", "2026-10-31", "--format", "json"]));
+    let detail = stdout_json(&coco(
+        &data,
+        &[
+            "accounts",
+            "show",
+            first,
+            "--as-of",
+            "2026-10-31",
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!(detail["account_id"], first);
-    assert!(detail["provenance"]["line"].as_i64().unwrap() >= 2, "rows know their source line");
-    let csv = coco(&data, &["accounts", "list", "--limit", "3", "--format", "csv"]);
+    assert!(
+        detail["provenance"]["line"].as_i64().unwrap() >= 2,
+        "rows know their source line"
+    );
+    let csv = coco(
+        &data,
+        &["accounts", "list", "--limit", "3", "--format", "csv"],
+    );
     assert!(csv.status.success());
-    assert_eq!(String::from_utf8_lossy(&csv.stdout).lines().count(), 4, "header + 3 rows");
-    let summary = stdout_json(&coco(&data, &["summary", "--as-of", "2026-10-31", "--format", "json"]));
+    assert_eq!(
+        String::from_utf8_lossy(&csv.stdout).lines().count(),
+        4,
+        "header + 3 rows"
+    );
+    let summary = stdout_json(&coco(
+        &data,
+        &["summary", "--as-of", "2026-10-31", "--format", "json"],
+    ));
     assert_eq!(summary["accounts"], 120);
     assert!(summary["arr"].as_f64().unwrap() > 0.0);
 }
@@ -105,7 +218,11 @@ fn user_errors_exit_1_with_a_cause_and_a_hint() {
 
     let unknown = coco(&data, &["ingest", "widgets", file.to_str().unwrap()]);
     assert_eq!(unknown.status.code(), Some(1));
-    assert!(stderr(&unknown).contains("unknown entity \"widgets\""), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("unknown entity \"widgets\""),
+        "{}",
+        stderr(&unknown)
+    );
     assert!(stderr(&unknown).contains("hint: entities:"));
 
     let wrong_delimiter = coco(&data, &["ingest", "accounts", file.to_str().unwrap()]);
@@ -115,7 +232,18 @@ fn user_errors_exit_1_with_a_cause_and_a_hint() {
     assert!(message.contains("missing required column"), "{message}");
     assert!(message.contains("--delimiter ';'"), "{message}");
 
-    let fixed = coco(&data, &["ingest", "accounts", file.to_str().unwrap(), "--delimiter", ";", "--format", "json"]);
+    let fixed = coco(
+        &data,
+        &[
+            "ingest",
+            "accounts",
+            file.to_str().unwrap(),
+            "--delimiter",
+            ";",
+            "--format",
+            "json",
+        ],
+    );
     let report = stdout_json(&fixed);
     assert_eq!(report[0]["inserted"], 1);
 
@@ -139,9 +267,21 @@ fn big_ingest_setup(dir: &Path, events: u64) -> (std::path::PathBuf, std::path::
     }
     std::fs::write(&accounts, text).unwrap();
     let features = dir.join("features.csv");
-    std::fs::write(&features, "feature_key,name,module,tier\nlogin,Login,core,starter\nexport,Export,core,starter\n").unwrap();
-    assert!(coco(&data, &["ingest", "accounts", accounts.to_str().unwrap()]).status.success());
-    assert!(coco(&data, &["ingest", "features", features.to_str().unwrap()]).status.success());
+    std::fs::write(
+        &features,
+        "feature_key,name,module,tier\nlogin,Login,core,starter\nexport,Export,core,starter\n",
+    )
+    .unwrap();
+    assert!(
+        coco(&data, &["ingest", "accounts", accounts.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        coco(&data, &["ingest", "features", features.to_str().unwrap()])
+            .status
+            .success()
+    );
     let events_path = dir.join("usage_events.csv");
     let mut writer = std::io::BufWriter::new(std::fs::File::create(&events_path).unwrap());
     writeln!(writer, "account_id,user_id,feature_key,occurred_at,value").unwrap();
@@ -168,8 +308,16 @@ fn big_ingest_setup(dir: &Path, events: u64) -> (std::path::PathBuf, std::path::
 fn status_counts(data: &Path) -> (u64, u64) {
     let status = stdout_json(&coco(data, &["status", "--format", "json"]));
     let rows = |entity: &str| -> (u64, u64) {
-        let row = status.as_array().unwrap().iter().find(|r| r["entity"] == entity).unwrap();
-        (row["rows"].as_u64().unwrap(), row["loads"].as_u64().unwrap())
+        let row = status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["entity"] == entity)
+            .unwrap();
+        (
+            row["rows"].as_u64().unwrap(),
+            row["loads"].as_u64().unwrap(),
+        )
     };
     rows("usage_events")
 }
@@ -197,20 +345,38 @@ fn killed_ingest_leaves_the_store_as_it_was_and_a_held_store_names_its_holder() 
     assert_eq!(blocked.status.code(), Some(1), "{}", stderr(&blocked));
     let message = stderr(&blocked);
     assert!(message.contains("in use by another process"), "{message}");
-    assert!(message.contains(&format!("PID {}", child.id())), "{message}");
+    assert!(
+        message.contains(&format!("PID {}", child.id())),
+        "{message}"
+    );
 
-    assert!(child.try_wait().unwrap().is_none(), "ingest finished before it could be interrupted; use a bigger file");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "ingest finished before it could be interrupted; use a bigger file"
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
     let after = status_counts(&data);
-    assert_eq!(after, before, "a killed ingest leaves no rows and no load behind");
+    assert_eq!(
+        after, before,
+        "a killed ingest leaves no rows and no load behind"
+    );
     let open = stdout_json(&coco(&data, &["quarantine", "list", "--format", "json"]));
     assert_eq!(open.as_array().unwrap().len(), 0);
 
     // The store is intact and usable: the same file now loads completely.
     let started = Instant::now();
-    let report = stdout_json(&coco(&data, &["ingest", "usage_events", events.to_str().unwrap(), "--format", "json"]));
+    let report = stdout_json(&coco(
+        &data,
+        &[
+            "ingest",
+            "usage_events",
+            events.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!(report[0]["rows_read"], 3_000_000);
     assert_eq!(
         report[0]["inserted"].as_u64().unwrap() + report[0]["unchanged"].as_u64().unwrap(),
@@ -224,9 +390,26 @@ fn killed_ingest_leaves_the_store_as_it_was_and_a_held_store_names_its_holder() 
 fn contract_and_help_describe_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let contract = stdout_json(&coco(&data, &["contract", "usage_events", "--format", "json"]));
-    let columns: Vec<&str> = contract.as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
-    assert_eq!(columns, ["account_id", "user_id", "feature_key", "occurred_at", "value"]);
+    let contract = stdout_json(&coco(
+        &data,
+        &["contract", "usage_events", "--format", "json"],
+    ));
+    let columns: Vec<&str> = contract
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "account_id",
+            "user_id",
+            "feature_key",
+            "occurred_at",
+            "value"
+        ]
+    );
     for command in [
         vec!["quickstart"],
         vec!["demo"],
@@ -244,6 +427,9 @@ fn contract_and_help_describe_every_command() {
         args.push("--help");
         let help = coco(&data, &args);
         assert!(help.status.success(), "{command:?}");
-        assert!(String::from_utf8_lossy(&help.stdout).contains("Example"), "{command:?} --help has an example");
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("Example"),
+            "{command:?} --help has an example"
+        );
     }
 }

@@ -212,7 +212,14 @@ const BILLING_KINDS: &[&str] = &[
     "chargeback",
 ];
 const OUTCOME_KINDS: &[&str] = &["renewal", "expansion"];
-const OUTCOME_VALUES: &[&str] = &["renewed", "churned", "downgraded", "expanded", "won", "lost"];
+const OUTCOME_VALUES: &[&str] = &[
+    "renewed",
+    "churned",
+    "downgraded",
+    "expanded",
+    "won",
+    "lost",
+];
 const EXPANSION_TYPES: &[&str] = &["seats", "tier", "module", "other"];
 const FEEDBACK_SOURCES: &[&str] = &[
     "survey",
@@ -240,12 +247,18 @@ pub static CSMS: Entity = Entity {
     name: "csms",
     description: "Customer success managers: the people who own accounts.",
     columns: &[
-        col("csm_id", Text, "Stable CSM identifier.").req().eg("csm_007"),
+        col("csm_id", Text, "Stable CSM identifier.")
+            .req()
+            .eg("csm_007"),
         col("name", Text, "Full name.").req().eg("Lin Wei"),
         col("email", Text, "Work email, used for notifications.").eg("lin.wei@example.com"),
-        col("manager_id", Text, "The CSM's manager or team lead (another CSM row).")
-            .refs("csms", "csm_id")
-            .eg("csm_001"),
+        col(
+            "manager_id",
+            Text,
+            "The CSM's manager or team lead (another CSM row).",
+        )
+        .refs("csms", "csm_id")
+        .eg("csm_001"),
         col("team", Text, "Team name.").eg("Enterprise East"),
         col("region", Text, "Region the CSM covers.").eg("APAC"),
         col(
@@ -276,8 +289,12 @@ pub static ACCOUNTS: Entity = Entity {
     name: "accounts",
     description: "Customer accounts. Columns not listed here are kept in `custom_attributes`.",
     columns: &[
-        col("account_id", Text, "Stable account identifier (CRM id).").req().eg("acc_00042"),
-        col("name", Text, "Account name.").req().eg("Northwind Logistics"),
+        col("account_id", Text, "Stable account identifier (CRM id).")
+            .req()
+            .eg("acc_00042"),
+        col("name", Text, "Account name.")
+            .req()
+            .eg("Northwind Logistics"),
         col("segment", Enum(SEGMENTS), "Commercial segment.").eg("mid_market"),
         col("industry", Text, "Industry.").eg("logistics"),
         col("employee_count", Integer, "Company size in employees.")
@@ -287,10 +304,19 @@ pub static ACCOUNTS: Entity = Entity {
         col("owner_csm_id", Text, "The CSM who owns the account.")
             .refs("csms", "csm_id")
             .eg("csm_007"),
-        col("coverage_model", Enum(COVERAGE_MODELS), "How the account is served.").eg("mid_touch"),
-        col("parent_account_id", Text, "Parent in a corporate hierarchy.")
-            .refs("accounts", "account_id")
-            .eg("acc_00007"),
+        col(
+            "coverage_model",
+            Enum(COVERAGE_MODELS),
+            "How the account is served.",
+        )
+        .eg("mid_touch"),
+        col(
+            "parent_account_id",
+            Text,
+            "Parent in a corporate hierarchy.",
+        )
+        .refs("accounts", "account_id")
+        .eg("acc_00007"),
         col("customer_since", Date, "First contract start.").eg("2022-03-15"),
         col("website", Text, "Company website.").eg("northwind.example"),
         col(
@@ -310,15 +336,32 @@ pub static FEATURES: Entity = Entity {
     name: "features",
     description: "Feature catalogue: what usage events refer to and which tier includes what.",
     columns: &[
-        col("feature_key", Text, "Stable key; usage rows refer to it.").req().eg("reports.export"),
-        col("name", Text, "Display name.").req().eg("Report export"),
-        col("module", Text, "Product or module the feature belongs to.").req().eg("analytics"),
-        col("tier", Enum(PLAN_TIERS), "Lowest plan tier that includes the feature.")
+        col("feature_key", Text, "Stable key; usage rows refer to it.")
             .req()
-            .eg("professional"),
-        col("is_core", Boolean, "Core feature every customer should adopt.").eg("true"),
-        col("resources", Text, "Enablement resource (doc or course URL).")
-            .eg("https://docs.example/reports"),
+            .eg("reports.export"),
+        col("name", Text, "Display name.").req().eg("Report export"),
+        col("module", Text, "Product or module the feature belongs to.")
+            .req()
+            .eg("analytics"),
+        col(
+            "tier",
+            Enum(PLAN_TIERS),
+            "Lowest plan tier that includes the feature.",
+        )
+        .req()
+        .eg("professional"),
+        col(
+            "is_core",
+            Boolean,
+            "Core feature every customer should adopt.",
+        )
+        .eg("true"),
+        col(
+            "resources",
+            Text,
+            "Enablement resource (doc or course URL).",
+        )
+        .eg("https://docs.example/reports"),
         col("description", Text, "What the feature does.").eg("Export any report to CSV or PDF"),
     ],
     key: &["feature_key"],
@@ -331,29 +374,54 @@ pub static CONTRACTS: Entity = Entity {
     name: "contracts",
     description: "Contracts / subscriptions: one row per product or module subscribed.",
     columns: &[
-        col("contract_id", Text, "Stable contract or subscription id.").req().eg("ctr_00042_1"),
+        col("contract_id", Text, "Stable contract or subscription id.")
+            .req()
+            .eg("ctr_00042_1"),
         col("account_id", Text, "Owning account.")
             .req()
             .refs("accounts", "account_id")
             .eg("acc_00042"),
-        col("product", Text, "Product or module subscribed.").req().eg("core"),
-        col("plan_tier", Enum(PLAN_TIERS), "Plan tier.").req().eg("professional"),
-        col("seats", Integer, "Licensed seats.").non_negative().eg("120"),
-        col("arr", Money, "Annual recurring revenue (arr or mrr is required).")
+        col("product", Text, "Product or module subscribed.")
+            .req()
+            .eg("core"),
+        col("plan_tier", Enum(PLAN_TIERS), "Plan tier.")
+            .req()
+            .eg("professional"),
+        col("seats", Integer, "Licensed seats.")
             .non_negative()
-            .or_else("mrr * 12")
-            .eg("36000.00"),
-        col("mrr", Money, "Monthly recurring revenue; derived as arr/12 when absent.")
-            .non_negative()
-            .or_else("arr / 12")
-            .eg("3000.00"),
+            .eg("120"),
+        col(
+            "arr",
+            Money,
+            "Annual recurring revenue (arr or mrr is required).",
+        )
+        .non_negative()
+        .or_else("mrr * 12")
+        .eg("36000.00"),
+        col(
+            "mrr",
+            Money,
+            "Monthly recurring revenue; derived as arr/12 when absent.",
+        )
+        .non_negative()
+        .or_else("arr / 12")
+        .eg("3000.00"),
         col("currency", Text, "ISO 4217 currency code (default USD).")
             .or_else("'USD'")
             .eg("USD"),
-        col("start_date", Date, "Term start.").req().eg("2025-03-01"),
+        col("start_date", Date, "Term start.")
+            .req()
+            .eg("2025-03-01"),
         col("end_date", Date, "Term end = renewal date.").eg("2026-02-28"),
-        col("status", Enum(CONTRACT_STATUS), "Contract status.").req().eg("active"),
-        col("auto_renew", Boolean, "Renews automatically unless cancelled.").eg("false"),
+        col("status", Enum(CONTRACT_STATUS), "Contract status.")
+            .req()
+            .eg("active"),
+        col(
+            "auto_renew",
+            Boolean,
+            "Renews automatically unless cancelled.",
+        )
+        .eg("false"),
     ],
     key: &["contract_id"],
     merge: MergeMode::Upsert,
@@ -369,7 +437,9 @@ pub static CONTACTS: Entity = Entity {
     name: "contacts",
     description: "People at customer accounts and their role in the relationship.",
     columns: &[
-        col("contact_id", Text, "Stable contact id.").req().eg("con_00042_3"),
+        col("contact_id", Text, "Stable contact id.")
+            .req()
+            .eg("con_00042_3"),
         col("account_id", Text, "Account the contact works for.")
             .req()
             .refs("accounts", "account_id")
@@ -377,9 +447,16 @@ pub static CONTACTS: Entity = Entity {
         col("name", Text, "Full name.").eg("Maria Rossi"),
         col("email", Text, "Email address.").eg("maria@northwind.example"),
         col("title", Text, "Job title.").eg("VP Operations"),
-        col("role", Enum(CONTACT_ROLES), "Role in the relationship.").req().eg("champion"),
+        col("role", Enum(CONTACT_ROLES), "Role in the relationship.")
+            .req()
+            .eg("champion"),
         col("start_date", Date, "Since when the person holds the role.").eg("2024-01-10"),
-        col("end_date", Date, "When the person left the role or company.").eg(""),
+        col(
+            "end_date",
+            Date,
+            "When the person left the role or company.",
+        )
+        .eg(""),
         col("is_primary", Boolean, "Primary contact for the account.").eg("true"),
     ],
     key: &["contact_id"],
@@ -396,11 +473,17 @@ pub static USAGE_EVENTS: Entity = Entity {
             .req()
             .refs("accounts", "account_id")
             .eg("acc_00042"),
-        col("user_id", Text, "User identifier within the product.").req().eg("u_00042_017"),
-        col("feature_key", Text, "Feature or event key from the feature catalogue.")
+        col("user_id", Text, "User identifier within the product.")
             .req()
-            .refs("features", "feature_key")
-            .eg("reports.export"),
+            .eg("u_00042_017"),
+        col(
+            "feature_key",
+            Text,
+            "Feature or event key from the feature catalogue.",
+        )
+        .req()
+        .refs("features", "feature_key")
+        .eg("reports.export"),
         col("occurred_at", Timestamp, "When the event happened (UTC).")
             .req()
             .eg("2026-10-05T09:31:12Z"),
@@ -427,11 +510,18 @@ pub static USAGE_DAILY: Entity = Entity {
             .req()
             .refs("features", "feature_key")
             .eg("reports.export"),
-        col("active_users", Integer, "Distinct users active on the feature that day.")
+        col(
+            "active_users",
+            Integer,
+            "Distinct users active on the feature that day.",
+        )
+        .req()
+        .non_negative()
+        .eg("14"),
+        col("event_count", Integer, "Events that day.")
             .req()
             .non_negative()
-            .eg("14"),
-        col("event_count", Integer, "Events that day.").req().non_negative().eg("63"),
+            .eg("63"),
     ],
     key: &["account_id", "date", "feature_key"],
     merge: MergeMode::Upsert,
@@ -443,20 +533,37 @@ pub static TICKETS: Entity = Entity {
     name: "tickets",
     description: "Support tickets.",
     columns: &[
-        col("ticket_id", Text, "Ticket id in the help desk.").req().eg("tkt_918273"),
+        col("ticket_id", Text, "Ticket id in the help desk.")
+            .req()
+            .eg("tkt_918273"),
         col("account_id", Text, "Account.")
             .req()
             .refs("accounts", "account_id")
             .eg("acc_00042"),
-        col("contact_id", Text, "Requester.").refs("contacts", "contact_id").eg("con_00042_3"),
-        col("opened_at", Timestamp, "Created.").req().eg("2026-09-14T08:00:00Z"),
+        col("contact_id", Text, "Requester.")
+            .refs("contacts", "contact_id")
+            .eg("con_00042_3"),
+        col("opened_at", Timestamp, "Created.")
+            .req()
+            .eg("2026-09-14T08:00:00Z"),
         col("closed_at", Timestamp, "Solved or closed.").eg("2026-09-15T17:20:00Z"),
-        col("priority", Enum(TICKET_PRIORITY), "Priority.").req().eg("high"),
-        col("status", Enum(TICKET_STATUS), "Status.").req().eg("solved"),
+        col("priority", Enum(TICKET_PRIORITY), "Priority.")
+            .req()
+            .eg("high"),
+        col("status", Enum(TICKET_STATUS), "Status.")
+            .req()
+            .eg("solved"),
         col("category", Text, "Category or product area.").eg("integrations"),
         col("subject", Text, "Subject line.").eg("SSO login fails for new users"),
-        col("escalated", Boolean, "Escalated to engineering or management.").eg("false"),
-        col("csat", Integer, "Ticket CSAT 1-5.").range(1.0, 5.0).eg("4"),
+        col(
+            "escalated",
+            Boolean,
+            "Escalated to engineering or management.",
+        )
+        .eg("false"),
+        col("csat", Integer, "Ticket CSAT 1-5.")
+            .range(1.0, 5.0)
+            .eg("4"),
         col("first_response_hours", Number, "Hours to first response.")
             .non_negative()
             .eg("2.5"),
@@ -471,14 +578,22 @@ pub static TOUCHPOINTS: Entity = Entity {
     name: "touchpoints",
     description: "Interactions with the customer: meetings, calls, emails, QBR/EBR, notes.",
     columns: &[
-        col("touchpoint_id", Text, "Stable id.").req().eg("tp_55501"),
+        col("touchpoint_id", Text, "Stable id.")
+            .req()
+            .eg("tp_55501"),
         col("account_id", Text, "Account.")
             .req()
             .refs("accounts", "account_id")
             .eg("acc_00042"),
-        col("kind", Enum(TOUCHPOINT_KINDS), "Kind of interaction.").req().eg("qbr"),
-        col("occurred_at", Timestamp, "When.").req().eg("2026-09-30T14:00:00Z"),
-        col("csm_id", Text, "CSM involved.").refs("csms", "csm_id").eg("csm_007"),
+        col("kind", Enum(TOUCHPOINT_KINDS), "Kind of interaction.")
+            .req()
+            .eg("qbr"),
+        col("occurred_at", Timestamp, "When.")
+            .req()
+            .eg("2026-09-30T14:00:00Z"),
+        col("csm_id", Text, "CSM involved.")
+            .refs("csms", "csm_id")
+            .eg("csm_007"),
         col("contact_id", Text, "Main customer participant.")
             .refs("contacts", "contact_id")
             .eg("con_00042_3"),
@@ -496,18 +611,26 @@ pub static SURVEYS: Entity = Entity {
     name: "surveys",
     description: "Survey responses (NPS 0-10, CSAT 1-5, CES 1-7) with comments.",
     columns: &[
-        col("response_id", Text, "Stable response id.").req().eg("srv_77120"),
+        col("response_id", Text, "Stable response id.")
+            .req()
+            .eg("srv_77120"),
         col("account_id", Text, "Account.")
             .req()
             .refs("accounts", "account_id")
             .eg("acc_00042"),
-        col("contact_id", Text, "Respondent.").refs("contacts", "contact_id").eg("con_00042_3"),
-        col("survey_type", Enum(SURVEY_TYPES), "Survey type.").req().eg("nps"),
+        col("contact_id", Text, "Respondent.")
+            .refs("contacts", "contact_id")
+            .eg("con_00042_3"),
+        col("survey_type", Enum(SURVEY_TYPES), "Survey type.")
+            .req()
+            .eg("nps"),
         col("score", Integer, "Score on the survey's scale.")
             .req()
             .range(0.0, 10.0)
             .eg("9"),
-        col("responded_at", Timestamp, "When answered.").req().eg("2026-08-02T10:11:00Z"),
+        col("responded_at", Timestamp, "When answered.")
+            .req()
+            .eg("2026-08-02T10:11:00Z"),
         col("comment", Text, "Verbatim comment.").eg("Great support, reporting is slow."),
     ],
     key: &["response_id"],
@@ -531,14 +654,20 @@ pub static MILESTONES: Entity = Entity {
     name: "milestones",
     description: "Journey and onboarding milestones per account: due and completed dates.",
     columns: &[
-        col("milestone_id", Text, "Stable id.").req().eg("ms_00042_kickoff"),
+        col("milestone_id", Text, "Stable id.")
+            .req()
+            .eg("ms_00042_kickoff"),
         col("account_id", Text, "Account.")
             .req()
             .refs("accounts", "account_id")
             .eg("acc_00042"),
-        col("milestone_key", Text, "Which milestone of the journey.").req().eg("kickoff"),
+        col("milestone_key", Text, "Which milestone of the journey.")
+            .req()
+            .eg("kickoff"),
         col("name", Text, "Display name.").eg("Kick-off meeting"),
-        col("stage", Enum(JOURNEY_STAGES), "Journey stage.").req().eg("onboarding"),
+        col("stage", Enum(JOURNEY_STAGES), "Journey stage.")
+            .req()
+            .eg("onboarding"),
         col("due_date", Date, "Planned date.").eg("2025-03-10"),
         col("completed_date", Date, "When it was reached.").eg("2025-03-08"),
         col("status", Enum(MILESTONE_STATUS), "Status.").eg("completed"),
@@ -553,7 +682,9 @@ pub static BILLING_EVENTS: Entity = Entity {
     name: "billing_events",
     description: "Invoices, payments, failures, refunds and dunning steps.",
     columns: &[
-        col("billing_event_id", Text, "Stable id.").req().eg("bil_330012"),
+        col("billing_event_id", Text, "Stable id.")
+            .req()
+            .eg("bil_330012"),
         col("account_id", Text, "Account.")
             .req()
             .refs("accounts", "account_id")
@@ -561,12 +692,18 @@ pub static BILLING_EVENTS: Entity = Entity {
         col("contract_id", Text, "Contract billed.")
             .refs("contracts", "contract_id")
             .eg("ctr_00042_1"),
-        col("kind", Enum(BILLING_KINDS), "What happened.").req().eg("invoice"),
-        col("amount", Money, "Amount in the currency.").req().eg("9000.00"),
+        col("kind", Enum(BILLING_KINDS), "What happened.")
+            .req()
+            .eg("invoice"),
+        col("amount", Money, "Amount in the currency.")
+            .req()
+            .eg("9000.00"),
         col("currency", Text, "ISO 4217 code (default USD).")
             .or_else("'USD'")
             .eg("USD"),
-        col("occurred_on", Date, "Date of the event.").req().eg("2026-09-01"),
+        col("occurred_on", Date, "Date of the event.")
+            .req()
+            .eg("2026-09-01"),
         col("due_date", Date, "Invoice due date.").eg("2026-10-01"),
     ],
     key: &["billing_event_id"],
@@ -579,7 +716,9 @@ pub static OUTCOMES: Entity = Entity {
     name: "outcomes",
     description: "Renewal outcomes and expansion opportunity results: the labels models learn from.",
     columns: &[
-        col("outcome_id", Text, "Stable id.").req().eg("out_00042_2025"),
+        col("outcome_id", Text, "Stable id.")
+            .req()
+            .eg("out_00042_2025"),
         col("account_id", Text, "Account.")
             .req()
             .refs("accounts", "account_id")
@@ -587,11 +726,25 @@ pub static OUTCOMES: Entity = Entity {
         col("contract_id", Text, "Contract renewed or expanded.")
             .refs("contracts", "contract_id")
             .eg("ctr_00042_1"),
-        col("kind", Enum(OUTCOME_KINDS), "Renewal or expansion opportunity.").req().eg("renewal"),
-        col("outcome", Enum(OUTCOME_VALUES), "Result.").req().eg("renewed"),
-        col("decided_on", Date, "Date the outcome became known.").req().eg("2026-02-20"),
-        col("arr_before", Money, "ARR before.").non_negative().eg("36000.00"),
-        col("arr_after", Money, "ARR after.").non_negative().eg("42000.00"),
+        col(
+            "kind",
+            Enum(OUTCOME_KINDS),
+            "Renewal or expansion opportunity.",
+        )
+        .req()
+        .eg("renewal"),
+        col("outcome", Enum(OUTCOME_VALUES), "Result.")
+            .req()
+            .eg("renewed"),
+        col("decided_on", Date, "Date the outcome became known.")
+            .req()
+            .eg("2026-02-20"),
+        col("arr_before", Money, "ARR before.")
+            .non_negative()
+            .eg("36000.00"),
+        col("arr_after", Money, "ARR after.")
+            .non_negative()
+            .eg("42000.00"),
         col(
             "expansion_type",
             Enum(EXPANSION_TYPES),
@@ -626,14 +779,24 @@ pub static FEEDBACK: Entity = Entity {
             .req()
             .refs("accounts", "account_id")
             .eg("acc_00042"),
-        col("contact_id", Text, "Who gave it.").refs("contacts", "contact_id").eg("con_00042_3"),
-        col("submitted_at", Timestamp, "When.").req().eg("2026-07-19T12:00:00Z"),
-        col("source", Enum(FEEDBACK_SOURCES), "Channel.").req().eg("call"),
-        col("category", Enum(FEEDBACK_CATEGORIES), "Category.").req().eg("feature_request"),
+        col("contact_id", Text, "Who gave it.")
+            .refs("contacts", "contact_id")
+            .eg("con_00042_3"),
+        col("submitted_at", Timestamp, "When.")
+            .req()
+            .eg("2026-07-19T12:00:00Z"),
+        col("source", Enum(FEEDBACK_SOURCES), "Channel.")
+            .req()
+            .eg("call"),
+        col("category", Enum(FEEDBACK_CATEGORIES), "Category.")
+            .req()
+            .eg("feature_request"),
         col("feature_key", Text, "Feature concerned.")
             .refs("features", "feature_key")
             .eg("reports.export"),
-        col("text", Text, "The feedback itself.").req().eg("Need scheduled exports to S3."),
+        col("text", Text, "The feedback itself.")
+            .req()
+            .eg("Need scheduled exports to S3."),
         col("status", Enum(FEEDBACK_STATUS), "Triage status.").eg("triaged"),
     ],
     key: &["feedback_id"],
@@ -685,8 +848,15 @@ mod tests {
                     let target = ENTITIES
                         .iter()
                         .position(|e| e.name == reference.entity)
-                        .unwrap_or_else(|| panic!("{}.{} refers to unknown entity", entity.name, column.name));
-                    assert!(target <= position, "{}.{} refers forward", entity.name, column.name);
+                        .unwrap_or_else(|| {
+                            panic!("{}.{} refers to unknown entity", entity.name, column.name)
+                        });
+                    assert!(
+                        target <= position,
+                        "{}.{} refers forward",
+                        entity.name,
+                        column.name
+                    );
                     let target_entity = ENTITIES[target];
                     assert!(target_entity.column(reference.column).is_some());
                     assert_eq!(target_entity.key, &[reference.column]);
@@ -700,7 +870,11 @@ mod tests {
         for entity in ENTITIES {
             for key in entity.key {
                 let column = entity.column(key).expect("key column exists");
-                assert!(column.required, "{}.{key} is a key but optional", entity.name);
+                assert!(
+                    column.required,
+                    "{}.{key} is a key but optional",
+                    entity.name
+                );
             }
         }
     }
@@ -766,7 +940,10 @@ General rules:\n\n\
         ));
     }
     for entity in ENTITIES {
-        out.push_str(&format!("\n## {}\n\n{}\n\n", entity.name, entity.description));
+        out.push_str(&format!(
+            "\n## {}\n\n{}\n\n",
+            entity.name, entity.description
+        ));
         out.push_str(&format!(
             "Key: `{}`. {}\n\n",
             entity.key.join("`, `"),

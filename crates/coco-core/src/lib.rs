@@ -4,4 +4,4 @@
 
 pub mod contract;
 
-pub use contract::{ColumnType, Entity, MergeMode, ENTITIES};
+pub use contract::{ColumnType, ENTITIES, Entity, MergeMode};

@@ -5,6 +5,9 @@
 //! Each account uses its own random streams seeded from (seed, account index), so the
 //! output does not depend on the order or thread in which accounts are generated.
 
+// Add-on state lives in small parallel arrays indexed by add-on.
+#![allow(clippy::needless_range_loop)]
+
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
 use coco_core::contract::PLAN_TIERS;
 use rand::Rng;
@@ -17,8 +20,8 @@ use crate::catalog::{
 use crate::model::{Factors, Renewal, draw_renewal, geometric, normal, pick, poisson, sigmoid};
 use crate::write::{RowBuf, Sink, corrupt, emit, push_date, push_digits, push_time, push_uint};
 use crate::{
-    ChunkOut, Ctx, DUPLICATE_EVENT_RATE, E_ACCOUNTS, E_CONTACTS, E_CONTRACTS, E_DAILY, E_EVENTS,
-    E_FEEDBACK, E_MILESTONES, E_OUTCOMES, E_SURVEYS, E_TICKETS, E_TOUCHPOINTS, E_BILLING,
+    ChunkOut, Ctx, DUPLICATE_EVENT_RATE, E_ACCOUNTS, E_BILLING, E_CONTACTS, E_CONTRACTS, E_DAILY,
+    E_EVENTS, E_FEEDBACK, E_MILESTONES, E_OUTCOMES, E_SURVEYS, E_TICKETS, E_TOUCHPOINTS,
     USAGE_DAILY_EVERY, rng_for,
 };
 
@@ -147,8 +150,11 @@ fn base(seed: u64, idx: usize) -> Base {
 }
 
 fn draw_seats(rng: &mut ChaCha8Rng, segment: usize) -> i64 {
-    let (median, sigma, lo, hi) = [(160.0, 0.55, 60.0, 900.0), (40.0, 0.5, 15.0, 200.0), (8.0, 0.5, 3.0, 40.0)]
-        [segment];
+    let (median, sigma, lo, hi) = [
+        (160.0, 0.55, 60.0, 900.0),
+        (40.0, 0.5, 15.0, 200.0),
+        (8.0, 0.5, 3.0, 40.0),
+    ][segment];
     (median * (sigma * normal(rng)).exp()).clamp(lo, hi).round() as i64
 }
 
@@ -159,7 +165,9 @@ pub(crate) fn estimate_mean_pool() -> f64 {
     let total: f64 = (0..n)
         .map(|_| {
             let segment = pick(&mut rng, &SEGMENT_WEIGHTS);
-            (draw_seats(&mut rng, segment) as f64 * 0.76).round().max(1.0)
+            (draw_seats(&mut rng, segment) as f64 * 0.76)
+                .round()
+                .max(1.0)
         })
         .sum();
     total / n as f64
@@ -213,8 +221,11 @@ fn profile(ctx: &Ctx, idx: usize) -> Profile {
     }
     let domain = format!("{}-{}.example", slug(&name), idx + 1);
     let segment = b.segment;
-    let (emp_median, emp_lo, emp_hi) =
-        [(6_000.0, 2_000.0, 80_000.0), (600.0, 200.0, 2_000.0), (45.0, 5.0, 199.0)][segment];
+    let (emp_median, emp_lo, emp_hi) = [
+        (6_000.0, 2_000.0, 80_000.0),
+        (600.0, 200.0, 2_000.0),
+        (45.0, 5.0, 199.0),
+    ][segment];
     let employees = (emp_median * (0.7 * normal(&mut rng)).exp())
         .clamp(emp_lo, emp_hi)
         .round() as i64;
@@ -231,7 +242,11 @@ fn profile(ctx: &Ctx, idx: usize) -> Profile {
     };
     let window_days = (ctx.end - ctx.start).num_days().max(1);
     let since = if rng.random::<f64>() < 0.12 {
-        ctx.start + days(rng.random_range(0..window_days.max(21) - 20).min(window_days - 1))
+        ctx.start
+            + days(
+                rng.random_range(0..window_days.max(21) - 20)
+                    .min(window_days - 1),
+            )
     } else {
         ctx.start - days(rng.random_range(1..1300))
     };
@@ -246,7 +261,8 @@ fn profile(ctx: &Ctx, idx: usize) -> Profile {
     } else {
         members[pick(&mut rng, weights)]
     };
-    let channel = ["inbound", "outbound", "partner", "event"][pick(&mut rng, &[0.45, 0.35, 0.15, 0.05])];
+    let channel =
+        ["inbound", "outbound", "partner", "event"][pick(&mut rng, &[0.45, 0.35, 0.15, 0.05])];
     let tier = pick(
         &mut rng,
         &[[0.0, 0.3, 0.7], [0.15, 0.65, 0.2], [0.6, 0.38, 0.02]][segment],
@@ -457,7 +473,8 @@ fn build_timeline(ctx: &Ctx, p: &Profile, f: &Factors, rng: &mut ChaCha8Rng) -> 
         if lo < e {
             let date = rand_date(rng, lo, e);
             let missing: Vec<usize> = (0..2).filter(|a| !p.addons[*a]).collect();
-            let kind = if f.seat_pressure() > 0.0 || missing.is_empty() || rng.random::<f64>() < 0.5 {
+            let kind = if f.seat_pressure() > 0.0 || missing.is_empty() || rng.random::<f64>() < 0.5
+            {
                 OppKind::Seats
             } else {
                 OppKind::Module(missing[rng.random_range(0..missing.len())])
@@ -504,22 +521,25 @@ fn build_timeline(ctx: &Ctx, p: &Profile, f: &Factors, rng: &mut ChaCha8Rng) -> 
             term.addons[a] = addon_since[a].filter(|d| *d <= end).map(|d| d.max(start));
         }
         let mut pending_seats = 0;
-        if let Some(o) = opportunity.as_mut() {
-            if o.date >= start && o.date <= end {
-                let added = ((seats as f64) * rng.random_range(0.1..0.3)).round().max(1.0) as i64;
-                o.added_seats = added;
-                if o.won {
-                    match o.kind {
-                        OppKind::Seats => {
-                            term.seat_order = Some((o.date, added));
-                            pending_seats = added;
-                            pool_size += ((added as f64) * 0.8).round() as i64;
-                            pool.push((o.date, pool_size));
-                        }
-                        OppKind::Module(a) => {
-                            addon_since[a] = Some(o.date);
-                            term.addons[a] = Some(o.date);
-                        }
+        if let Some(o) = opportunity.as_mut()
+            && o.date >= start
+            && o.date <= end
+        {
+            let added = ((seats as f64) * rng.random_range(0.1..0.3))
+                .round()
+                .max(1.0) as i64;
+            o.added_seats = added;
+            if o.won {
+                match o.kind {
+                    OppKind::Seats => {
+                        term.seat_order = Some((o.date, added));
+                        pending_seats = added;
+                        pool_size += ((added as f64) * 0.8).round() as i64;
+                        pool.push((o.date, pool_size));
+                    }
+                    OppKind::Module(a) => {
+                        addon_since[a] = Some(o.date);
+                        term.addons[a] = Some(o.date);
                     }
                 }
             }
@@ -560,9 +580,12 @@ fn build_timeline(ctx: &Ctx, p: &Profile, f: &Factors, rng: &mut ChaCha8Rng) -> 
                             term.reason = Some(format!("dropped the {} module", ADDON_PRODUCTS[a]));
                         } else if tier > 0 && u < 0.55 {
                             tier -= 1;
-                            term.reason = Some(format!("moved down to the {} plan", PLAN_TIERS[tier]));
+                            term.reason =
+                                Some(format!("moved down to the {} plan", PLAN_TIERS[tier]));
                         } else {
-                            seats = ((seats as f64) * rng.random_range(0.6..0.85)).round().max(1.0) as i64;
+                            seats = ((seats as f64) * rng.random_range(0.6..0.85))
+                                .round()
+                                .max(1.0) as i64;
                             pool_size = pool_size.min(seats);
                             pool.push((next, pool_size));
                             term.reason = Some("reduced seats to active users".to_string());
@@ -573,7 +596,9 @@ fn build_timeline(ctx: &Ctx, p: &Profile, f: &Factors, rng: &mut ChaCha8Rng) -> 
                             (0..2).filter(|a| addon_since[*a].is_none()).collect();
                         let u = rng.random::<f64>();
                         if f.seat_pressure() > 0.0 || (tier == 2 && missing.is_empty()) || u < 0.4 {
-                            let added = ((seats as f64) * rng.random_range(0.15..0.5)).round().max(1.0) as i64;
+                            let added = ((seats as f64) * rng.random_range(0.15..0.5))
+                                .round()
+                                .max(1.0) as i64;
                             seats += added;
                             pool_size += ((added as f64) * 0.7).round() as i64;
                             pool.push((next, pool_size));
@@ -582,7 +607,8 @@ fn build_timeline(ctx: &Ctx, p: &Profile, f: &Factors, rng: &mut ChaCha8Rng) -> 
                         } else if tier < 2 && (missing.is_empty() || u < 0.7) {
                             tier += 1;
                             term.expansion_type = Some("tier");
-                            term.reason = Some(format!("upgraded to the {} plan", PLAN_TIERS[tier]));
+                            term.reason =
+                                Some(format!("upgraded to the {} plan", PLAN_TIERS[tier]));
                         } else {
                             let a = missing[rng.random_range(0..missing.len())];
                             addon_since[a] = Some(next);
@@ -638,11 +664,35 @@ fn churn_reason(rng: &mut ChaCha8Rng, f: &Factors) -> &'static str {
 }
 
 const ROLE_TITLES: [(&str, &[&str]); 6] = [
-    ("champion", &["Head of Operations", "Director of Projects", "PMO Lead", "VP Operations"]),
-    ("executive_sponsor", &["COO", "CIO", "VP Engineering", "Chief of Staff"]),
-    ("economic_buyer", &["CFO", "VP Finance", "Procurement Manager", "Head of IT"]),
-    ("admin", &["IT Administrator", "Systems Administrator", "Operations Analyst"]),
-    ("user", &["Project Manager", "Team Lead", "Analyst", "Coordinator"]),
+    (
+        "champion",
+        &[
+            "Head of Operations",
+            "Director of Projects",
+            "PMO Lead",
+            "VP Operations",
+        ],
+    ),
+    (
+        "executive_sponsor",
+        &["COO", "CIO", "VP Engineering", "Chief of Staff"],
+    ),
+    (
+        "economic_buyer",
+        &["CFO", "VP Finance", "Procurement Manager", "Head of IT"],
+    ),
+    (
+        "admin",
+        &[
+            "IT Administrator",
+            "Systems Administrator",
+            "Operations Analyst",
+        ],
+    ),
+    (
+        "user",
+        &["Project Manager", "Team Lead", "Analyst", "Coordinator"],
+    ),
     ("other", &["Consultant", "Executive Assistant"]),
 ];
 
@@ -670,12 +720,19 @@ fn build_contacts(
     }
     roles.push("admin");
     while roles.len() < n {
-        roles.push(if rng.random::<f64>() < 0.85 { "user" } else { "other" });
+        roles.push(if rng.random::<f64>() < 0.85 {
+            "user"
+        } else {
+            "other"
+        });
     }
     roles.truncate(n.max(2));
     let latest = ctx.end - days(1);
     let mut contacts: Vec<Contact> = Vec::with_capacity(8);
-    let push = |rng: &mut ChaCha8Rng, role: &'static str, start: NaiveDate, contacts: &mut Vec<Contact>| {
+    let push = |rng: &mut ChaCha8Rng,
+                role: &'static str,
+                start: NaiveDate,
+                contacts: &mut Vec<Contact>| {
         let (first, last) = person_name(rng);
         contacts.push(Contact {
             id: format!("con_{}_{}", p.num, contacts.len() + 1),
@@ -845,8 +902,16 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
                     arr: addon_arr(a, core),
                     start,
                     end: term.end,
-                    status: if term.addon_cancelled[a] { "cancelled" } else { status },
-                    billing_months: if start == term.start { p.billing_months } else { 0 },
+                    status: if term.addon_cancelled[a] {
+                        "cancelled"
+                    } else {
+                        status
+                    },
+                    billing_months: if start == term.start {
+                        p.billing_months
+                    } else {
+                        0
+                    },
                 });
             }
         }
@@ -903,7 +968,9 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
     out.events += events;
 
     // --- tickets --------------------------------------------------------------------
-    let escalation_times = tickets(ctx, &p, &f, &tl, &contacts, alive_from, alive_to, out, sc, &mut rng, &mut drng);
+    let escalation_times = tickets(
+        ctx, &p, &f, &tl, &contacts, alive_from, alive_to, out, sc, &mut rng, &mut drng,
+    );
 
     // --- touchpoints & surveys ------------------------------------------------------
     let silent_end = tl.focal.min(alive_to);
@@ -924,8 +991,10 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         let day = next_weekday(d);
         if day <= alive_to {
             let kind = match p.coverage {
-                "high_touch" => ["meeting", "call", "email", "chat", "note"][pick(&mut rng, &[35.0, 25.0, 30.0, 5.0, 5.0])],
-                "mid_touch" => ["call", "meeting", "email", "chat", "note"][pick(&mut rng, &[35.0, 20.0, 35.0, 5.0, 5.0])],
+                "high_touch" => ["meeting", "call", "email", "chat", "note"]
+                    [pick(&mut rng, &[35.0, 25.0, 30.0, 5.0, 5.0])],
+                "mid_touch" => ["call", "meeting", "email", "chat", "note"]
+                    [pick(&mut rng, &[35.0, 20.0, 35.0, 5.0, 5.0])],
                 "tech_touch" => ["email", "event", "chat"][pick(&mut rng, &[80.0, 10.0, 10.0])],
                 _ => ["email", "call", "chat", "event"][pick(&mut rng, &[50.0, 25.0, 20.0, 5.0])],
             };
@@ -946,7 +1015,11 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         while d <= alive_to {
             let day = next_weekday(d);
             if day <= alive_to {
-                let kind = if p.segment == 0 && rng.random::<f64>() < 0.25 { "ebr" } else { "qbr" };
+                let kind = if p.segment == 0 && rng.random::<f64>() < 0.25 {
+                    "ebr"
+                } else {
+                    "qbr"
+                };
                 tps.push(Tp {
                     at: business_time(&mut rng, day, p.region),
                     kind,
@@ -971,7 +1044,11 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
             .any(|t| t.end >= day && (t.end - day).num_days() <= 90);
         let (subject, notes): (&str, &str) = match tp.kind {
             "qbr" | "ebr" => (
-                if tp.kind == "qbr" { "Quarterly business review" } else { "Executive business review" },
+                if tp.kind == "qbr" {
+                    "Quarterly business review"
+                } else {
+                    "Executive business review"
+                },
                 if declining {
                     "Usage trending down across teams; customer cites shifting priorities. Agreed on a re-enablement plan."
                 } else if champion_gone {
@@ -982,23 +1059,44 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
                     "Reviewed goals and adoption; customer happy with progress, interested in the roadmap."
                 },
             ),
-            "event" => ("Product webinar", "Customer attended the monthly product webinar."),
+            "event" => (
+                "Product webinar",
+                "Customer attended the monthly product webinar.",
+            ),
             "email" if p.coverage == "tech_touch" => (
                 "Monthly product digest",
                 "Automated digest email with tips and release notes.",
             ),
-            "chat" => ("Support chat follow-up", "Customer asked a how-to question in chat."),
+            "chat" => (
+                "Support chat follow-up",
+                "Customer asked a how-to question in chat.",
+            ),
             _ => {
                 if escalated_recently {
-                    ("Escalation follow-up", "Followed up on the escalated ticket; customer frustrated with response times.")
+                    (
+                        "Escalation follow-up",
+                        "Followed up on the escalated ticket; customer frustrated with response times.",
+                    )
                 } else if champion_gone {
-                    ("Introduction to new contact", "Champion has left the company; need a new point of contact and exec alignment.")
+                    (
+                        "Introduction to new contact",
+                        "Champion has left the company; need a new point of contact and exec alignment.",
+                    )
                 } else if declining {
-                    ("Usage check-in", "Usage has dropped; customer mentioned budget review and other priorities.")
+                    (
+                        "Usage check-in",
+                        "Usage has dropped; customer mentioned budget review and other priorities.",
+                    )
                 } else if renewal_soon {
-                    ("Renewal planning", "Discussed renewal timeline, pricing and next year's goals.")
+                    (
+                        "Renewal planning",
+                        "Discussed renewal timeline, pricing and next year's goals.",
+                    )
                 } else if f.adoption_breadth > 0.6 {
-                    ("Check-in", "Customer keen on automation; asked about advanced reporting.")
+                    (
+                        "Check-in",
+                        "Customer keen on automation; asked about advanced reporting.",
+                    )
                 } else {
                     ("Check-in", "Routine check-in; no issues raised.")
                 }
@@ -1048,26 +1146,39 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
             .int(score)
             .ts(at)
             .s(comment);
-        emit(&mut out.sinks[E_SURVEYS], &ctx.specs[E_SURVEYS], &sc.row, &mut sc.dirty, drng, rate);
+        emit(
+            &mut out.sinks[E_SURVEYS],
+            &ctx.specs[E_SURVEYS],
+            &sc.row,
+            &mut sc.dirty,
+            drng,
+            rate,
+        );
     };
     let mut nps_dates: Vec<NaiveDate> = Vec::new();
     for term in &tl.terms {
         for offset in [3, 9] {
-            if let Some(d) = term.start.checked_add_months(Months::new(offset)) {
-                if d >= alive_from && d <= alive_to {
-                    nps_dates.push(d);
-                }
+            if let Some(d) = term.start.checked_add_months(Months::new(offset))
+                && d >= alive_from
+                && d <= alive_to
+            {
+                nps_dates.push(d);
             }
         }
     }
     for d in nps_dates {
+        let mut asked: Vec<&str> = Vec::with_capacity(2);
         for _ in 0..2 {
-            if rng.random::<f64>() >= 0.5 {
+            let day = d + days(rng.random_range(0..10));
+            let contact = contact_at(&mut rng, &contacts, day);
+            if rng.random::<f64>() >= 0.5
+                || day > alive_to
+                || contact.is_some_and(|c| asked.contains(&c))
+            {
                 continue;
             }
-            let day = d + days(rng.random_range(0..10));
-            if day > alive_to {
-                continue;
+            if let Some(c) = contact {
+                asked.push(c);
             }
             let champion_gone = champion_left_on.is_some_and(|l| day >= l);
             let score = (f.nps_level as f64 + 1.3 * normal(&mut rng)
@@ -1078,13 +1189,34 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
             let comment = if rng.random::<f64>() < 0.4 {
                 ""
             } else if score >= 9 {
-                choose(&mut rng, &["Great product, our teams rely on it daily.", "Support is excellent and the roadmap looks strong.", "Automation saves us hours every week."])
+                choose(
+                    &mut rng,
+                    &[
+                        "Great product, our teams rely on it daily.",
+                        "Support is excellent and the roadmap looks strong.",
+                        "Automation saves us hours every week.",
+                    ],
+                )
             } else if score >= 7 {
-                choose(&mut rng, &["Good overall, reporting could be faster.", "Solid tool, a few UX rough edges.", "Works well, pricing is getting steep."])
+                choose(
+                    &mut rng,
+                    &[
+                        "Good overall, reporting could be faster.",
+                        "Solid tool, a few UX rough edges.",
+                        "Works well, pricing is getting steep.",
+                    ],
+                )
             } else {
-                choose(&mut rng, &["Too slow and hard to roll out to the wider team.", "Support takes too long to respond.", "We are not getting the value we expected.", "Missing integrations we need; looking at alternatives."])
+                choose(
+                    &mut rng,
+                    &[
+                        "Too slow and hard to roll out to the wider team.",
+                        "Support takes too long to respond.",
+                        "We are not getting the value we expected.",
+                        "Missing integrations we need; looking at alternatives.",
+                    ],
+                )
             };
-            let contact = contact_at(&mut rng, &contacts, day);
             let at = business_time(&mut rng, day, p.region);
             survey_row(sc, out, &mut drng, contact, "nps", score, at, comment);
         }
@@ -1093,19 +1225,32 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         if at.date() > alive_to {
             continue;
         }
-        let score = ((f.nps_level as f64) / 2.0 + 0.8 * normal(&mut rng)).round().clamp(1.0, 5.0) as i64;
+        let score = ((f.nps_level as f64) / 2.0 + 0.8 * normal(&mut rng))
+            .round()
+            .clamp(1.0, 5.0) as i64;
         let contact = contact_at(&mut rng, &contacts, at.date());
-        let comment = if score >= 4 { "Useful session." } else if score <= 2 { "Did not address our issues." } else { "" };
+        let comment = if score >= 4 {
+            "Useful session."
+        } else if score <= 2 {
+            "Did not address our issues."
+        } else {
+            ""
+        };
         survey_row(sc, out, &mut drng, contact, "csat", score, at, comment);
     }
     let ces_day = p.since + days(95);
     if ces_day >= alive_from && ces_day <= alive_to {
-        let score = (5.5 - 0.8 * f.latent_risk - 0.5 * f.missed_milestones as f64 + normal(&mut rng))
-            .round()
-            .clamp(1.0, 7.0) as i64;
+        let score = (5.5 - 0.8 * f.latent_risk - 0.5 * f.missed_milestones as f64
+            + normal(&mut rng))
+        .round()
+        .clamp(1.0, 7.0) as i64;
         let contact = contact_at(&mut rng, &contacts, ces_day);
         let at = business_time(&mut rng, ces_day, p.region);
-        let comment = if score <= 3 { "Onboarding took much longer than planned." } else { "Setup was straightforward." };
+        let comment = if score <= 3 {
+            "Onboarding took much longer than planned."
+        } else {
+            "Setup was straightforward."
+        };
         survey_row(sc, out, &mut drng, contact, "ces", score, at, comment);
     }
 
@@ -1118,14 +1263,23 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         let mut dates: Vec<(NaiveDate, f64)> = Vec::new();
         if c.billing_months == 0 {
             let remaining = (c.end - c.start).num_days() + 1;
-            dates.push((c.start, (c.arr * remaining as f64 / 365.0 * 100.0).round() / 100.0));
+            dates.push((
+                c.start,
+                (c.arr * remaining as f64 / 365.0 * 100.0).round() / 100.0,
+            ));
         } else {
             let mut i = 0;
-            while let Some(d) = c.start.checked_add_months(Months::new(c.billing_months * i)) {
+            while let Some(d) = c
+                .start
+                .checked_add_months(Months::new(c.billing_months * i))
+            {
                 if d > c.end {
                     break;
                 }
-                dates.push((d, (c.arr * f64::from(c.billing_months) / 12.0 * 100.0).round() / 100.0));
+                dates.push((
+                    d,
+                    (c.arr * f64::from(c.billing_months) / 12.0 * 100.0).round() / 100.0,
+                ));
                 i += 1;
             }
         }
@@ -1133,7 +1287,13 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
             if d < s || d > e {
                 continue;
             }
-            let mut bill = |sc: &mut Scratch, out: &mut ChunkOut, drng: &mut ChaCha8Rng, kind: &str, amount: f64, on: NaiveDate, due: Option<NaiveDate>| {
+            let mut bill = |sc: &mut Scratch,
+                            out: &mut ChunkOut,
+                            drng: &mut ChaCha8Rng,
+                            kind: &str,
+                            amount: f64,
+                            on: NaiveDate,
+                            due: Option<NaiveDate>| {
                 bil_n += 1;
                 sc.row
                     .clear()
@@ -1145,7 +1305,14 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
                     .s("USD")
                     .date(on)
                     .opt_date(due);
-                emit(&mut out.sinks[E_BILLING], &ctx.specs[E_BILLING], &sc.row, &mut sc.dirty, drng, rate);
+                emit(
+                    &mut out.sinks[E_BILLING],
+                    &ctx.specs[E_BILLING],
+                    &sc.row,
+                    &mut sc.dirty,
+                    drng,
+                    rate,
+                );
             };
             let due = d + days(30);
             bill(sc, out, &mut drng, "invoice", amount, d, Some(due));
@@ -1154,7 +1321,15 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
                     bill(sc, out, &mut drng, "failed_payment", amount, due, None);
                 }
                 if due + days(7) <= e {
-                    bill(sc, out, &mut drng, "dunning", amount, due + days(7), Some(due + days(21)));
+                    bill(
+                        sc,
+                        out,
+                        &mut drng,
+                        "dunning",
+                        amount,
+                        due + days(7),
+                        Some(due + days(21)),
+                    );
                 }
                 let paid = due + days(rng.random_range(10..30));
                 if rng.random::<f64>() < 0.7 && paid <= e {
@@ -1168,8 +1343,20 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
                 if rng.random::<f64>() < 0.015 {
                     let on = d + days(rng.random_range(10..60));
                     if on <= e {
-                        let kind = if rng.random::<f64>() < 0.7 { "credit_note" } else { "refund" };
-                        bill(sc, out, &mut drng, kind, (amount * 0.1 * 100.0).round() / 100.0, on, None);
+                        let kind = if rng.random::<f64>() < 0.7 {
+                            "credit_note"
+                        } else {
+                            "refund"
+                        };
+                        bill(
+                            sc,
+                            out,
+                            &mut drng,
+                            kind,
+                            (amount * 0.1 * 100.0).round() / 100.0,
+                            on,
+                            None,
+                        );
                     }
                 }
             }
@@ -1204,46 +1391,56 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         emit_row!(E_OUTCOMES);
     }
     let mut opportunity_state = "none";
-    if let Some(o) = &tl.opportunity {
-        if let Some(term) = tl.term_at(o.date).filter(|_| o.date <= alive_to) {
-            opportunity_state = if o.won { "won" } else { "lost" };
-            let core = core_arr(p.segment, term.tier, term.seats);
-            let mut before = core;
-            for (a, active) in term.addons.iter().enumerate() {
-                if active.is_some_and(|d| d < o.date) {
-                    before += addon_arr(a, core);
-                }
+    if let Some(o) = &tl.opportunity
+        && let Some(term) = tl.term_at(o.date).filter(|_| o.date <= alive_to)
+    {
+        opportunity_state = if o.won { "won" } else { "lost" };
+        let core = core_arr(p.segment, term.tier, term.seats);
+        let mut before = core;
+        for (a, active) in term.addons.iter().enumerate() {
+            if active.is_some_and(|d| d < o.date) {
+                before += addon_arr(a, core);
             }
-            let gain = match o.kind {
-                OppKind::Seats => core_arr(p.segment, term.tier, o.added_seats) - PLATFORM_FEE[term.tier],
-                OppKind::Module(a) => addon_arr(a, core),
-            };
-            let after = if o.won { before + gain } else { before };
-            let reason = if o.won {
-                match o.kind {
-                    OppKind::Seats => "new team onboarding",
-                    OppKind::Module(_) => "wants to automate more workflows",
-                }
-            } else {
-                choose(&mut rng, &["no budget this quarter", "timing; revisit at renewal", "chose a cheaper alternative", "champion could not get sign-off"])
-            };
-            sc.row
-                .clear()
-                .fmt(format_args!("out_{}_x1", p.num))
-                .s(&p.id)
-                .fmt(format_args!("ctr_{}_{}", p.num, term.k + 1))
-                .s("expansion")
-                .s(if o.won { "won" } else { "lost" })
-                .date(o.date)
-                .money(before)
-                .money(after)
-                .s(match o.kind {
-                    OppKind::Seats => "seats",
-                    OppKind::Module(_) => "module",
-                })
-                .s(reason);
-            emit_row!(E_OUTCOMES);
         }
+        let gain = match o.kind {
+            OppKind::Seats => {
+                core_arr(p.segment, term.tier, o.added_seats) - PLATFORM_FEE[term.tier]
+            }
+            OppKind::Module(a) => addon_arr(a, core),
+        };
+        let after = if o.won { before + gain } else { before };
+        let reason = if o.won {
+            match o.kind {
+                OppKind::Seats => "new team onboarding",
+                OppKind::Module(_) => "wants to automate more workflows",
+            }
+        } else {
+            choose(
+                &mut rng,
+                &[
+                    "no budget this quarter",
+                    "timing; revisit at renewal",
+                    "chose a cheaper alternative",
+                    "champion could not get sign-off",
+                ],
+            )
+        };
+        sc.row
+            .clear()
+            .fmt(format_args!("out_{}_x1", p.num))
+            .s(&p.id)
+            .fmt(format_args!("ctr_{}_{}", p.num, term.k + 1))
+            .s("expansion")
+            .s(if o.won { "won" } else { "lost" })
+            .date(o.date)
+            .money(before)
+            .money(after)
+            .s(match o.kind {
+                OppKind::Seats => "seats",
+                OppKind::Module(_) => "module",
+            })
+            .s(reason);
+        emit_row!(E_OUTCOMES);
     }
 
     // --- feedback -------------------------------------------------------------------
@@ -1251,14 +1448,25 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
     if alive_days > 0 {
         let per_month = [0.6, 0.3, 0.1][p.segment];
         let n = poisson(&mut rng, per_month * alive_days as f64 / 30.44);
-        let mut items: Vec<NaiveDate> = (0..n).map(|_| rand_date(&mut rng, alive_from, alive_to)).collect();
+        let mut items: Vec<NaiveDate> = (0..n)
+            .map(|_| rand_date(&mut rng, alive_from, alive_to))
+            .collect();
         items.sort();
         for (i, day) in items.into_iter().enumerate() {
             let at_risk = f.latent_risk > 0.8
                 || tl.decline_at(&f, day) > 0.2
                 || champion_left_on.is_some_and(|l| day >= l);
             let healthy = f.nps_level >= 8 && !at_risk;
-            let cats = ["feature_request", "bug", "ux", "performance", "pricing", "competitor", "praise", "other"];
+            let cats = [
+                "feature_request",
+                "bug",
+                "ux",
+                "performance",
+                "pricing",
+                "competitor",
+                "praise",
+                "other",
+            ];
             let weights = [
                 40.0,
                 20.0,
@@ -1271,21 +1479,92 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
             ];
             let category = cats[pick(&mut rng, &weights)];
             let feature = matches!(category, "feature_request" | "bug" | "ux" | "performance")
-                .then(|| FEATURES[rng.random_range(1..FEATURES.len())].key);
+                .then(|| {
+                    let tier = tl.term_at(day).map_or(p.tier, |t| t.tier);
+                    let options: Vec<&'static str> = FEATURES
+                        .iter()
+                        .skip(1)
+                        .filter(|ft| ft.tier <= tier)
+                        .map(|ft| ft.key)
+                        .collect();
+                    options[rng.random_range(0..options.len())]
+                });
             let text = match category {
-                "feature_request" => choose(&mut rng, &["Need scheduled exports to S3.", "Please add Gantt view to projects.", "Would like custom fields on tasks.", "Bulk edit for tasks would save time."]),
-                "bug" => choose(&mut rng, &["Export fails for large reports.", "Notifications arrive twice.", "Sync drops comments with attachments."]),
-                "ux" => choose(&mut rng, &["Navigation is confusing for new users.", "Too many clicks to assign a task."]),
-                "performance" => choose(&mut rng, &["Dashboards load slowly in the morning.", "Search is slow on large workspaces."]),
-                "pricing" => choose(&mut rng, &["Per-seat pricing is hard to justify for occasional users.", "Add-on pricing is confusing."]),
-                "competitor" => choose(&mut rng, &["Evaluating Rivalsoft as a cheaper alternative.", "Team lead prefers Taskflow's reporting.", "Procurement asked for a PlanIt comparison."]),
-                "praise" => choose(&mut rng, &["Love the new automation builder!", "Support resolved our issue in minutes.", "Reporting changed how we run our weekly meeting."]),
-                _ => choose(&mut rng, &["Question about data residency.", "Asked for a training session for new hires."]),
+                "feature_request" => choose(
+                    &mut rng,
+                    &[
+                        "Need scheduled exports to S3.",
+                        "Please add Gantt view to projects.",
+                        "Would like custom fields on tasks.",
+                        "Bulk edit for tasks would save time.",
+                    ],
+                ),
+                "bug" => choose(
+                    &mut rng,
+                    &[
+                        "Export fails for large reports.",
+                        "Notifications arrive twice.",
+                        "Sync drops comments with attachments.",
+                    ],
+                ),
+                "ux" => choose(
+                    &mut rng,
+                    &[
+                        "Navigation is confusing for new users.",
+                        "Too many clicks to assign a task.",
+                    ],
+                ),
+                "performance" => choose(
+                    &mut rng,
+                    &[
+                        "Dashboards load slowly in the morning.",
+                        "Search is slow on large workspaces.",
+                    ],
+                ),
+                "pricing" => choose(
+                    &mut rng,
+                    &[
+                        "Per-seat pricing is hard to justify for occasional users.",
+                        "Add-on pricing is confusing.",
+                    ],
+                ),
+                "competitor" => choose(
+                    &mut rng,
+                    &[
+                        "Evaluating Rivalsoft as a cheaper alternative.",
+                        "Team lead prefers Taskflow's reporting.",
+                        "Procurement asked for a PlanIt comparison.",
+                    ],
+                ),
+                "praise" => choose(
+                    &mut rng,
+                    &[
+                        "Love the new automation builder!",
+                        "Support resolved our issue in minutes.",
+                        "Reporting changed how we run our weekly meeting.",
+                    ],
+                ),
+                _ => choose(
+                    &mut rng,
+                    &[
+                        "Question about data residency.",
+                        "Asked for a training session for new hires.",
+                    ],
+                ),
             };
-            let source = ["survey", "ticket", "call", "meeting", "portal", "email", "community", "other"]
-                [pick(&mut rng, &[10.0, 15.0, 20.0, 15.0, 20.0, 10.0, 8.0, 2.0])];
+            let source = [
+                "survey",
+                "ticket",
+                "call",
+                "meeting",
+                "portal",
+                "email",
+                "community",
+                "other",
+            ][pick(&mut rng, &[10.0, 15.0, 20.0, 15.0, 20.0, 10.0, 8.0, 2.0])];
             let status = if (e - day).num_days() > 60 {
-                ["triaged", "planned", "shipped", "declined", "closed"][pick(&mut rng, &[30.0, 20.0, 15.0, 15.0, 20.0])]
+                ["triaged", "planned", "shipped", "declined", "closed"]
+                    [pick(&mut rng, &[30.0, 20.0, 15.0, 15.0, 20.0])]
             } else {
                 ["new", "triaged"][pick(&mut rng, &[60.0, 40.0])]
             };
@@ -1324,7 +1603,11 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         .s(SEGMENTS[p.segment])
         .s(p.coverage)
         .s(csm_id)
-        .s(if p.daily_usage { "usage_daily" } else { "usage_events" })
+        .s(if p.daily_usage {
+            "usage_daily"
+        } else {
+            "usage_events"
+        })
         .date(p.since)
         .num4(f.latent_risk)
         .num4(f.usage_decline)
@@ -1409,20 +1692,57 @@ fn tickets(
     list.sort_by_key(|t| t.at);
     let end_of_window = at(ctx.end, 86_399);
     let categories: [(&str, &[&str]); 7] = [
-        ("access", &["SSO login fails for new users", "Users locked out after password reset"]),
-        ("integrations", &["Salesforce sync stopped updating", "Jira webhook errors"]),
-        ("reporting", &["Report export times out", "Dashboard numbers don't match"]),
-        ("billing", &["Invoice shows wrong seat count", "Question about renewal pricing"]),
-        ("performance", &["Workspace slow to load", "Search takes 10+ seconds"]),
-        ("how_to", &["How to set up approval routing", "Bulk import of projects"]),
-        ("bug", &["Comments disappear after edit", "Mobile app crashes on upload"]),
+        (
+            "access",
+            &[
+                "SSO login fails for new users",
+                "Users locked out after password reset",
+            ],
+        ),
+        (
+            "integrations",
+            &["Salesforce sync stopped updating", "Jira webhook errors"],
+        ),
+        (
+            "reporting",
+            &["Report export times out", "Dashboard numbers don't match"],
+        ),
+        (
+            "billing",
+            &[
+                "Invoice shows wrong seat count",
+                "Question about renewal pricing",
+            ],
+        ),
+        (
+            "performance",
+            &["Workspace slow to load", "Search takes 10+ seconds"],
+        ),
+        (
+            "how_to",
+            &["How to set up approval routing", "Bulk import of projects"],
+        ),
+        (
+            "bug",
+            &[
+                "Comments disappear after edit",
+                "Mobile app crashes on upload",
+            ],
+        ),
     ];
     let mut escalations = Vec::new();
     for (i, t) in list.iter().enumerate() {
         let (category, subjects) = categories[rng.random_range(0..categories.len())];
         let subject = if t.escalated {
             escalations.push(t.at);
-            choose(rng, &["URGENT: data missing after sync", "Outage affecting the whole team", "Executive complaint: repeated sync failures"])
+            choose(
+                rng,
+                &[
+                    "URGENT: data missing after sync",
+                    "Outage affecting the whole team",
+                    "Executive complaint: repeated sync failures",
+                ],
+            )
         } else {
             subjects[rng.random_range(0..subjects.len())]
         };
@@ -1432,15 +1752,30 @@ fn tickets(
             ["low", "normal", "high", "urgent"][pick(rng, &[25.0, 52.0, 19.0, 4.0])]
         };
         let median_hours = if t.escalated { 96.0 } else { 20.0 };
-        let resolve = TimeDelta::minutes((median_hours * 60.0 * (0.9 * normal(rng)).exp()).max(10.0) as i64);
+        let resolve =
+            TimeDelta::minutes((median_hours * 60.0 * (0.9 * normal(rng)).exp()).max(10.0) as i64);
         let closed = t.at + resolve;
         let (status, closed_at) = if closed <= end_of_window {
-            (if rng.random::<f64>() < 0.6 { "solved" } else { "closed" }, Some(closed))
+            (
+                if rng.random::<f64>() < 0.6 {
+                    "solved"
+                } else {
+                    "closed"
+                },
+                Some(closed),
+            )
         } else {
-            (["new", "open", "pending"][pick(rng, &[20.0, 55.0, 25.0])], None)
+            (
+                ["new", "open", "pending"][pick(rng, &[20.0, 55.0, 25.0])],
+                None,
+            )
         };
         let csat = (closed_at.is_some() && rng.random::<f64>() < 0.35).then(|| {
-            let base = if t.escalated { 2.0 } else { 4.2 - 0.4 * f.latent_risk };
+            let base = if t.escalated {
+                2.0
+            } else {
+                4.2 - 0.4 * f.latent_risk
+            };
             (base + 0.8 * normal(rng)).round().clamp(1.0, 5.0) as i64
         });
         let response_median = match priority {
@@ -1465,7 +1800,14 @@ fn tickets(
             .boolean(t.escalated)
             .opt(csat.map(|c| ["", "1", "2", "3", "4", "5"][c as usize]))
             .num1(response);
-        emit(&mut out.sinks[E_TICKETS], &ctx.specs[E_TICKETS], &sc.row, &mut sc.dirty, drng, ctx.dirty_rate);
+        emit(
+            &mut out.sinks[E_TICKETS],
+            &ctx.specs[E_TICKETS],
+            &sc.row,
+            &mut sc.dirty,
+            drng,
+            ctx.dirty_rate,
+        );
     }
     escalations
 }
@@ -1498,16 +1840,19 @@ fn milestones(
         order.swap(i, j);
     }
     order.push(0);
-    let missed: Vec<usize> = order.into_iter().take(f.missed_milestones as usize).collect();
+    let missed: Vec<usize> = order
+        .into_iter()
+        .take(f.missed_milestones as usize)
+        .collect();
     let write = |sc: &mut Scratch,
-                     out: &mut ChunkOut,
-                     drng: &mut ChaCha8Rng,
-                     key: &str,
-                     name: &str,
-                     stage: &str,
-                     due: NaiveDate,
-                     completed: Option<NaiveDate>,
-                     status: &str| {
+                 out: &mut ChunkOut,
+                 drng: &mut ChaCha8Rng,
+                 key: &str,
+                 name: &str,
+                 stage: &str,
+                 due: NaiveDate,
+                 completed: Option<NaiveDate>,
+                 status: &str| {
         sc.row
             .clear()
             .fmt(format_args!("ms_{}_{}", p.num, key))
@@ -1518,7 +1863,14 @@ fn milestones(
             .date(due)
             .opt_date(completed)
             .s(status);
-        emit(&mut out.sinks[E_MILESTONES], &ctx.specs[E_MILESTONES], &sc.row, &mut sc.dirty, drng, ctx.dirty_rate);
+        emit(
+            &mut out.sinks[E_MILESTONES],
+            &ctx.specs[E_MILESTONES],
+            &sc.row,
+            &mut sc.dirty,
+            drng,
+            ctx.dirty_rate,
+        );
     };
     let churned_on = tl.churn_date.unwrap_or(NaiveDate::MAX);
     for (i, (key, name, offset)) in ONBOARDING.iter().enumerate() {
@@ -1553,18 +1905,49 @@ fn milestones(
                 (None, "planned")
             }
         };
-        write(sc, out, drng, key, name, "onboarding", due, completed, status);
+        write(
+            sc,
+            out,
+            drng,
+            key,
+            name,
+            "onboarding",
+            due,
+            completed,
+            status,
+        );
     }
     let adoption_due = p.since + days(120);
     let (completed, status) = if f.adoption_breadth >= 0.4 {
         let done = adoption_due + days(rng.random_range(-10..20));
-        if done <= e { (Some(done), "completed") } else { (None, "in_progress") }
+        if done <= e {
+            (Some(done), "completed")
+        } else {
+            (None, "in_progress")
+        }
     } else if adoption_due <= e {
-        (None, if rng.random::<f64>() < 0.5 { "blocked" } else { "in_progress" })
+        (
+            None,
+            if rng.random::<f64>() < 0.5 {
+                "blocked"
+            } else {
+                "in_progress"
+            },
+        )
     } else {
         (None, "planned")
     };
-    write(sc, out, drng, "core_adoption", "Core features adopted", "adoption", adoption_due, completed, status);
+    write(
+        sc,
+        out,
+        drng,
+        "core_adoption",
+        "Core features adopted",
+        "adoption",
+        adoption_due,
+        completed,
+        status,
+    );
     for term in &tl.terms {
         let due = term.end - days(90);
         if term.end < ctx.start || due > e + days(120) {
@@ -1582,15 +1965,53 @@ fn milestones(
         } else {
             (None, "planned")
         };
-        write(sc, out, drng, &key, "Renewal preparation", "renewal", due, completed, status);
+        write(
+            sc,
+            out,
+            drng,
+            &key,
+            "Renewal preparation",
+            "renewal",
+            due,
+            completed,
+            status,
+        );
     }
-    if let Some(o) = tl.opportunity.as_ref().filter(|o| o.won && o.date <= e.min(churned_on)) {
-        write(sc, out, drng, "expansion_signed", "Expansion signed", "expansion", o.date, Some(o.date), "completed");
+    if let Some(o) = tl
+        .opportunity
+        .as_ref()
+        .filter(|o| o.won && o.date <= e.min(churned_on))
+    {
+        write(
+            sc,
+            out,
+            drng,
+            "expansion_signed",
+            "Expansion signed",
+            "expansion",
+            o.date,
+            Some(o.date),
+            "completed",
+        );
     }
     if f.nps_level >= 9 {
         let due = p.since + days(400);
-        let (completed, status) = if due <= e.min(churned_on) { (Some(due), "completed") } else { (None, "planned") };
-        write(sc, out, drng, "reference_customer", "Reference customer", "advocacy", due, completed, status);
+        let (completed, status) = if due <= e.min(churned_on) {
+            (Some(due), "completed")
+        } else {
+            (None, "planned")
+        };
+        write(
+            sc,
+            out,
+            drng,
+            "reference_customer",
+            "Reference customer",
+            "advocacy",
+            due,
+            completed,
+            status,
+        );
     }
 }
 
@@ -1628,7 +2049,9 @@ fn usage(
         .map(|(i, ft)| (rng.random::<f64>() + if ft.is_core { 0.6 } else { 0.0 }, i))
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let adopt = ((candidates.len() as f64) * f.adoption_breadth).round().max(1.0) as usize;
+    let adopt = ((candidates.len() as f64) * f.adoption_breadth)
+        .round()
+        .max(1.0) as usize;
     // (feature index, adopted from)
     let adopted: Vec<(usize, NaiveDate)> = candidates
         .iter()
@@ -1693,12 +2116,20 @@ fn usage(
         };
         let decline = tl.decline_at(f, d);
         let since_days = (d - p.since).num_days();
-        let ramp = if since_days < 60 { 0.3 + 0.7 * since_days as f64 / 60.0 } else { 1.0 };
+        let ramp = if since_days < 60 {
+            0.3 + 0.7 * since_days as f64 / 60.0
+        } else {
+            1.0
+        };
         let p_day = ctx.sessions_per_user_day * weekday * seasonal * (1.0 - decline) * ramp;
-        let pool = ((tl.pool[pool_i].1 as f64) * (1.0 - 0.5 * decline)).round().max(1.0) as u32;
+        let pool = ((tl.pool[pool_i].1 as f64) * (1.0 - 0.5 * decline))
+            .round()
+            .max(1.0) as u32;
         let power = ((pool as f64) * POWER_USER_SHARE).ceil() as u32;
         let p_power = (p_day * POWER_USER_BOOST).min(0.95);
-        let p_casual = (p_day * (1.0 - POWER_USER_SHARE * POWER_USER_BOOST) / (1.0 - POWER_USER_SHARE)).min(0.95);
+        let p_casual = (p_day * (1.0 - POWER_USER_SHARE * POWER_USER_BOOST)
+            / (1.0 - POWER_USER_SHARE))
+            .min(0.95);
         if p.daily_usage {
             sc.pairs.clear();
         }
@@ -1800,7 +2231,14 @@ fn usage(
                     .s(FEATURES[fi as usize].key)
                     .int(users)
                     .int((j - i) as i64);
-                emit(&mut out.sinks[E_DAILY], &ctx.specs[E_DAILY], &sc.row, &mut sc.dirty, drng, ctx.dirty_rate);
+                emit(
+                    &mut out.sinks[E_DAILY],
+                    &ctx.specs[E_DAILY],
+                    &sc.row,
+                    &mut sc.dirty,
+                    drng,
+                    ctx.dirty_rate,
+                );
                 i = j;
             }
             pairs.clear();
@@ -1813,7 +2251,11 @@ fn usage(
 
 /// Rows to skip before the next hit of a Bernoulli(rate) process.
 fn skip(rng: &mut ChaCha8Rng, rate: f64) -> u64 {
-    if rate <= 0.0 { u64::MAX } else { geometric(rng, rate) }
+    if rate <= 0.0 {
+        u64::MAX
+    } else {
+        geometric(rng, rate)
+    }
 }
 
 #[inline]
@@ -1825,7 +2267,15 @@ fn push_user(out: &mut Vec<u8>, num: &[u8], user: u32) {
 }
 
 #[inline]
-fn write_event(out: &mut Vec<u8>, acc: &[u8], num: &[u8], user: u32, feature: &str, ts: &[u8], value: u64) {
+fn write_event(
+    out: &mut Vec<u8>,
+    acc: &[u8],
+    num: &[u8],
+    user: u32,
+    feature: &str,
+    ts: &[u8],
+    value: u64,
+) {
     out.extend_from_slice(acc);
     out.push(b',');
     push_user(out, num, user);

@@ -240,13 +240,12 @@ impl Ctx {
 
 /// Average of the weekday, seasonal, trend and ramp multipliers (measured), used to
 /// calibrate the event rate to `events_per_account_month`.
-const USAGE_DAMPING: f64 = 0.93;
+const USAGE_DAMPING: f64 = 0.9;
 
 /// SplitMix64 finaliser over (seed, index, salt): independent per-account streams.
 pub(crate) fn mix(seed: u64, index: u64, salt: u64) -> u64 {
-    let mut z = seed
-        ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut z =
+        seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
     for _ in 0..2 {
         z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -274,6 +273,17 @@ impl ChunkOut {
             truth: Vec::new(),
             events: 0,
         }
+    }
+
+    fn clear(&mut self) {
+        for sink in &mut self.sinks {
+            sink.buf.clear();
+            sink.rows = 0;
+            sink.dirty = 0;
+            sink.duplicates = 0;
+        }
+        self.truth.clear();
+        self.events = 0;
     }
 }
 
@@ -324,12 +334,18 @@ pub fn generate(
     let ctx_ref = &ctx;
     std::thread::scope(|scope| -> Result<(), DemoError> {
         let mut receivers = Vec::with_capacity(workers);
+        let mut recyclers = Vec::with_capacity(workers);
         for worker in 0..workers {
             let (tx, rx) = sync_channel::<ChunkOut>(2);
+            // Written buffers go back to their worker, so steady state allocates nothing.
+            let (recycle_tx, recycle_rx) = sync_channel::<ChunkOut>(4);
             receivers.push(rx);
+            recyclers.push(recycle_tx);
             scope.spawn(move || {
                 for chunk in (worker..chunks).step_by(workers) {
-                    let out = generate_chunk(ctx_ref, chunk);
+                    let mut out = recycle_rx.try_recv().unwrap_or_else(|_| ChunkOut::new());
+                    out.clear();
+                    generate_chunk(ctx_ref, chunk, &mut out);
                     if tx.send(out).is_err() {
                         return; // the writer stopped (error): give up quietly
                     }
@@ -346,6 +362,7 @@ pub fn generate(
             truth.write(&out.truth)?;
             events += out.events;
             progress(((chunk + 1) * CHUNK_ACCOUNTS).min(config.accounts) as u64);
+            let _ = recyclers[chunk % workers].try_send(out);
         }
         Ok(())
     })?;
@@ -365,13 +382,19 @@ pub fn generate(
 
 fn validate(config: &DemoConfig) -> Result<(), DemoError> {
     if config.accounts == 0 {
-        return Err(DemoError::InvalidConfig("accounts must be at least 1".into()));
+        return Err(DemoError::InvalidConfig(
+            "accounts must be at least 1".into(),
+        ));
     }
     if config.accounts > 10_000_000 {
-        return Err(DemoError::InvalidConfig("accounts must be at most 10,000,000".into()));
+        return Err(DemoError::InvalidConfig(
+            "accounts must be at most 10,000,000".into(),
+        ));
     }
     if !(1..=120).contains(&config.months) {
-        return Err(DemoError::InvalidConfig("months must be between 1 and 120".into()));
+        return Err(DemoError::InvalidConfig(
+            "months must be between 1 and 120".into(),
+        ));
     }
     if !(0.0..=0.5).contains(&config.dirty_rate) {
         return Err(DemoError::InvalidConfig(
@@ -392,15 +415,13 @@ fn validate(config: &DemoConfig) -> Result<(), DemoError> {
     Ok(())
 }
 
-fn generate_chunk(ctx: &Ctx, chunk: usize) -> ChunkOut {
-    let mut out = ChunkOut::new();
+fn generate_chunk(ctx: &Ctx, chunk: usize, out: &mut ChunkOut) {
     let mut scratch = account::Scratch::default();
     let first = chunk * CHUNK_ACCOUNTS;
     let last = (first + CHUNK_ACCOUNTS).min(ctx.accounts);
     for idx in first..last {
-        account::generate_account(ctx, idx, &mut out, &mut scratch);
+        account::generate_account(ctx, idx, out, &mut scratch);
     }
-    out
 }
 
 struct OutFile {
@@ -427,10 +448,12 @@ impl OutFile {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), DemoError> {
-        self.writer.write_all(bytes).map_err(|source| DemoError::Io {
-            path: self.path.clone(),
-            source,
-        })
+        self.writer
+            .write_all(bytes)
+            .map_err(|source| DemoError::Io {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     fn append(&mut self, sink: &Sink) -> Result<(), DemoError> {

@@ -95,6 +95,9 @@ pub(crate) mod coef {
     pub const WIN_CHAMPION_LEFT: f64 = -0.8;
 }
 
+/// Mean adoption breadth of the population (the draw's centre).
+pub(crate) const TYPICAL_BREADTH: f64 = 0.55;
+
 /// The hidden per-account factors. All are drawn from a latent risk `r ~ N(0,1)`
 /// (shifted by segment) plus independent noise, so risk signals co-occur the way they
 /// do in real books, while each one enters the outcome model with its own weight.
@@ -130,7 +133,7 @@ impl Factors {
         } else {
             0.0
         };
-        let adoption_breadth = (0.55 - 0.12 * r + 0.15 * normal(rng)).clamp(0.1, 1.0);
+        let adoption_breadth = (TYPICAL_BREADTH - 0.12 * r + 0.15 * normal(rng)).clamp(0.1, 1.0);
         let champion_left = rng.random::<f64>() < sigmoid(-2.4 + 0.7 * r);
         let escalations = crate::model::poisson(rng, 0.25 * (0.8 * r).exp()).min(8) as u32;
         let seat_utilisation = (0.76 + 0.14 * normal(rng) - 0.04 * r).clamp(0.3, 1.25);
@@ -172,12 +175,30 @@ impl Factors {
         use coef::*;
         [
             ("usage_decline", CHURN_USAGE_DECLINE * self.usage_decline),
-            ("low_adoption_breadth", CHURN_LOW_BREADTH * (1.0 - self.adoption_breadth)),
-            ("champion_left", CHURN_CHAMPION_LEFT * f64::from(u8::from(self.champion_left))),
-            ("support_escalations", CHURN_ESCALATIONS * f64::from(self.escalations.min(5))),
-            ("missed_milestones", CHURN_MISSED_MILESTONES * f64::from(self.missed_milestones)),
-            ("low_nps", CHURN_LOW_NPS * f64::from(u8::from(self.low_nps()))),
-            ("silent_period", CHURN_SILENT * f64::from(u8::from(self.silent_period))),
+            (
+                "low_adoption_breadth",
+                CHURN_LOW_BREADTH * (1.0 - self.adoption_breadth),
+            ),
+            (
+                "champion_left",
+                CHURN_CHAMPION_LEFT * f64::from(u8::from(self.champion_left)),
+            ),
+            (
+                "support_escalations",
+                CHURN_ESCALATIONS * f64::from(self.escalations.min(5)),
+            ),
+            (
+                "missed_milestones",
+                CHURN_MISSED_MILESTONES * f64::from(self.missed_milestones),
+            ),
+            (
+                "low_nps",
+                CHURN_LOW_NPS * f64::from(u8::from(self.low_nps())),
+            ),
+            (
+                "silent_period",
+                CHURN_SILENT * f64::from(u8::from(self.silent_period)),
+            ),
             ("seat_pressure", CHURN_SEAT_PRESSURE * self.seat_pressure()),
         ]
     }
@@ -205,7 +226,9 @@ impl Factors {
 
     pub fn opportunity_logit(&self) -> f64 {
         use coef::*;
-        OPP_INTERCEPT + OPP_SEAT_PRESSURE * self.seat_pressure() + OPP_BREADTH * self.adoption_breadth
+        OPP_INTERCEPT
+            + OPP_SEAT_PRESSURE * self.seat_pressure()
+            + OPP_BREADTH * self.adoption_breadth
     }
 
     pub fn win_logit(&self) -> f64 {
@@ -217,12 +240,23 @@ impl Factors {
             + WIN_CHAMPION_LEFT * f64::from(u8::from(self.champion_left))
     }
 
-    /// The largest churn contribution: used as the stated churn reason.
+    /// The factor that raises this account's churn logit most above a typical account
+    /// (adoption breadth is compared with the population mean, 0.55); `none` when no
+    /// factor adds more than 0.3 to the logit. Used as the stated churn reason.
     pub fn top_driver(&self) -> &'static str {
         self.churn_terms()
             .iter()
+            .map(|(name, v)| {
+                let typical = if *name == "low_adoption_breadth" {
+                    coef::CHURN_LOW_BREADTH * (1.0 - TYPICAL_BREADTH)
+                } else {
+                    0.0
+                };
+                (*name, v - typical)
+            })
+            .filter(|(name, excess)| *name != "seat_pressure" && *excess > 0.3)
             .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(n, _)| *n)
+            .map(|(n, _)| n)
             .unwrap_or("none")
     }
 

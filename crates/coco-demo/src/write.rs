@@ -127,7 +127,14 @@ impl RowBuf {
         self.end()
     }
     pub fn money(&mut self, v: f64) -> &mut Self {
-        let _ = write!(self.text, "{v:.2}");
+        let cents = (v * 100.0).round() as i64;
+        if cents < 0 {
+            self.text.push(b'-');
+        }
+        let cents = cents.unsigned_abs();
+        push_uint(&mut self.text, cents / 100);
+        self.text.push(b'.');
+        push_digits(&mut self.text, (cents % 100) as u32, 2);
         self.end()
     }
     pub fn num1(&mut self, v: f64) -> &mut Self {

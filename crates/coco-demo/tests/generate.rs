@@ -33,7 +33,12 @@ fn normalise_enum(value: &str) -> String {
 }
 
 /// Checks one value against its column type and bounds (the value is non-empty).
-fn check_value(ty: ColumnType, value: &str, min: Option<f64>, max: Option<f64>) -> Result<(), String> {
+fn check_value(
+    ty: ColumnType,
+    value: &str,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<(), String> {
     let number = match ty {
         ColumnType::Text | ColumnType::TextList => None,
         ColumnType::Integer => Some(value.parse::<i64>().map_err(|e| e.to_string())? as f64),
@@ -60,7 +65,8 @@ fn check_value(ty: ColumnType, value: &str, min: Option<f64>, max: Option<f64>) 
             None
         }
         ColumnType::Timestamp => {
-            NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%SZ").map_err(|e| e.to_string())?;
+            NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%SZ")
+                .map_err(|e| e.to_string())?;
             None
         }
         ColumnType::Enum(values) => {
@@ -77,10 +83,10 @@ fn check_value(ty: ColumnType, value: &str, min: Option<f64>, max: Option<f64>) 
             None
         }
     };
-    if let Some(n) = number {
-        if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-            return Err(format!("{n} out of bounds"));
-        }
+    if let Some(n) = number
+        && (min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m))
+    {
+        return Err(format!("{n} out of bounds"));
     }
     Ok(())
 }
@@ -101,7 +107,9 @@ fn rule_violated(entity: &Entity, get: &dyn Fn(&str) -> Option<String>) -> bool 
         }
         "outcomes" => {
             let kind = get("kind").map(|v| normalise_enum(&v));
-            let outcome = get("outcome").map(|v| normalise_enum(&v)).unwrap_or_default();
+            let outcome = get("outcome")
+                .map(|v| normalise_enum(&v))
+                .unwrap_or_default();
             match kind.as_deref() {
                 Some("renewal") => {
                     !["renewed", "churned", "downgraded", "expanded"].contains(&outcome.as_str())
@@ -111,7 +119,11 @@ fn rule_violated(entity: &Entity, get: &dyn Fn(&str) -> Option<String>) -> bool 
             }
         }
         _ => {
-            assert!(entity.rules.is_empty(), "rule of {} not checked", entity.name);
+            assert!(
+                entity.rules.is_empty(),
+                "rule of {} not checked",
+                entity.name
+            );
             false
         }
     }
@@ -131,22 +143,42 @@ fn check_all(dir: &Path) -> HashMap<&'static str, Checked> {
     let mut done: HashMap<&'static str, Checked> = HashMap::new();
     for entity in ENTITIES {
         let (header, rows) = read_rows(&dir.join(format!("{}.csv", entity.name)));
-        let position: HashMap<&str, usize> =
-            header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+        let position: HashMap<&str, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
         for column in entity.columns {
             if column.name != "custom_attributes" {
-                assert!(position.contains_key(column.name), "{}.{} missing", entity.name, column.name);
+                assert!(
+                    position.contains_key(column.name),
+                    "{}.{} missing",
+                    entity.name,
+                    column.name
+                );
             }
         }
         let key_of = |row: &Vec<String>| -> String {
-            entity.key.iter().map(|k| row[position[k]].as_str()).collect::<Vec<_>>().join("\u{1f}")
+            entity
+                .key
+                .iter()
+                .map(|k| row[position[k]].as_str())
+                .collect::<Vec<_>>()
+                .join("\u{1f}")
         };
         // Pass 1: everything but self references.
         let mut ok = vec![true; rows.len()];
         for (r, row) in rows.iter().enumerate() {
-            let get = |c: &str| position.get(c).map(|&i| row[i].clone()).filter(|v| !v.is_empty());
+            let get = |c: &str| {
+                position
+                    .get(c)
+                    .map(|&i| row[i].clone())
+                    .filter(|v| !v.is_empty())
+            };
             for column in entity.columns {
-                let Some(&i) = position.get(column.name) else { continue };
+                let Some(&i) = position.get(column.name) else {
+                    continue;
+                };
                 let value = &row[i];
                 if value.is_empty() {
                     if column.required {
@@ -157,20 +189,23 @@ fn check_all(dir: &Path) -> HashMap<&'static str, Checked> {
                 if check_value(column.ty, value, column.min, column.max).is_err() {
                     ok[r] = false;
                 }
-                if let Some(reference) = column.references {
-                    if reference.entity != entity.name
-                        && !done[reference.entity].keys.contains(value)
-                    {
-                        ok[r] = false;
-                    }
+                if let Some(reference) = column.references
+                    && reference.entity != entity.name
+                    && !done[reference.entity].keys.contains(value)
+                {
+                    ok[r] = false;
                 }
             }
             if rule_violated(entity, &get) {
                 ok[r] = false;
             }
         }
-        let own_keys: HashSet<String> =
-            rows.iter().zip(&ok).filter(|(_, ok)| **ok).map(|(row, _)| key_of(row)).collect();
+        let own_keys: HashSet<String> = rows
+            .iter()
+            .zip(&ok)
+            .filter(|(_, ok)| **ok)
+            .map(|(row, _)| key_of(row))
+            .collect();
         // Pass 2: self references, then duplicate keys.
         let mut keys = HashSet::new();
         let mut seen_rows: HashSet<&Vec<String>> = HashSet::new();
@@ -178,10 +213,12 @@ fn check_all(dir: &Path) -> HashMap<&'static str, Checked> {
         let mut duplicates = 0;
         for (r, row) in rows.iter().enumerate() {
             for column in entity.columns {
-                if let (Some(reference), Some(&i)) = (column.references, position.get(column.name)) {
-                    if reference.entity == entity.name && !row[i].is_empty() && !own_keys.contains(&row[i]) {
-                        ok[r] = false;
-                    }
+                if let (Some(reference), Some(&i)) = (column.references, position.get(column.name))
+                    && reference.entity == entity.name
+                    && !row[i].is_empty()
+                    && !own_keys.contains(&row[i])
+                {
+                    ok[r] = false;
                 }
             }
             if !ok[r] {
@@ -192,7 +229,11 @@ fn check_all(dir: &Path) -> HashMap<&'static str, Checked> {
             if !keys.insert(key) {
                 match entity.merge {
                     MergeMode::AppendDedup => {
-                        assert!(seen_rows.contains(row), "{}: same key, different row", entity.name);
+                        assert!(
+                            seen_rows.contains(row),
+                            "{}: same key, different row",
+                            entity.name
+                        );
                         duplicates += 1;
                     }
                     MergeMode::Upsert => violations += 1,
@@ -200,7 +241,16 @@ fn check_all(dir: &Path) -> HashMap<&'static str, Checked> {
             }
             seen_rows.insert(row);
         }
-        done.insert(entity.name, Checked { violations, duplicates, keys, rows, header });
+        done.insert(
+            entity.name,
+            Checked {
+                violations,
+                duplicates,
+                keys,
+                rows,
+                header,
+            },
+        );
     }
     done
 }
@@ -222,9 +272,16 @@ fn generation_is_deterministic_and_seed_dependent() {
         assert_eq!(fa.rows, fb.rows);
         let bytes_a = std::fs::read(&fa.path).unwrap();
         let bytes_b = std::fs::read(&fb.path).unwrap();
-        assert!(bytes_a == bytes_b, "{} differs between identical runs", fa.entity);
+        assert!(
+            bytes_a == bytes_b,
+            "{} differs between identical runs",
+            fa.entity
+        );
     }
-    assert_eq!(std::fs::read(&sa.truth_path).unwrap(), std::fs::read(&sb.truth_path).unwrap());
+    assert_eq!(
+        std::fs::read(&sa.truth_path).unwrap(),
+        std::fs::read(&sb.truth_path).unwrap()
+    );
     let other = DemoConfig { seed: 8, ..config };
     let sc = run(&other, c.path());
     assert_ne!(
@@ -242,14 +299,20 @@ fn clean_data_does_not_depend_on_the_dirty_rate() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let dirty = DemoConfig::new(60, 6, 3, end());
-    let clean = DemoConfig { dirty_rate: 0.0, ..dirty.clone() };
+    let clean = DemoConfig {
+        dirty_rate: 0.0,
+        ..dirty.clone()
+    };
     run(&dirty, a.path());
     let sb = run(&clean, b.path());
     assert!(sb.files.iter().all(|f| f.dirty_rows == 0));
     let (_, dirty_rows) = read_rows(&a.path().join("tickets.csv"));
     let (_, clean_rows) = read_rows(&b.path().join("tickets.csv"));
     let clean_ids: HashSet<&String> = clean_rows.iter().map(|r| &r[0]).collect();
-    let kept: Vec<&Vec<String>> = dirty_rows.iter().filter(|r| clean_ids.contains(&r[0])).collect();
+    let kept: Vec<&Vec<String>> = dirty_rows
+        .iter()
+        .filter(|r| clean_ids.contains(&r[0]))
+        .collect();
     assert_eq!(kept.len(), clean_rows.len());
     assert!(kept.iter().zip(&clean_rows).all(|(a, b)| *a == b));
 }
@@ -264,7 +327,11 @@ fn every_clean_row_conforms_and_dirty_rows_are_counted_exactly() {
     for f in &summary.files {
         let c = &checked[f.entity];
         assert_eq!(c.rows.len() as u64, f.rows, "{} row count", f.entity);
-        assert_eq!(c.violations, f.dirty_rows, "{}: invalid rows vs dirty_rows", f.entity);
+        assert_eq!(
+            c.violations, f.dirty_rows,
+            "{}: invalid rows vs dirty_rows",
+            f.entity
+        );
         assert_eq!(c.duplicates, f.duplicate_rows, "{}: duplicates", f.entity);
         match f.entity {
             "csms" | "features" => assert_eq!(f.dirty_rows, 0),
@@ -283,11 +350,46 @@ fn every_clean_row_conforms_and_dirty_rows_are_counted_exactly() {
     // Every generated account is valid: dirty account rows are extra rows.
     assert_eq!(accounts.keys.len(), config.accounts);
     // Accounts that export daily aggregates have no raw events, and vice versa.
-    let daily: HashSet<&String> = checked["usage_daily"].rows.iter().map(|r| &r[0]).collect();
-    let raw: HashSet<&String> = checked["usage_events"].rows.iter().map(|r| &r[0]).collect();
-    assert!(!daily.is_empty());
-    assert!(daily.iter().all(|a| !raw.contains(a) || !a.starts_with("acc_0")));
+    let known = |rows: &Vec<Vec<String>>| -> HashSet<String> {
+        rows.iter()
+            .map(|r| r[0].clone())
+            .filter(|a| accounts.keys.contains(a))
+            .collect()
+    };
+    let daily = known(&checked["usage_daily"].rows);
+    let raw = known(&checked["usage_events"].rows);
+    assert!(
+        daily.len() >= config.accounts / 25,
+        "{} daily accounts",
+        daily.len()
+    );
+    assert!(daily.is_disjoint(&raw));
     assert!(summary.events > 0);
+}
+
+#[test]
+fn long_windows_and_high_dirty_rates_stay_exact() {
+    for (accounts, months, rate) in [(120, 36, 0.05), (30, 2, 0.2)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = DemoConfig::new(accounts, months, 99, end());
+        config.dirty_rate = rate;
+        let summary = run(&config, dir.path());
+        let checked = check_all(dir.path());
+        for f in &summary.files {
+            let c = &checked[f.entity];
+            assert_eq!(
+                c.violations, f.dirty_rows,
+                "{} ({accounts}x{months})",
+                f.entity
+            );
+            assert_eq!(
+                c.duplicates, f.duplicate_rows,
+                "{} ({accounts}x{months})",
+                f.entity
+            );
+        }
+        assert_eq!(checked["accounts"].keys.len(), accounts);
+    }
 }
 
 #[test]
@@ -308,7 +410,10 @@ fn churn_follows_the_hidden_risk_factors() {
     let (_, outcomes) = read_rows(&dir.path().join("outcomes.csv"));
     let churned: HashMap<&str, bool> = outcomes
         .iter()
-        .filter(|o| o[3] == "renewal" && ["renewed", "churned", "downgraded", "expanded"].contains(&o[4].as_str()))
+        .filter(|o| {
+            o[3] == "renewal"
+                && ["renewed", "churned", "downgraded", "expanded"].contains(&o[4].as_str())
+        })
         .map(|o| (o[1].as_str(), o[4] == "churned"))
         .collect();
     let rate = |filter: &dyn Fn(&Vec<String>) -> bool| {
@@ -317,16 +422,28 @@ fn churn_follows_the_hidden_risk_factors() {
             .filter(|t| filter(t))
             .filter_map(|t| churned.get(t[id].as_str()).copied())
             .collect();
-        (group.iter().filter(|c| **c).count() as f64 / group.len().max(1) as f64, group.len())
+        (
+            group.iter().filter(|c| **c).count() as f64 / group.len().max(1) as f64,
+            group.len(),
+        )
     };
     let (high, n_high) = rate(&|t| t[prob].parse::<f64>().unwrap() > 0.3);
     let (low, n_low) = rate(&|t| t[prob].parse::<f64>().unwrap() < 0.05);
-    assert!(n_high > 50 && n_low > 200, "groups too small: {n_high} / {n_low}");
-    assert!(high > 3.0 * low + 0.1, "high-risk churn {high:.3} vs low-risk {low:.3}");
+    assert!(
+        n_high > 50 && n_low > 200,
+        "groups too small: {n_high} / {n_low}"
+    );
+    assert!(
+        high > 3.0 * low + 0.1,
+        "high-risk churn {high:.3} vs low-risk {low:.3}"
+    );
     // Observable factors, one at a time.
     let (with_decline, _) = rate(&|t| t[decline].parse::<f64>().unwrap() > 0.0);
     let (without_decline, _) = rate(&|t| t[decline].parse::<f64>().unwrap() == 0.0);
-    assert!(with_decline > 1.5 * without_decline, "{with_decline} vs {without_decline}");
+    assert!(
+        with_decline > 1.5 * without_decline,
+        "{with_decline} vs {without_decline}"
+    );
     let (low_nps, _) = rate(&|t| t[nps] == "true");
     let (ok_nps, _) = rate(&|t| t[nps] == "false");
     assert!(low_nps > 1.5 * ok_nps, "{low_nps} vs {ok_nps}");
@@ -364,8 +481,14 @@ fn invalid_configs_are_rejected() {
     let bad = [
         DemoConfig::new(0, 12, 1, end()),
         DemoConfig::new(10, 0, 1, end()),
-        DemoConfig { dirty_rate: 2.0, ..DemoConfig::new(10, 12, 1, end()) },
-        DemoConfig { events_per_account_month: f64::NAN, ..DemoConfig::new(10, 12, 1, end()) },
+        DemoConfig {
+            dirty_rate: 2.0,
+            ..DemoConfig::new(10, 12, 1, end())
+        },
+        DemoConfig {
+            events_per_account_month: f64::NAN,
+            ..DemoConfig::new(10, 12, 1, end())
+        },
     ];
     for config in bad {
         assert!(matches!(

@@ -101,9 +101,7 @@ impl IngestError {
 
     pub fn is_user_error(&self) -> bool {
         match self {
-            IngestError::File { .. } | IngestError::Mapping { .. } | IngestError::Io { .. } => {
-                true
-            }
+            IngestError::File { .. } | IngestError::Mapping { .. } | IngestError::Io { .. } => true,
             IngestError::Store(e) => e.is_user_error(),
             IngestError::Db { .. } | IngestError::Accounting { .. } => false,
         }

@@ -49,7 +49,10 @@ pub struct QualityOptions {
 }
 
 impl Store {
-    pub fn quality_report(&self, options: &QualityOptions) -> Result<Vec<QualityFinding>, StoreError> {
+    pub fn quality_report(
+        &self,
+        options: &QualityOptions,
+    ) -> Result<Vec<QualityFinding>, StoreError> {
         let mut findings = Vec::new();
         let as_of = quote_literal(&options.as_of.to_string());
         let mut add = |severity: Severity,
@@ -95,11 +98,19 @@ impl Store {
                     .join(", ")
             );
             // Missing optional values.
-            for column in entity.columns.iter().filter(|c| !c.required && c.ty != ColumnType::Json) {
+            for column in entity
+                .columns
+                .iter()
+                .filter(|c| !c.required && c.ty != ColumnType::Json)
+            {
                 let important = IMPORTANT_COLUMNS.contains(&(entity.name, column.name));
                 let name = quote_ident(column.name);
                 add(
-                    if important { Severity::Warning } else { Severity::Info },
+                    if important {
+                        Severity::Warning
+                    } else {
+                        Severity::Info
+                    },
                     "missing_values",
                     entity.name,
                     column.name,
@@ -127,7 +138,9 @@ impl Store {
                     "implausible_dates",
                     entity.name,
                     entity.event_time.unwrap_or_default(),
-                    &format!("SELECT {key} AS key, 0 AS total FROM {table} WHERE {time} < DATE '1990-01-01'"),
+                    &format!(
+                        "SELECT {key} AS key, 0 AS total FROM {table} WHERE {time} < DATE '1990-01-01'"
+                    ),
                     "dated before 1990".into(),
                 )?;
             }
@@ -139,7 +152,9 @@ impl Store {
             ("contacts", "start_date", "end_date"),
             ("tickets", "opened_at", "closed_at"),
         ] {
-            let key = contract::entity(entity).map(|e| e.key[0]).unwrap_or("rowid");
+            let key = contract::entity(entity)
+                .map(|e| e.key[0])
+                .unwrap_or("rowid");
             add(
                 Severity::Error,
                 "end_before_start",
@@ -249,7 +264,10 @@ impl Store {
         let mut by_entity: Vec<(String, i64, Vec<String>, String)> = Vec::new();
         for group in self.quarantine_summary()? {
             let described = format!("{} {}: {}", group.rows, group.field, group.reason_class);
-            match by_entity.iter_mut().find(|(entity, ..)| *entity == group.entity) {
+            match by_entity
+                .iter_mut()
+                .find(|(entity, ..)| *entity == group.entity)
+            {
                 Some((_, rows, top, _)) => {
                     *rows += group.rows;
                     if top.len() < 3 {

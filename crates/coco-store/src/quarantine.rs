@@ -41,7 +41,10 @@ pub struct QuarantineGroup {
 }
 
 impl Store {
-    pub fn quarantine_entries(&self, filter: &QuarantineFilter) -> Result<Vec<QuarantineEntry>, StoreError> {
+    pub fn quarantine_entries(
+        &self,
+        filter: &QuarantineFilter,
+    ) -> Result<Vec<QuarantineEntry>, StoreError> {
         let mut statement = self.conn.prepare(
             "SELECT load_id, entity, source, line, field, reason, status, row_key, raw FROM quarantine
              WHERE ($entity IS NULL OR entity = $entity) AND ($load IS NULL OR load_id = $load)

@@ -91,8 +91,7 @@ pub struct AccountActivity {
     pub latest_nps: Option<i64>,
 }
 
-const ACTIVE_CONTRACT: &str =
-    "c.status = 'active' AND c.start_date <= $as_of AND (c.end_date IS NULL OR c.end_date >= $as_of)";
+const ACTIVE_CONTRACT: &str = "c.status = 'active' AND c.start_date <= $as_of AND (c.end_date IS NULL OR c.end_date >= $as_of)";
 
 impl Store {
     pub fn list_accounts(
@@ -128,7 +127,11 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn account_detail(&self, account_id: &str, as_of: NaiveDate) -> Result<AccountDetail, StoreError> {
+    pub fn account_detail(
+        &self,
+        account_id: &str,
+        as_of: NaiveDate,
+    ) -> Result<AccountDetail, StoreError> {
         let filter = AccountFilter::default();
         let sql = format!(
             "SELECT a.account_id, a.name, a.segment, a.region, a.owner_csm_id, m.name, a.coverage_model,
@@ -168,9 +171,18 @@ impl Store {
                 },
             )
             .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("no account {account_id:?} in the store")))?;
-        let (account, industry, employee_count, parent_account_id, customer_since, custom_attributes, provenance) =
-            detail;
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("no account {account_id:?} in the store"))
+            })?;
+        let (
+            account,
+            industry,
+            employee_count,
+            parent_account_id,
+            customer_since,
+            custom_attributes,
+            provenance,
+        ) = detail;
         let contracts = self
             .conn
             .prepare(
@@ -316,7 +328,9 @@ impl Store {
                 .prepare(&sql)?
                 .query_map(duckdb::named_params! { "d": d }, |r| {
                     Ok(Breakdown {
-                        group: r.get::<_, Option<String>>(0)?.unwrap_or_else(|| "(none)".into()),
+                        group: r
+                            .get::<_, Option<String>>(0)?
+                            .unwrap_or_else(|| "(none)".into()),
                         accounts: r.get(1)?,
                         arr: r.get(2)?,
                     })
@@ -361,9 +375,11 @@ impl Store {
         let before: f64 = outcomes.iter().map(|o| o.arr_before).sum();
         let after: f64 = outcomes.iter().map(|o| o.arr_after).sum();
         let kept: f64 = outcomes.iter().map(|o| o.arr_after.min(o.arr_before)).sum();
-        let open_quarantine: i64 =
-            self.conn
-                .query_row("SELECT count(*) FROM quarantine WHERE status = 'open'", [], |r| r.get(0))?;
+        let open_quarantine: i64 = self.conn.query_row(
+            "SELECT count(*) FROM quarantine WHERE status = 'open'",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(PortfolioSummary {
             as_of,
             accounts,

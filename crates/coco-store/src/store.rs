@@ -59,11 +59,17 @@ impl Store {
             // Rows carry their own line numbers, so DuckDB need not keep file order;
             // dropping it lets large inserts stream with less memory.
             .with("preserve_insertion_order", "false")?
-            .with("temp_directory", &data_dir.join("tmp").to_string_lossy())?;
+            .with("temp_directory", data_dir.join("tmp").to_string_lossy())?;
         if options.threads > 0 {
             config = config.threads(options.threads as i64)?;
         }
-        let conn = Connection::open_with_flags(&path, config).map_err(|e| classify_open_error(&path, e))?;
+        let conn = Connection::open_with_flags(&path, config)
+            .map_err(|e| classify_open_error(&path, e))?;
+        // Timestamps are stored as UTC wall time. DuckDB's session time zone defaults to
+        // the machine's (TZ), and TIMESTAMPTZ -> TIMESTAMP casts (ingest's offset
+        // handling, `now()::TIMESTAMP`) use it; pin it to UTC. (Only settable once ICU
+        // is loaded, hence a SET rather than a Config entry.)
+        conn.execute_batch("SET TimeZone = 'UTC'")?;
         let store = Store { conn, path };
         store.migrate()?;
         Ok(store)

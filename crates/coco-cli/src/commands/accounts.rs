@@ -67,15 +67,26 @@ pub fn run(global: &GlobalArgs, command: &AccountsCommand) -> Result<()> {
                 a.segment.as_deref().unwrap_or("-"),
                 a.region.as_deref().unwrap_or("-"),
                 detail.industry.as_deref().unwrap_or("-"),
-                detail.employee_count.map(|e| e.to_string()).unwrap_or_else(|| "-".into()),
+                detail
+                    .employee_count
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 a.coverage_model.as_deref().unwrap_or("-"),
             );
             println!(
                 "  owner {} · ARR {} · next renewal {} · customer since {}",
-                a.owner_name.as_deref().or(a.owner_csm_id.as_deref()).unwrap_or("-"),
+                a.owner_name
+                    .as_deref()
+                    .or(a.owner_csm_id.as_deref())
+                    .unwrap_or("-"),
                 format_number(a.arr),
-                a.next_renewal.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-                detail.customer_since.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                a.next_renewal
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                detail
+                    .customer_since
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
             );
             let act = &detail.activity;
             println!(
@@ -85,14 +96,19 @@ pub fn run(global: &GlobalArgs, command: &AccountsCommand) -> Result<()> {
                 act.active_users_30d,
                 act.open_tickets,
                 act.last_touchpoint.as_deref().unwrap_or("-"),
-                act.latest_nps.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                act.latest_nps
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "-".into()),
             );
             if let Some(custom) = &detail.custom_attributes {
                 println!("  custom attributes: {custom}");
             }
             println!(
                 "  source: {} line {} (load {}, {})",
-                detail.provenance.source, detail.provenance.line, detail.provenance.load_id, detail.provenance.loaded_at
+                detail.provenance.source,
+                detail.provenance.line,
+                detail.provenance.load_id,
+                detail.provenance.loaded_at
             );
             println!("\nContracts");
             output::print_rows(&detail.contracts, Format::Table)?;
@@ -112,7 +128,10 @@ pub fn print_summary(summary: &PortfolioSummary, format: Format) -> Result<()> {
     if format != Format::Table {
         return output::print_object(summary, format);
     }
-    let percent = |v: Option<f64>| v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "-".into());
+    let percent = |v: Option<f64>| {
+        v.map(|v| format!("{:.1}%", v * 100.0))
+            .unwrap_or_else(|| "-".into())
+    };
     println!("Portfolio as of {}", summary.as_of);
     println!(
         "  {} accounts ({} with an active contract) · ARR {}",

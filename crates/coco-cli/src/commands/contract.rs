@@ -38,7 +38,10 @@ pub fn run(global: &GlobalArgs, args: &ContractArgs) -> Result<()> {
         Some(name) => vec![contract::entity(name).ok_or_else(|| {
             user_error(
                 format!("unknown entity {name:?}"),
-                Some(&format!("entities: {}", contract::entity_names().join(", "))),
+                Some(&format!(
+                    "entities: {}",
+                    contract::entity_names().join(", ")
+                )),
             )
         })?],
         None => contract::ENTITIES.to_vec(),

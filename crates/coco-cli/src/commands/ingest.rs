@@ -93,10 +93,16 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> Result<()> {
             let entity = contract::entity(name).ok_or_else(|| {
                 user_error(
                     format!("unknown entity {name:?}"),
-                    Some(&format!("entities: {}", contract::entity_names().join(", "))),
+                    Some(&format!(
+                        "entities: {}",
+                        contract::entity_names().join(", ")
+                    )),
                 )
             })?;
-            let file = args.file.as_ref().ok_or_else(|| user_error("a file is required", None))?;
+            let file = args
+                .file
+                .as_ref()
+                .ok_or_else(|| user_error("a file is required", None))?;
             vec![store.ingest_file(entity, file, &options)?]
         }
     };
@@ -116,7 +122,15 @@ pub fn print_reports(reports: &[IngestReport], format: Format) -> Result<()> {
     }
     let mut table = output::new_table();
     table.set_header([
-        "load", "entity", "file", "read", "inserted", "updated", "unchanged", "rejected", "seconds",
+        "load",
+        "entity",
+        "file",
+        "read",
+        "inserted",
+        "updated",
+        "unchanged",
+        "rejected",
+        "seconds",
     ]);
     let mut totals = [0u64; 5];
     for r in reports {
@@ -135,9 +149,10 @@ pub fn print_reports(reports: &[IngestReport], format: Format) -> Result<()> {
             r.rejected.to_string(),
             format!("{:.2}", r.seconds),
         ]);
-        for (total, value) in totals
-            .iter_mut()
-            .zip([r.rows_read, r.inserted, r.updated, r.unchanged, r.rejected])
+        for (total, value) in
+            totals
+                .iter_mut()
+                .zip([r.rows_read, r.inserted, r.updated, r.unchanged, r.rejected])
         {
             *total += value;
         }
@@ -164,15 +179,21 @@ pub fn print_reports(reports: &[IngestReport], format: Format) -> Result<()> {
 pub fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} [{bar:30}] {bytes_per_sec} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} [{bar:30}] {bytes_per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar
 }
 
 /// Used by quickstart and demo --into-store.
-pub fn ingest_folder(store: &mut Store, dir: &std::path::Path, format: Format) -> Result<Vec<IngestReport>> {
+pub fn ingest_folder(
+    store: &mut Store,
+    dir: &std::path::Path,
+    format: Format,
+) -> Result<Vec<IngestReport>> {
     let bar = progress_bar();
     let on_progress = |done: u64, total: u64| {
         bar.set_length(total);

@@ -21,7 +21,9 @@ pub enum QuarantineCommand {
     Show { id: String },
     /// Write rejected rows as they were read (CSV with the source's columns, or JSON
     /// Lines), to fix and ingest again.
-    #[command(after_help = "Example:\n  coco quarantine export --entity accounts --out fix-accounts.csv\n  # edit, then: coco ingest accounts fix-accounts.csv")]
+    #[command(
+        after_help = "Example:\n  coco quarantine export --entity accounts --out fix-accounts.csv\n  # edit, then: coco ingest accounts fix-accounts.csv"
+    )]
     Export(ExportArgs),
 }
 
@@ -87,12 +89,19 @@ pub fn run(global: &GlobalArgs, command: &QuarantineCommand) -> Result<()> {
                 _ => output::print_rows(&entries, global.format),
             }
         }
-        QuarantineCommand::Summary => output::print_rows(&store.quarantine_summary()?, global.format),
+        QuarantineCommand::Summary => {
+            output::print_rows(&store.quarantine_summary()?, global.format)
+        }
         QuarantineCommand::Show { id } => {
             let (load, line) = id
                 .split_once(':')
                 .and_then(|(l, n)| Some((l.parse::<i64>().ok()?, n.parse::<i64>().ok()?)))
-                .ok_or_else(|| user_error(format!("bad id {id:?}"), Some("ids look like LOAD:LINE, e.g. 7:1042")))?;
+                .ok_or_else(|| {
+                    user_error(
+                        format!("bad id {id:?}"),
+                        Some("ids look like LOAD:LINE, e.g. 7:1042"),
+                    )
+                })?;
             let entry = store.quarantine_entry(load, line)?;
             output::print_object(&entry, global.format)
         }
@@ -121,7 +130,8 @@ fn short_name(source: &str) -> String {
 /// (their field count did not match the header) are written as they were split.
 fn export(entries: &[QuarantineEntry], out: &std::path::Path) -> Result<usize> {
     let jsonl = out.extension().is_some_and(|e| e == "jsonl");
-    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     if jsonl {
         use std::io::Write;
         let mut writer = std::io::BufWriter::new(file);

@@ -75,7 +75,10 @@ impl Mapping {
 
     pub(crate) fn error(&self, message: impl Into<String>) -> IngestError {
         IngestError::Mapping {
-            path: self.path.clone().unwrap_or_else(|| PathBuf::from("<mapping>")),
+            path: self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("<mapping>")),
             message: message.into(),
         }
     }

@@ -126,7 +126,8 @@ pub fn plan_directory(dir: &Path) -> Result<DirectoryPlan, IngestError> {
             plan.skipped.push(path);
             continue;
         };
-        if file_name.starts_with('_') || file_name.starts_with('.') || file_name.ends_with(".toml") {
+        if file_name.starts_with('_') || file_name.starts_with('.') || file_name.ends_with(".toml")
+        {
             continue;
         }
         if SourceFormat::from_path(&path).is_none() {
@@ -170,15 +171,14 @@ impl Store {
     ) -> Result<IngestReport, IngestError> {
         let started = Instant::now();
         let started_at = chrono::Utc::now().naive_utc();
-        if let Some(mapping) = options.mapping {
-            if let Some(name) = &mapping.entity {
-                if contract::entity(name).map(|e| e.name) != Some(entity.name) {
-                    return Err(mapping.error(format!(
-                        "the mapping is for {name:?}, but the file is being ingested as {}",
-                        entity.name
-                    )));
-                }
-            }
+        if let Some(mapping) = options.mapping
+            && let Some(name) = &mapping.entity
+            && contract::entity(name).map(|e| e.name) != Some(entity.name)
+        {
+            return Err(mapping.error(format!(
+                "the mapping is for {name:?}, but the file is being ingested as {}",
+                entity.name
+            )));
         }
         let source = std::fs::canonicalize(path)
             .map_err(|source| IngestError::Io {
@@ -208,9 +208,19 @@ impl Store {
             .len();
         let delimiter = match options.delimiter {
             Some(d) => d,
-            None => match options.mapping.map(|m| m.delimiter()).transpose()?.flatten() {
+            None => match options
+                .mapping
+                .map(|m| m.delimiter())
+                .transpose()?
+                .flatten()
+            {
                 Some(d) => d,
-                None if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) => b'\t',
+                None if path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("tsv")) =>
+                {
+                    b'\t'
+                }
                 None => b',',
             },
         };
@@ -229,7 +239,9 @@ impl Store {
         let guard = Transaction::begin(&self.conn).map_err(db)?;
         let conn = &self.conn;
         let load_id: i64 = conn
-            .query_row("SELECT COALESCE(max(load_id), 0) + 1 FROM loads", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(max(load_id), 0) + 1 FROM loads", [], |r| {
+                r.get(0)
+            })
             .map_err(db)?;
 
         // 1-2: resolve columns, stage rows.
@@ -247,7 +259,12 @@ impl Store {
                 let mut sink = StagingSink::create(conn, STAGE_TABLE, &header).map_err(db)?;
                 reader::stage_csv(path, delimiter, &header, &mut sink, &progress)?;
                 let staged = sink.staged_rows;
-                (StagedColumns::Header(header), resolution, sink.rejects, staged)
+                (
+                    StagedColumns::Header(header),
+                    resolution,
+                    sink.rejects,
+                    staged,
+                )
             }
             SourceFormat::JsonLines => {
                 let keys = sql::requested_keys(entity, options.mapping);
@@ -265,7 +282,12 @@ impl Store {
                     StagingSink::create(conn, STAGE_TABLE, &staged_columns).map_err(db)?;
                 reader::stage_jsonl(path, &keys, &mut sink, &progress)?;
                 let staged = sink.staged_rows;
-                (StagedColumns::Requested(keys), resolution, sink.rejects, staged)
+                (
+                    StagedColumns::Requested(keys),
+                    resolution,
+                    sink.rejects,
+                    staged,
+                )
             }
             SourceFormat::Parquet => {
                 let header = stage_parquet(conn, path)?;
@@ -277,12 +299,24 @@ impl Store {
                     None,
                 )?;
                 let staged: i64 = conn
-                    .query_row(&format!("SELECT count(*) FROM {STAGE_TABLE}"), [], |r| r.get(0))
+                    .query_row(&format!("SELECT count(*) FROM {STAGE_TABLE}"), [], |r| {
+                        r.get(0)
+                    })
                     .map_err(db)?;
-                (StagedColumns::Header(header), resolution, Vec::new(), staged as u64)
+                (
+                    StagedColumns::Header(header),
+                    resolution,
+                    Vec::new(),
+                    staged as u64,
+                )
             }
         };
         progress(file_size);
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            rows = staged_rows,
+            "staged"
+        );
         let mut warnings = Vec::new();
         if !resolution.unused.is_empty() && entity.name != "accounts" {
             warnings.push(format!(
@@ -298,6 +332,7 @@ impl Store {
         conn.execute_batch(&sql::checked_table_sql(entity, &resolution, &source_view))
             .map_err(db)?;
 
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "checked");
         // Re-loading a source re-judges all its rows: its earlier open rejects are
         // superseded by this load's.
         conn.execute(
@@ -345,12 +380,16 @@ impl Store {
             )
             .map_err(db)? as u64;
 
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "quarantined");
         // 4: merge.
         let outcome = match entity.merge {
-            MergeMode::Upsert => merge_upsert(conn, entity, load_id, &quarantine_insert).map_err(db)?,
+            MergeMode::Upsert => {
+                merge_upsert(conn, entity, load_id, &quarantine_insert).map_err(db)?
+            }
             MergeMode::AppendDedup => merge_append(conn, entity, load_id).map_err(db)?,
         };
 
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "merged");
         // Rows quarantined by earlier loads of other sources are resolved once a row
         // with the same key is accepted.
         conn.execute(
@@ -364,6 +403,7 @@ impl Store {
         )
         .map_err(db)?;
 
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "resolved");
         let rows_read = staged_rows + early_rejected;
         let rejected = early_rejected + invalid + outcome.duplicates;
         let report = IngestReport {
@@ -481,11 +521,16 @@ fn stage_parquet(conn: &duckdb::Connection, path: &Path) -> Result<Vec<String>, 
         .prepare(&format!("DESCRIBE SELECT * FROM read_parquet({literal})"))
         .map_err(file_error)?;
     let columns: Vec<(String, String)> = describe
-        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
         .map_err(file_error)?
         .collect::<Result<_, _>>()
         .map_err(file_error)?;
-    let mut select = vec![format!("CAST(file_row_number + 1 AS BIGINT) AS {}", reader::LINE_COLUMN)];
+    let mut select = vec![format!(
+        "CAST(file_row_number + 1 AS BIGINT) AS {}",
+        reader::LINE_COLUMN
+    )];
     for (name, ty) in &columns {
         let ident = quote_ident(name);
         let value = if ty.ends_with("[]") {
@@ -571,7 +616,10 @@ fn merge_upsert(
     let (inserted, updated, unchanged) = (count("insert")?, count("update")?, count("unchanged")?);
     let columns = sql::column_list(entity, "");
     if updated > 0 {
-        let history = entity.history_table().map(|h| quote_ident(&h)).unwrap_or_default();
+        let history = entity
+            .history_table()
+            .map(|h| quote_ident(&h))
+            .unwrap_or_default();
         conn.execute_batch(&format!(
             "INSERT INTO {history} SELECT {t_columns}, t._load_id, t._line, {load_id}
              FROM {table} t WHERE EXISTS (SELECT 1 FROM __coco_compare v WHERE v.__action = 'update' AND {join});
@@ -657,10 +705,10 @@ impl<'a> Transaction<'a> {
 
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
-        if !self.committed {
-            if let Err(error) = self.conn.execute_batch("ROLLBACK") {
-                tracing::warn!(%error, "rollback failed");
-            }
+        if !self.committed
+            && let Err(error) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(%error, "rollback failed");
         }
     }
 }

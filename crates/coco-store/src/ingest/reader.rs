@@ -137,9 +137,9 @@ pub fn read_csv_header(path: &Path, delimiter: u8) -> Result<Vec<String>, Ingest
     let file = open(path)?;
     let mut reader = csv_reader(file, delimiter);
     let mut header = csv::ByteRecord::new();
-    let has_header = reader.read_byte_record(&mut header).map_err(|e| {
-        IngestError::file(path, format!("cannot read the header line: {e}"))
-    })?;
+    let has_header = reader
+        .read_byte_record(&mut header)
+        .map_err(|e| IngestError::file(path, format!("cannot read the header line: {e}")))?;
     if !has_header || header.iter().all(|f| f.is_empty()) {
         return Err(IngestError::file(
             path,
@@ -205,6 +205,18 @@ pub fn stage_csv(
     reader
         .read_byte_record(&mut record)
         .map_err(|e| IngestError::file(path, e.to_string()))?;
+    // Line numbers: a record's position is where the previous one ended, which is not
+    // its own line after blank lines or after a `\r\n` (the reader stops at the `\r`).
+    // The reader's line count once the record is read is exact, so count back from it.
+    let file_len = std::fs::metadata(path)
+        .map_err(|source| IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    let header_end = reader.position().byte();
+    let crlf = header_end > 0 && byte_at(path, header_end - 1)? == Some(b'\r');
+    let ends_with_newline = file_len > 0 && byte_at(path, file_len - 1)? == Some(b'\n');
     let mut rows: u64 = 0;
     loop {
         match reader.read_byte_record(&mut record) {
@@ -216,10 +228,47 @@ pub fn stage_csv(
             }
         }
         rows += 1;
-        if rows % 65_536 == 0 {
+        if rows.is_multiple_of(65_536) {
             progress(record.position().map(|p| p.byte()).unwrap_or(0));
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let end = reader.position();
+        let newlines_inside = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
+        // With `\n` line ends the reader has consumed (and counted) the record's own.
+        let own_newline_counted = !crlf && (end.byte() < file_len || ends_with_newline);
+        let line = end
+            .line()
+            .saturating_sub(newlines_inside + own_newline_counted as u64);
+        // A quoted field spanning lines is valid CSV, but an unterminated quote (or text
+        // after a closing quote) makes the reader swallow the following lines into one
+        // field, silently losing those rows. Check such records strictly; a malformed
+        // one is rejected and reading resumes on the line after its start.
+        if record
+            .iter()
+            .any(|f| f.contains(&b'\n') || f.contains(&b'\r'))
+        {
+            let start = record.position().map(|p| p.byte()).unwrap_or(0);
+            if let Some((next_line_byte, open_at_end)) =
+                malformed_quoting(path, start, end.byte(), delimiter)?
+            {
+                // A quote left open at the end swallowed the file's final `\n` too.
+                let line = if open_at_end && own_newline_counted && end.byte() >= file_len {
+                    line + 1
+                } else {
+                    line
+                };
+                let reason = format!(
+                    "malformed quoting: a quoted field starting on line {line} is not closed properly (unterminated quote?); reading resumed on line {}",
+                    line + 1
+                );
+                sink.reject(line, "(row)", reason, raw_fields_json(&record));
+                let mut resume = csv::Position::new();
+                resume.set_byte(next_line_byte).set_line(line + 1);
+                reader
+                    .seek(resume)
+                    .map_err(|e| IngestError::file(path, format!("read error: {e}")))?;
+                continue;
+            }
+        }
         if record.len() != header.len() {
             let raw = raw_fields_json(&record);
             let unterminated = record.iter().any(|f| f.contains(&b'\n'));
@@ -270,7 +319,8 @@ pub fn stage_csv(
             sink.reject(line, &header[index], reason, raw);
             continue;
         }
-        sink.push_row(line, texts.iter().copied()).map_err(db_error)?;
+        sink.push_row(line, texts.iter().copied())
+            .map_err(db_error)?;
     }
     sink.flush().map_err(db_error)?;
     Ok(())
@@ -309,7 +359,7 @@ pub fn stage_jsonl(
         }
         line += 1;
         bytes += read as u64;
-        if line % 65_536 == 0 {
+        if line.is_multiple_of(65_536) {
             progress(bytes);
         }
         let content = trim_ascii(&buffer);
@@ -319,7 +369,12 @@ pub fn stage_jsonl(
         let raw_lossy = || String::from_utf8_lossy(content).into_owned();
         if content.len() > MAX_FIELD_BYTES * 4 {
             let reason = format!("line is {} bytes, above the limit", content.len());
-            sink.reject(line, "(row)", reason, raw_lossy().chars().take(4096).collect());
+            sink.reject(
+                line,
+                "(row)",
+                reason,
+                raw_lossy().chars().take(4096).collect(),
+            );
             continue;
         }
         let text = match std::str::from_utf8(content) {
@@ -330,8 +385,7 @@ pub fn stage_jsonl(
                 continue;
             }
         };
-        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text)
-        {
+        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
             Ok(serde_json::Value::Object(object)) => object,
             Ok(_) => {
                 let reason = "expected a JSON object on the line".to_string();
@@ -339,7 +393,12 @@ pub fn stage_jsonl(
                 continue;
             }
             Err(e) => {
-                sink.reject(line, "(row)", format!("invalid JSON: {e}"), text.to_string());
+                sink.reject(
+                    line,
+                    "(row)",
+                    format!("invalid JSON: {e}"),
+                    text.to_string(),
+                );
                 continue;
             }
         };
@@ -428,24 +487,122 @@ fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
         .from_reader(input)
 }
 
+/// Scans the raw bytes `start..end` of one CSV record strictly (RFC 4180 quoting).
+/// When a quoted field is not closed, or is closed and followed by anything but a
+/// delimiter or line end, returns the byte offset where the record's second physical
+/// line starts and whether a quote was still open at `end`; `None` when the quoting is
+/// well formed.
+fn malformed_quoting(
+    path: &Path,
+    start: u64,
+    end: u64,
+    delimiter: u8,
+) -> Result<Option<(u64, bool)>, IngestError> {
+    use std::io::{Seek, SeekFrom};
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let io_error = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = open(path)?;
+    file.seek(SeekFrom::Start(start)).map_err(io_error)?;
+    let mut bytes = BufReader::with_capacity(1 << 16, file.take(end.saturating_sub(start))).bytes();
+    let mut state = State::FieldStart;
+    let mut offset = start;
+    // Where the record's second physical line starts: after its first `\n`, or after a
+    // `\r` not followed by `\n`.
+    let mut first_line_end: Option<u64> = None;
+    let mut pending_cr: Option<u64> = None;
+    let mut malformed = false;
+    // The record may start with the `\n` of the previous record's `\r\n`.
+    let mut seen_content = false;
+    for byte in bytes.by_ref() {
+        let byte = byte.map_err(io_error)?;
+        offset += 1;
+        let newline = byte == b'\n' || byte == b'\r';
+        seen_content |= !newline;
+        if first_line_end.is_none() && seen_content {
+            match (byte, pending_cr) {
+                (b'\n', _) => first_line_end = Some(offset),
+                (_, Some(after_cr)) => first_line_end = Some(after_cr),
+                (b'\r', None) => pending_cr = Some(offset),
+                _ => {}
+            }
+        }
+        state = match state {
+            State::FieldStart | State::Unquoted if byte == delimiter || newline => {
+                State::FieldStart
+            }
+            State::FieldStart if byte == b'"' => State::Quoted,
+            State::FieldStart | State::Unquoted => State::Unquoted,
+            State::Quoted if byte == b'"' => State::QuoteInQuoted,
+            State::Quoted => State::Quoted,
+            State::QuoteInQuoted if byte == b'"' => State::Quoted,
+            State::QuoteInQuoted if byte == delimiter || newline => State::FieldStart,
+            State::QuoteInQuoted => {
+                malformed = true;
+                break;
+            }
+        };
+    }
+    let open_at_end = !malformed && state == State::Quoted;
+    if !malformed && !open_at_end {
+        return Ok(None);
+    }
+    Ok(Some((
+        first_line_end.or(pending_cr).unwrap_or(end),
+        open_at_end,
+    )))
+}
+
+/// The byte at `offset` of the file, if the file is that long.
+fn byte_at(path: &Path, offset: u64) -> Result<Option<u8>, IngestError> {
+    use std::io::{Seek, SeekFrom};
+    let io_error = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = open(path)?;
+    file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
+    let mut byte = [0u8; 1];
+    match file.read(&mut byte).map_err(io_error)? {
+        0 => Ok(None),
+        _ => Ok(Some(byte[0])),
+    }
+}
+
+/// Longest source text kept per field in a quarantined row's `raw`: the rest of an
+/// oversized field (or of a record that swallowed the file) is cut.
+const MAX_RAW_FIELD_CHARS: usize = 4096;
+
+fn raw_text(field: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8_lossy(field);
+    if text.len() <= MAX_RAW_FIELD_CHARS {
+        return serde_json::Value::String(text.into_owned());
+    }
+    let kept: String = text.chars().take(MAX_RAW_FIELD_CHARS).collect();
+    serde_json::Value::String(format!(
+        "{kept}… [{} bytes cut]",
+        field.len().saturating_sub(kept.len())
+    ))
+}
+
 fn raw_row_json(header: &[String], record: &csv::ByteRecord) -> String {
     let object: serde_json::Map<String, serde_json::Value> = header
         .iter()
         .zip(record.iter())
-        .map(|(name, field)| {
-            (
-                name.clone(),
-                serde_json::Value::String(String::from_utf8_lossy(field).into_owned()),
-            )
-        })
+        .map(|(name, field)| (name.clone(), raw_text(field)))
         .collect();
     serde_json::Value::Object(object).to_string()
 }
 
 fn raw_fields_json(record: &csv::ByteRecord) -> String {
-    let fields: Vec<serde_json::Value> = record
-        .iter()
-        .map(|f| serde_json::Value::String(String::from_utf8_lossy(f).into_owned()))
-        .collect();
+    let fields: Vec<serde_json::Value> = record.iter().map(raw_text).collect();
     serde_json::Value::Array(fields).to_string()
 }

@@ -87,7 +87,12 @@ pub fn resolve(
                 return Err(mapping.error(format!(
                     "column {target:?} is not a column of {} (columns: {})",
                     entity.name,
-                    entity.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+                    entity
+                        .columns
+                        .iter()
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
@@ -122,14 +127,14 @@ pub fn resolve(
                     Some(quote_ident(&found))
                 }
                 None => {
-                    if let (Some(from), Some(mapping)) = (&rule.from, mapping) {
-                        if matches!(source, SourceColumns::Header(_)) {
-                            return Err(mapping.error(format!(
-                                "{}: source column {from:?} (for {}) is not in the file",
-                                path.display(),
-                                column.name
-                            )));
-                        }
+                    if let (Some(from), Some(mapping)) = (&rule.from, mapping)
+                        && matches!(source, SourceColumns::Header(_))
+                    {
+                        return Err(mapping.error(format!(
+                            "{}: source column {from:?} (for {}) is not in the file",
+                            path.display(),
+                            column.name
+                        )));
                     }
                     None
                 }
@@ -240,7 +245,11 @@ fn mapped_alias(name: &str) -> String {
 fn typed_sql(ty: ColumnType, text: &str) -> String {
     match ty {
         ColumnType::Text | ColumnType::Json => text.to_string(),
-        ColumnType::Integer => format!("TRY_CAST({text} AS BIGINT)"),
+        // DuckDB's VARCHAR -> BIGINT cast rounds ('1.5' -> 2); only whole numbers
+        // (optionally with a zero fraction, as spreadsheets write them) are integers.
+        ColumnType::Integer => format!(
+            "CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+(\\.0*)?') THEN TRY_CAST({text} AS BIGINT) END"
+        ),
         ColumnType::Number => format!("TRY_CAST({text} AS DOUBLE)"),
         ColumnType::Money => format!("TRY_CAST({text} AS DECIMAL(18,2))"),
         ColumnType::Boolean => format!(
@@ -270,7 +279,11 @@ fn number_literal(value: f64) -> String {
 }
 
 /// The ordered checks for one column: (condition over mapped text `m` and typed `t`, reason SQL).
-fn column_checks(entity: &Entity, column: &Column, self_reference_cte: &str) -> Vec<(String, String)> {
+fn column_checks(
+    entity: &Entity,
+    column: &Column,
+    self_reference_cte: &str,
+) -> Vec<(String, String)> {
     // Qualified: inside the reference subqueries an unqualified name would bind to
     // the subquery's own columns first.
     let m = format!("t.{}", mapped_alias(column.name));
@@ -335,7 +348,11 @@ fn column_checks(entity: &Entity, column: &Column, self_reference_cte: &str) -> 
                 "'unknown {noun} ''' || {shown} || ''': no {} {} in the store{}'",
                 reference.entity,
                 reference.column,
-                if reference.entity == entity.name { " or this file" } else { "" }
+                if reference.entity == entity.name {
+                    " or this file"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -357,7 +374,11 @@ pub fn checked_table_sql(
 ) -> String {
     let mut mapped = vec![LINE_COLUMN.to_string()];
     for resolved in &resolution.columns {
-        mapped.push(format!("{} AS {}", resolved.text_sql, mapped_alias(resolved.column.name)));
+        mapped.push(format!(
+            "{} AS {}",
+            resolved.text_sql,
+            mapped_alias(resolved.column.name)
+        ));
     }
     let raw_sql = match source {
         SourceColumns::Header(header) => {
@@ -406,7 +427,9 @@ pub fn checked_table_sql(
     // only later) but only for rejected rows of event tables, which can be huge.
     let raw_select = match entity.merge {
         MergeMode::Upsert => "__raw_source".to_string(),
-        MergeMode::AppendDedup => "CASE WHEN __problem IS NOT NULL THEN __raw_source END".to_string(),
+        MergeMode::AppendDedup => {
+            "CASE WHEN __problem IS NOT NULL THEN __raw_source END".to_string()
+        }
     };
     let typed_names: Vec<String> = entity.columns.iter().map(|c| quote_ident(c.name)).collect();
     format!(
@@ -422,17 +445,20 @@ SELECT {LINE_COLUMN}, {typed_names}, __problem, __row_key, {raw_select} AS __raw
 }
 
 /// The natural key as one text value (for quarantine resolution and display).
+/// `mapped`: over the checked rows, where a key value that did not type is shown as
+/// written. Otherwise the typed value is used, so that a rejected row and its later
+/// fix match however the fix writes the key (`2026-01-02T03:04:05Z` vs `+02:00`).
 pub fn row_key_sql(entity: &Entity, alias: &str, mapped: bool) -> String {
     let parts: Vec<String> = entity
         .key
         .iter()
         .map(|k| {
-            let name = if mapped {
-                mapped_alias(k)
+            let typed = format!("CAST({alias}.{} AS VARCHAR)", quote_ident(k));
+            if mapped {
+                format!("COALESCE({typed}, {alias}.{})", mapped_alias(k))
             } else {
-                quote_ident(k)
-            };
-            format!("CAST({alias}.{name} AS VARCHAR)")
+                typed
+            }
         })
         .collect();
     format!("concat_ws('|', {})", parts.join(", "))
