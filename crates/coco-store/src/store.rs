@@ -72,6 +72,7 @@ impl Store {
         conn.execute_batch("SET TimeZone = 'UTC'")?;
         let store = Store { conn, path };
         store.migrate()?;
+        store.remove_interrupted_loads()?;
         Ok(store)
     }
 
@@ -108,6 +109,35 @@ impl Store {
                 [version.to_string()],
             )?;
             tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Event tables are loaded a chunk per transaction, and their rows count only once
+    /// the load's `loads` row is committed (see `ingest`). Rows (and quarantine
+    /// entries) of a load that never got one — the process died or failed mid-file —
+    /// are removed here, so the store is as it was before that load.
+    pub fn remove_interrupted_loads(&self) -> Result<(), StoreError> {
+        let last: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(max(load_id), 0) FROM loads", [], |r| r.get(0))?;
+        let tx = self.conn.unchecked_transaction()?;
+        let mut removed = 0;
+        for entity in coco_core::contract::ENTITIES
+            .iter()
+            .filter(|e| e.merge == coco_core::contract::MergeMode::AppendDedup)
+        {
+            removed += tx.execute(
+                &format!("DELETE FROM {} WHERE _load_id > ?", entity.name),
+                [last],
+            )?;
+        }
+        removed += tx.execute("DELETE FROM quarantine WHERE load_id > ?", [last])?;
+        tx.commit()?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed the rows of an interrupted load");
         }
         Ok(())
     }

@@ -541,7 +541,7 @@ fn parquet_good_missing_column_and_wrong_types() {
     let fake = fx.write("fake.parquet", "account_id,name\n");
     let (_, message, hint) = file_error(fx.try_ingest(&ACCOUNTS, &fake));
     assert!(message.contains("cannot read as Parquet"), "{message}");
-    assert!(hint.contains("--format"), "{hint}");
+    assert!(hint.contains("--input-format"), "{hint}");
 }
 
 #[test]

@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::error::IngestError;
 use crate::store::Store;
 use mapping::Mapping;
-use reader::{EXTRA_COLUMN, RAW_COLUMN, StagingSink};
+use reader::{EXTRA_COLUMN, RAW_COLUMN};
 use sql::{CHECKED_TABLE, STAGE_TABLE, SourceColumns, VALID_TABLE, quote_ident, quote_literal};
 
 /// File formats ingest reads.
@@ -198,7 +198,7 @@ impl Store {
             .or_else(|| SourceFormat::from_path(path))
             .ok_or_else(|| {
                 IngestError::file(path, "cannot tell the format from the file name")
-                    .with_hint("use a .csv, .tsv, .jsonl or .parquet extension, or pass --format")
+                    .with_hint("use a .csv, .tsv, .jsonl or .parquet extension, or pass --input-format")
             })?;
         let file_size = std::fs::metadata(path)
             .map_err(|source| IngestError::Io {
@@ -234,18 +234,30 @@ impl Store {
             }
         };
 
-        // Everything below happens in one transaction; dropping `guard` without
-        // committing rolls it back, so an error or a crash leaves the store as it was.
-        let guard = Transaction::begin(&self.conn).map_err(db)?;
+        // Atomicity. Upserted tables: the whole file is one transaction; dropping
+        // `guard` uncommitted rolls it back. Event tables: one transaction per chunk,
+        // because DuckDB keeps every temp table a transaction replaced until it ends
+        // (memory would grow with the file); their rows are tagged with this load id
+        // and only count once the `loads` row is written, in the last transaction.
+        // On an error they are deleted here; after a crash, when the store is next
+        // opened (`Store::remove_interrupted_loads`).
+        let per_chunk = entity.merge == MergeMode::AppendDedup;
+        let guard = if per_chunk {
+            None
+        } else {
+            Some(Transaction::begin(&self.conn).map_err(db)?)
+        };
         let conn = &self.conn;
         let load_id: i64 = conn
-            .query_row("SELECT COALESCE(max(load_id), 0) + 1 FROM loads", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT COALESCE(max(load_id), 0) + 1 FROM loads",
+                [],
+                |r| r.get(0),
+            )
             .map_err(db)?;
 
-        // 1-2: resolve columns, stage rows.
-        let (columns, resolution, early_rejects, staged_rows) = match format {
+        // 1: resolve every contract column against the file's columns.
+        let (columns, resolution) = match format {
             SourceFormat::Csv => {
                 let header = reader::read_csv_header(path, delimiter)?;
                 let hint = delimiter_hint(&header, delimiter);
@@ -256,15 +268,7 @@ impl Store {
                     path,
                     hint,
                 )?;
-                let mut sink = StagingSink::create(conn, STAGE_TABLE, &header).map_err(db)?;
-                reader::stage_csv(path, delimiter, &header, &mut sink, &progress)?;
-                let staged = sink.staged_rows;
-                (
-                    StagedColumns::Header(header),
-                    resolution,
-                    sink.rejects,
-                    staged,
-                )
+                (StagedColumns::Header(header), resolution)
             }
             SourceFormat::JsonLines => {
                 let keys = sql::requested_keys(entity, options.mapping);
@@ -275,48 +279,20 @@ impl Store {
                     path,
                     None,
                 )?;
-                let mut staged_columns = keys.clone();
-                staged_columns.push(EXTRA_COLUMN.to_string());
-                staged_columns.push(RAW_COLUMN.to_string());
-                let mut sink =
-                    StagingSink::create(conn, STAGE_TABLE, &staged_columns).map_err(db)?;
-                reader::stage_jsonl(path, &keys, &mut sink, &progress)?;
-                let staged = sink.staged_rows;
-                (
-                    StagedColumns::Requested(keys),
-                    resolution,
-                    sink.rejects,
-                    staged,
-                )
+                (StagedColumns::Requested(keys), resolution)
             }
             SourceFormat::Parquet => {
-                let header = stage_parquet(conn, path)?;
+                let header = parquet_columns(conn, path)?;
                 let resolution = sql::resolve(
                     entity,
-                    &SourceColumns::Header(&header),
+                    &SourceColumns::Header(&header.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()),
                     options.mapping,
                     path,
                     None,
                 )?;
-                let staged: i64 = conn
-                    .query_row(&format!("SELECT count(*) FROM {STAGE_TABLE}"), [], |r| {
-                        r.get(0)
-                    })
-                    .map_err(db)?;
-                (
-                    StagedColumns::Header(header),
-                    resolution,
-                    Vec::new(),
-                    staged as u64,
-                )
+                (StagedColumns::Parquet(header), resolution)
             }
         };
-        progress(file_size);
-        tracing::info!(
-            seconds = started.elapsed().as_secs_f64(),
-            rows = staged_rows,
-            "staged"
-        );
         let mut warnings = Vec::new();
         if !resolution.unused.is_empty() && entity.name != "accounts" {
             warnings.push(format!(
@@ -326,95 +302,99 @@ impl Store {
                 resolution.unused.join(", ")
             ));
         }
+        let stage_columns = columns.stage_columns();
+        let source_names = columns.names();
+        let source_view = match &columns {
+            StagedColumns::Requested(keys) => SourceColumns::Requested(keys),
+            _ => SourceColumns::Header(&source_names),
+        };
+        let mut chunk = ChunkProcessor {
+            conn,
+            entity,
+            load_id,
+            source: &source,
+            checked_sql: sql::checked_table_sql(entity, &resolution),
+            raw_sql: sql::raw_row_sql(&source_view, "s"),
+            stage_columns: &stage_columns,
+            per_chunk,
+            totals: Totals::default(),
+        };
+        // Event tables are checked and merged a chunk at a time so memory stays
+        // bounded whatever the file size; upserted tables are judged whole, because a
+        // duplicate key may sit anywhere in the file.
+        let chunk_rows = match entity.merge {
+            MergeMode::AppendDedup => CHUNK_ROWS,
+            MergeMode::Upsert => u64::MAX,
+        };
 
-        // 3: type and check.
-        let source_view = columns.view();
-        conn.execute_batch(&sql::checked_table_sql(entity, &resolution, &source_view))
-            .map_err(db)?;
-
-        tracing::info!(seconds = started.elapsed().as_secs_f64(), "checked");
+        // 2-4: stage, check and merge.
+        reader::create_stage_table(conn, STAGE_TABLE, &stage_columns).map_err(db)?;
+        let staged = match &columns {
+            StagedColumns::Header(header) => stream_into_stage(
+                conn,
+                path,
+                chunk_rows,
+                &mut chunk,
+                &progress,
+                |sink| reader::stage_csv(path, delimiter, header, sink),
+            ),
+            StagedColumns::Requested(keys) => stream_into_stage(
+                conn,
+                path,
+                chunk_rows,
+                &mut chunk,
+                &progress,
+                |sink| reader::stage_jsonl(path, keys, sink),
+            ),
+            StagedColumns::Parquet(header) => {
+                stage_parquet_chunks(conn, path, header, chunk_rows, &mut chunk, &progress)
+            }
+        };
+        if let Err(error) = staged {
+            if per_chunk {
+                self.remove_interrupted_loads().map_err(IngestError::Store)?;
+            }
+            return Err(error);
+        }
+        let conn = &self.conn;
+        progress(file_size);
+        let final_guard = match guard {
+            Some(guard) => guard,
+            None => Transaction::begin(conn).map_err(db)?,
+        };
         // Re-loading a source re-judges all its rows: its earlier open rejects are
         // superseded by this load's.
         conn.execute(
-            "UPDATE quarantine SET status = 'superseded' WHERE status = 'open' AND entity = ? AND source = ?",
-            duckdb::params![entity.name, source],
+            "UPDATE quarantine SET status = 'superseded' WHERE status = 'open' AND entity = ? AND source = ? AND load_id <> ?",
+            duckdb::params![entity.name, source, load_id],
         )
         .map_err(db)?;
-
-        let early_rejected = early_rejects.len() as u64;
-        {
-            let mut insert = conn
-                .prepare(
-                    "INSERT INTO quarantine (load_id, entity, source, line, field, reason, row_key, raw) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                )
-                .map_err(db)?;
-            for reject in &early_rejects {
-                insert
-                    .execute(duckdb::params![
-                        load_id,
-                        entity.name,
-                        source,
-                        reject.line as i64,
-                        reject.field,
-                        reject.reason,
-                        reject.raw
-                    ])
-                    .map_err(db)?;
-            }
+        if per_chunk {
+            resolve_quarantine(
+                conn,
+                entity,
+                load_id,
+                &format!(
+                    "SELECT {} FROM {} c WHERE c._load_id = {load_id}",
+                    sql::row_key_sql(entity, "c"),
+                    quote_ident(entity.name)
+                ),
+            )
+            .map_err(db)?;
         }
-        let quarantine_insert = |from: &str| {
-            format!(
-                "INSERT INTO quarantine (load_id, entity, source, line, field, reason, row_key, raw)
-                 SELECT {load_id}, {entity}, {source}, {line}, split_part(__problem, chr(31), 1),
-                        split_part(__problem, chr(31), 2), __row_key, __raw
-                 FROM {from}",
-                entity = quote_literal(entity.name),
-                source = quote_literal(&source),
-                line = reader::LINE_COLUMN,
-            )
-        };
-        let invalid = conn
-            .execute(
-                &quarantine_insert(&format!("{CHECKED_TABLE} WHERE __problem IS NOT NULL")),
-                [],
-            )
-            .map_err(db)? as u64;
 
-        tracing::info!(seconds = started.elapsed().as_secs_f64(), "quarantined");
-        // 4: merge.
-        let outcome = match entity.merge {
-            MergeMode::Upsert => {
-                merge_upsert(conn, entity, load_id, &quarantine_insert).map_err(db)?
-            }
-            MergeMode::AppendDedup => merge_append(conn, entity, load_id).map_err(db)?,
-        };
-
-        tracing::info!(seconds = started.elapsed().as_secs_f64(), "merged");
-        // Rows quarantined by earlier loads of other sources are resolved once a row
-        // with the same key is accepted.
-        conn.execute(
-            &format!(
-                "UPDATE quarantine SET status = 'resolved'
-                 WHERE status = 'open' AND entity = ? AND load_id <> ? AND row_key IN
-                   (SELECT {key} FROM {CHECKED_TABLE} c WHERE __problem IS NULL)",
-                key = sql::row_key_sql(entity, "c", false)
-            ),
-            duckdb::params![entity.name, load_id],
-        )
-        .map_err(db)?;
-
-        tracing::info!(seconds = started.elapsed().as_secs_f64(), "resolved");
-        let rows_read = staged_rows + early_rejected;
-        let rejected = early_rejected + invalid + outcome.duplicates;
+        let totals = chunk.totals;
+        let rows_read = totals.staged + totals.early_rejected;
+        let rejected = totals.early_rejected + totals.invalid + totals.duplicates;
         let report = IngestReport {
             load_id,
             entity: entity.name,
             source: source.clone(),
             format: format.name(),
             rows_read,
-            inserted: outcome.inserted,
-            updated: outcome.updated,
-            unchanged: outcome.unchanged,
+            inserted: totals.inserted,
+            updated: totals.updated,
+            unchanged: totals.unchanged,
             rejected,
             warnings,
             seconds: started.elapsed().as_secs_f64(),
@@ -454,7 +434,8 @@ impl Store {
             "DROP TABLE IF EXISTS temp.{STAGE_TABLE}; DROP TABLE IF EXISTS temp.{CHECKED_TABLE}; DROP TABLE IF EXISTS temp.{VALID_TABLE};"
         ))
         .map_err(db)?;
-        guard.commit().map_err(db)?;
+        final_guard.commit().map_err(db)?;
+        tracing::info!(seconds = report.seconds, rows = rows_read, entity = entity.name, "ingested");
         Ok(report)
     }
 
@@ -485,17 +466,243 @@ impl Store {
 }
 
 enum StagedColumns {
+    /// CSV: the header's columns.
     Header(Vec<String>),
+    /// JSON Lines: the keys asked for.
     Requested(Vec<String>),
+    /// Parquet: (name, DuckDB type) of each column.
+    Parquet(Vec<(String, String)>),
 }
 
 impl StagedColumns {
-    fn view(&self) -> SourceColumns<'_> {
+    /// The source's column names as the SQL sees them.
+    fn names(&self) -> Vec<String> {
         match self {
-            StagedColumns::Header(h) => SourceColumns::Header(h),
-            StagedColumns::Requested(k) => SourceColumns::Requested(k),
+            StagedColumns::Header(h) | StagedColumns::Requested(h) => h.clone(),
+            StagedColumns::Parquet(columns) => columns.iter().map(|(n, _)| n.clone()).collect(),
         }
     }
+
+    /// The staging table's VARCHAR columns (after `__line`).
+    fn stage_columns(&self) -> Vec<String> {
+        match self {
+            StagedColumns::Requested(keys) => {
+                let mut columns = keys.clone();
+                columns.push(EXTRA_COLUMN.to_string());
+                columns.push(RAW_COLUMN.to_string());
+                columns
+            }
+            other => other.names(),
+        }
+    }
+}
+
+/// Rows staged before a chunk is checked and merged (event tables). Large enough
+/// that per-chunk overhead is small, small enough to stay well inside the memory limit.
+const CHUNK_ROWS: u64 = 1_000_000;
+
+/// Counts accumulated over the chunks of one load.
+#[derive(Default, Clone, Copy)]
+struct Totals {
+    staged: u64,
+    early_rejected: u64,
+    invalid: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    duplicates: u64,
+}
+
+/// Checks and merges whatever is in the staging table, then empties it.
+struct ChunkProcessor<'a> {
+    conn: &'a duckdb::Connection,
+    entity: &'static Entity,
+    load_id: i64,
+    source: &'a str,
+    checked_sql: String,
+    /// The source row as read, over staging alias `s`.
+    raw_sql: String,
+    stage_columns: &'a [String],
+    /// Commit each chunk on its own (event tables; see `ingest_file`).
+    per_chunk: bool,
+    totals: Totals,
+}
+
+impl ChunkProcessor<'_> {
+    fn process(&mut self, staged: u64, early: &mut Vec<reader::EarlyReject>) -> Result<(), duckdb::Error> {
+        let conn = self.conn;
+        let guard = if self.per_chunk {
+            Some(Transaction::begin(conn)?)
+        } else {
+            None
+        };
+        if !early.is_empty() {
+            let mut insert = conn.prepare(
+                "INSERT INTO quarantine (load_id, entity, source, line, field, reason, row_key, raw) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+            )?;
+            for reject in early.iter() {
+                insert.execute(duckdb::params![
+                    self.load_id,
+                    self.entity.name,
+                    self.source,
+                    reject.line as i64,
+                    reject.field,
+                    reject.reason,
+                    reject.raw
+                ])?;
+            }
+            self.totals.early_rejected += early.len() as u64;
+            early.clear();
+        }
+        if staged == 0 {
+            if let Some(guard) = guard {
+                guard.commit()?;
+            }
+            return Ok(());
+        }
+        self.totals.staged += staged;
+        let timer = std::time::Instant::now();
+        conn.execute_batch(&self.checked_sql)?;
+        tracing::debug!(seconds = timer.elapsed().as_secs_f64(), staged, "chunk checked");
+        let invalid: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM {CHECKED_TABLE} WHERE __problem IS NOT NULL"),
+            [],
+            |r| r.get(0),
+        )?;
+        if invalid > 0 {
+            self.totals.invalid += conn.execute(
+                &self.quarantine_insert(&format!(
+                    "(SELECT * FROM {CHECKED_TABLE} WHERE __problem IS NOT NULL)"
+                )),
+                [],
+            )? as u64;
+        }
+        tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "chunk quarantined");
+        let outcome = match self.entity.merge {
+            MergeMode::Upsert => merge_upsert(conn, self.entity, self.load_id, &|from| self.quarantine_insert(from))?,
+            MergeMode::AppendDedup => merge_append(conn, self.entity, self.load_id)?,
+        };
+        tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "chunk merged");
+        self.totals.inserted += outcome.inserted;
+        self.totals.updated += outcome.updated;
+        self.totals.unchanged += outcome.unchanged;
+        self.totals.duplicates += outcome.duplicates;
+        if !self.per_chunk {
+            resolve_quarantine(
+                conn,
+                self.entity,
+                self.load_id,
+                &format!(
+                    "SELECT {} FROM {CHECKED_TABLE} c WHERE __problem IS NULL",
+                    sql::row_key_sql(self.entity, "c")
+                ),
+            )?;
+        }
+        tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "chunk resolved");
+        reader::create_stage_table(conn, STAGE_TABLE, self.stage_columns)?;
+        if let Some(guard) = guard {
+            guard.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Quarantines the rows of `from` (a subquery of typed rows with `__problem`); the
+    /// raw source row comes from the staging table, computed only for these rows.
+    fn quarantine_insert(&self, from: &str) -> String {
+        format!(
+            "INSERT INTO quarantine (load_id, entity, source, line, field, reason, row_key, raw)
+             SELECT {load_id}, {entity}, {source}, q.{line}, split_part(q.__problem, chr(31), 1),
+                    split_part(q.__problem, chr(31), 2), {key}, {raw}
+             FROM {from} q JOIN {STAGE_TABLE} s ON s.{line} = q.{line}",
+            load_id = self.load_id,
+            entity = quote_literal(self.entity.name),
+            source = quote_literal(self.source),
+            line = reader::LINE_COLUMN,
+            key = sql::row_key_sql(self.entity, "q"),
+            raw = self.raw_sql,
+        )
+    }
+}
+
+/// Rows quarantined by earlier loads of other sources are resolved once a row with the
+/// same key is accepted; `accepted_keys` selects those keys. Skipped when nothing waits
+/// (building a key per row is not free).
+fn resolve_quarantine(
+    conn: &duckdb::Connection,
+    entity: &Entity,
+    load_id: i64,
+    accepted_keys: &str,
+) -> Result<(), duckdb::Error> {
+    let waiting: i64 = conn.query_row(
+        "SELECT count(*) FROM quarantine WHERE status = 'open' AND entity = ? AND load_id <> ?",
+        duckdb::params![entity.name, load_id],
+        |r| r.get(0),
+    )?;
+    if waiting > 0 {
+        conn.execute(
+            &format!(
+                "UPDATE quarantine SET status = 'resolved'
+                 WHERE status = 'open' AND entity = ? AND load_id <> ? AND row_key IN ({accepted_keys})"
+            ),
+            duckdb::params![entity.name, load_id],
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs `read` (a CSV or JSON Lines reader) on its own thread; this thread appends
+/// its batches to the staging table and hands each full chunk to `chunk`.
+fn stream_into_stage(
+    conn: &duckdb::Connection,
+    path: &Path,
+    chunk_rows: u64,
+    chunk: &mut ChunkProcessor<'_>,
+    progress: &dyn Fn(u64),
+    read: impl FnOnce(&mut reader::BatchSink) -> Result<Result<(), reader::Hangup>, IngestError> + Send,
+) -> Result<(), IngestError> {
+    let db = |source: duckdb::Error| IngestError::Db {
+        path: path.to_path_buf(),
+        source,
+    };
+    let columns = chunk.stage_columns.len();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<reader::Message>(16);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut sink = reader::BatchSink::new(columns, sender);
+            read(&mut sink)
+        });
+        let mut staged_in_chunk: u64 = 0;
+        let mut early = Vec::new();
+        let mut consume = || -> Result<(), IngestError> {
+            for message in receiver.iter() {
+                match message {
+                    reader::Message::Batch { batch, bytes } => {
+                        staged_in_chunk += batch.num_rows() as u64;
+                        reader::append_batch(conn, STAGE_TABLE, batch).map_err(db)?;
+                        progress(bytes);
+                    }
+                    reader::Message::Reject(reject) => early.push(reject),
+                }
+                if staged_in_chunk >= chunk_rows || early.len() >= 10_000 {
+                    chunk.process(staged_in_chunk, &mut early).map_err(db)?;
+                    staged_in_chunk = 0;
+                }
+            }
+            chunk.process(staged_in_chunk, &mut early).map_err(db)
+        };
+        let consumed = consume();
+        // On a consumer error the receiver is dropped here, so the producer's next
+        // send fails and it stops.
+        drop(receiver);
+        let produced = producer
+            .join()
+            .map_err(|_| IngestError::file(path, "the reader thread panicked"))?;
+        consumed?;
+        match produced? {
+            Ok(()) => Ok(()),
+            Err(reader::Hangup) => Err(IngestError::file(path, "staging stopped early")),
+        }
+    })
 }
 
 /// A single-column header containing another common delimiter means the file was
@@ -510,44 +717,79 @@ fn delimiter_hint(header: &[String], delimiter: u8) -> Option<char> {
         .find(|c| header[0].contains(*c))
 }
 
-/// Stages a Parquet file through DuckDB's reader; returns its column names.
-fn stage_parquet(conn: &duckdb::Connection, path: &Path) -> Result<Vec<String>, IngestError> {
+/// A Parquet file's columns and their DuckDB types (a file-level error when the file
+/// is not Parquet).
+fn parquet_columns(conn: &duckdb::Connection, path: &Path) -> Result<Vec<(String, String)>, IngestError> {
     let literal = quote_literal(&path.to_string_lossy());
-    let file_error = |e: duckdb::Error| {
-        IngestError::file(path, format!("cannot read as Parquet: {e}"))
-            .with_hint("check the file is Parquet, or pass --format")
-    };
     let mut describe = conn
         .prepare(&format!("DESCRIBE SELECT * FROM read_parquet({literal})"))
-        .map_err(file_error)?;
-    let columns: Vec<(String, String)> = describe
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })
-        .map_err(file_error)?
+        .map_err(|e| parquet_error(path, e))?;
+    let columns = describe
+        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+        .map_err(|e| parquet_error(path, e))?
         .collect::<Result<_, _>>()
-        .map_err(file_error)?;
-    let mut select = vec![format!(
-        "CAST(file_row_number + 1 AS BIGINT) AS {}",
-        reader::LINE_COLUMN
-    )];
-    for (name, ty) in &columns {
+        .map_err(|e| parquet_error(path, e))?;
+    Ok(columns)
+}
+
+fn parquet_error(path: &Path, error: duckdb::Error) -> IngestError {
+    IngestError::file(path, format!("cannot read as Parquet: {error}"))
+        .with_hint("check the file is Parquet, or pass --input-format")
+}
+
+/// Stages a Parquet file through DuckDB's own reader, `chunk_rows` rows at a time
+/// (row groups outside a chunk's `file_row_number` range are skipped, so each chunk
+/// reads only its part of the file). Values become trimmed text like CSV fields, so
+/// one validation path serves every format.
+fn stage_parquet_chunks(
+    conn: &duckdb::Connection,
+    path: &Path,
+    columns: &[(String, String)],
+    chunk_rows: u64,
+    chunk: &mut ChunkProcessor<'_>,
+    progress: &dyn Fn(u64),
+) -> Result<(), IngestError> {
+    let literal = quote_literal(&path.to_string_lossy());
+    let total: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM read_parquet({literal})"), [], |r| r.get(0))
+        .map_err(|e| parquet_error(path, e))?;
+    let mut select = vec!["CAST(file_row_number + 1 AS BIGINT)".to_string()];
+    for (name, ty) in columns {
         let ident = quote_ident(name);
-        let value = if ty.ends_with("[]") {
+        let text = if ty.ends_with("[]") {
             format!("array_to_string({ident}, ';')")
         } else {
             format!("CAST({ident} AS VARCHAR)")
         };
-        select.push(format!("{value} AS {ident}"));
+        select.push(format!("NULLIF(trim({text}), '')"));
     }
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE {STAGE_TABLE} AS SELECT {} FROM read_parquet({literal}, file_row_number = true)",
-        select.join(", ")
-    ))
-    .map_err(file_error)?;
-    Ok(columns.into_iter().map(|(name, _)| name).collect())
+    let step = chunk_rows.min(i64::MAX as u64) as i64;
+    let mut start: i64 = 0;
+    while start < total {
+        let end = start.saturating_add(step);
+        let inserted = conn
+            .execute(
+                &format!(
+                    "INSERT INTO {STAGE_TABLE} SELECT {} FROM read_parquet({literal}, file_row_number = true)
+                     WHERE file_row_number >= {start} AND file_row_number < {end}",
+                    select.join(", ")
+                ),
+                [],
+            )
+            .map_err(|e| parquet_error(path, e))?;
+        chunk
+            .process(inserted as u64, &mut Vec::new())
+            .map_err(|source| IngestError::Db {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        progress((end.min(total) as u64).saturating_mul(1));
+        start = end;
+    }
+    Ok(())
 }
 
+#[derive(Default)]
 struct MergeOutcome {
     inserted: u64,
     updated: u64,
@@ -567,7 +809,7 @@ fn merge_upsert(
     let values: Vec<String> = entity.columns.iter().map(sql::value_with_default).collect();
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE {VALID_TABLE} AS
-         SELECT {line}, {values}, __row_key, __raw,
+         SELECT {line}, {values},
                 min({line}) OVER (PARTITION BY {keys}) AS __first_line
          FROM {CHECKED_TABLE} WHERE __problem IS NULL",
         line = reader::LINE_COLUMN,
@@ -649,30 +891,101 @@ fn merge_append(
 ) -> Result<MergeOutcome, duckdb::Error> {
     let table = quote_ident(entity.name);
     let keys: Vec<String> = entity.key.iter().map(|k| quote_ident(k)).collect();
-    let values: Vec<String> = entity.columns.iter().map(sql::value_with_default).collect();
     let columns = sql::column_list(entity, "");
-    let valid: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {CHECKED_TABLE} WHERE __problem IS NULL"),
+    let line = reader::LINE_COLUMN;
+    let (valid, distinct): (i64, i64) = conn.query_row(
+        &format!(
+            "SELECT count(*), count(DISTINCT hash({keys})) FROM {CHECKED_TABLE} WHERE __problem IS NULL",
+            keys = keys.join(", ")
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if valid == 0 {
+        return Ok(MergeOutcome::default());
+    }
+    // Rows already stored: only rows in the chunk's time range can match, and when the
+    // file is in time order the range check skips everything older by zone maps.
+    let time_filter = match entity.event_time.filter(|t| entity.key.contains(t)) {
+        Some(time) => {
+            let time = quote_ident(time);
+            let (low, high): (String, String) = conn.query_row(
+                &format!(
+                    "SELECT CAST(min({time}) AS VARCHAR), CAST(max({time}) AS VARCHAR) FROM {CHECKED_TABLE} WHERE __problem IS NULL"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            format!(
+                "e.{time} BETWEEN CAST({} AS TIMESTAMP) AND CAST({} AS TIMESTAMP)",
+                quote_literal(&low),
+                quote_literal(&high)
+            )
+        }
+        None => "true".to_string(),
+    };
+    let overlap: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM (SELECT 1 FROM {table} e WHERE {time_filter} LIMIT 1)"),
         [],
         |r| r.get(0),
     )?;
-    // The first row (lowest line) of each key wins; rows already stored are skipped.
-    let inserted = conn.execute(
-        &format!(
-            "INSERT INTO {table} ({columns}, _load_id, _line)
-             SELECT {columns}, {load_id}, {line} FROM (
-                 SELECT {line}, {values} FROM {CHECKED_TABLE} c
-                 WHERE __problem IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {join})
-                 QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {line}) = 1
-             )",
-            line = reader::LINE_COLUMN,
-            values = values.join(", "),
-            keys = keys.join(", "),
-            join = sql::key_join(entity, "c", "t"),
-        ),
-        [],
-    )? as u64;
+    let already_stored = if overlap > 0 {
+        // Joined with the chunk as the build side, so memory follows the chunk, not
+        // the table.
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE __coco_stored AS
+             SELECT c.{line} FROM {CHECKED_TABLE} c JOIN {table} e ON {join}
+             WHERE c.__problem IS NULL AND {time_filter}",
+            join = sql::key_join(entity, "c", "e"),
+        ))?;
+        format!("AND {line} NOT IN (SELECT {line} FROM __coco_stored)")
+    } else {
+        String::new()
+    };
+    tracing::debug!(valid, distinct, overlap, "append plan");
+    let timer = std::time::Instant::now();
+    let inserted = if distinct == valid && overlap == 0 {
+        // No key repeats in the chunk (equal hashes would have shown) and nothing
+        // stored in range: every valid row is new.
+        conn.execute(
+            &format!(
+                "INSERT INTO {table} ({columns}, _load_id, _line)
+                 SELECT {values}, {load_id}, {line} FROM {CHECKED_TABLE} WHERE __problem IS NULL",
+                values = entity
+                    .columns
+                    .iter()
+                    .map(sql::value_expr)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            [],
+        )?
+    } else {
+        // The first row (lowest line) of each key wins.
+        let values: Vec<String> = entity
+            .columns
+            .iter()
+            .map(|c| {
+                if entity.key.contains(&c.name) {
+                    quote_ident(c.name)
+                } else {
+                    format!("arg_min({}, {line})", sql::value_expr(c))
+                }
+            })
+            .collect();
+        conn.execute(
+            &format!(
+                "INSERT INTO {table} ({columns}, _load_id, _line)
+                 SELECT {values}, {load_id}, min({line}) FROM {CHECKED_TABLE}
+                 WHERE __problem IS NULL {already_stored}
+                 GROUP BY {keys}",
+                values = values.join(", "),
+                keys = keys.join(", "),
+            ),
+            [],
+        )?
+    } as u64;
+    tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "append insert");
     Ok(MergeOutcome {
         inserted,
         updated: 0,

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
 
 use arrow::array::{ArrayRef, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -39,55 +40,48 @@ pub struct EarlyReject {
     pub raw: String,
 }
 
-/// Where staged rows and early rejects go.
-pub struct StagingSink<'a> {
-    conn: &'a Connection,
-    table: String,
-    fields: Vec<Field>,
+/// Messages from a reader thread to the thread that owns the connection.
+pub enum Message {
+    Batch { batch: RecordBatch, bytes: u64 },
+    Reject(EarlyReject),
+}
+
+/// The reader side of staging: builds Arrow batches of text values (already trimmed,
+/// empty = NULL) and sends them, with early rejects, to the staging thread. Parsing and
+/// appending run on different cores this way.
+pub struct BatchSink {
+    schema: Arc<Schema>,
     line: Int64Builder,
     values: Vec<StringBuilder>,
     rows_in_batch: usize,
-    pub staged_rows: u64,
-    pub rejects: Vec<EarlyReject>,
+    bytes: u64,
+    sender: SyncSender<Message>,
 }
 
-impl<'a> StagingSink<'a> {
-    /// Creates the temp staging table with one VARCHAR column per staged name.
-    pub fn create(
-        conn: &'a Connection,
-        table: &str,
-        columns: &[String],
-    ) -> Result<Self, duckdb::Error> {
-        let mut ddl = format!("CREATE OR REPLACE TEMP TABLE {table} ({LINE_COLUMN} BIGINT");
-        for column in columns {
-            ddl.push_str(&format!(", {} VARCHAR", quote_ident(column)));
-        }
-        ddl.push(')');
-        conn.execute_batch(&ddl)?;
+/// The receiving side hung up (it failed); the reader stops quietly and the
+/// receiver's error is reported.
+#[derive(Debug)]
+pub struct Hangup;
+
+impl BatchSink {
+    pub fn new(columns: usize, sender: SyncSender<Message>) -> Self {
         let mut fields = vec![Field::new(LINE_COLUMN, DataType::Int64, false)];
-        fields.extend(
-            columns
-                .iter()
-                .enumerate()
-                .map(|(i, _)| Field::new(format!("c{i}"), DataType::Utf8, true)),
-        );
-        Ok(StagingSink {
-            conn,
-            table: table.to_string(),
-            fields,
+        fields.extend((0..columns).map(|i| Field::new(format!("c{i}"), DataType::Utf8, true)));
+        BatchSink {
+            schema: Arc::new(Schema::new(fields)),
             line: Int64Builder::with_capacity(BATCH_ROWS),
-            values: columns.iter().map(|_| StringBuilder::new()).collect(),
+            values: (0..columns).map(|_| StringBuilder::new()).collect(),
             rows_in_batch: 0,
-            staged_rows: 0,
-            rejects: Vec::new(),
-        })
+            bytes: 0,
+            sender,
+        }
     }
 
     fn push_row<'v>(
         &mut self,
         line: u64,
         values: impl Iterator<Item = Option<&'v str>>,
-    ) -> Result<(), duckdb::Error> {
+    ) -> Result<(), Hangup> {
         self.line.append_value(line as i64);
         for (builder, value) in self.values.iter_mut().zip(values) {
             builder.append_option(value);
@@ -99,37 +93,60 @@ impl<'a> StagingSink<'a> {
         Ok(())
     }
 
-    pub fn flush(&mut self) -> Result<(), duckdb::Error> {
+    fn set_bytes(&mut self, bytes: u64) {
+        self.bytes = bytes;
+    }
+
+    pub fn flush(&mut self) -> Result<(), Hangup> {
         if self.rows_in_batch == 0 {
             return Ok(());
         }
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.line.finish())];
-        arrays.extend(
-            self.values
-                .iter_mut()
-                .map(|b| Arc::new(b.finish()) as ArrayRef),
-        );
-        let schema = Arc::new(Schema::new(self.fields.clone()));
-        let batch = RecordBatch::try_new(schema, arrays)
-            .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
-        let mut appender = self
-            .conn
-            .appender_to_catalog_and_db(&self.table, "temp", "main")?;
-        appender.append_record_batch(batch)?;
-        appender.flush()?;
-        self.staged_rows += self.rows_in_batch as u64;
+        arrays.extend(self.values.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         self.rows_in_batch = 0;
-        Ok(())
+        // The schema and arrays are built together above, so this cannot fail.
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|_| Hangup)?;
+        self.sender
+            .send(Message::Batch {
+                batch,
+                bytes: self.bytes,
+            })
+            .map_err(|_| Hangup)
     }
 
-    fn reject(&mut self, line: u64, field: &str, reason: String, raw: String) {
-        self.rejects.push(EarlyReject {
-            line,
-            field: field.to_string(),
-            reason,
-            raw,
-        });
+    fn reject(&mut self, line: u64, field: &str, reason: String, raw: String) -> Result<(), Hangup> {
+        self.sender
+            .send(Message::Reject(EarlyReject {
+                line,
+                field: field.to_string(),
+                reason,
+                raw,
+            }))
+            .map_err(|_| Hangup)
     }
+}
+
+/// Creates the temp staging table with one VARCHAR column per staged name.
+pub fn create_stage_table(conn: &Connection, table: &str, columns: &[String]) -> Result<(), duckdb::Error> {
+    let mut ddl = format!("CREATE OR REPLACE TEMP TABLE {table} ({LINE_COLUMN} BIGINT");
+    for column in columns {
+        ddl.push_str(&format!(", {} VARCHAR", quote_ident(column)));
+    }
+    ddl.push(')');
+    conn.execute_batch(&ddl)
+}
+
+/// Appends one batch to the staging table.
+pub fn append_batch(conn: &Connection, table: &str, batch: RecordBatch) -> Result<(), duckdb::Error> {
+    let mut appender = conn.appender_to_catalog_and_db(table, "temp", "main")?;
+    appender.append_record_batch(batch)?;
+    appender.flush()
+}
+
+/// A whitespace-trimmed field, `None` when empty.
+fn field_text(text: &str) -> Option<&str> {
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then_some(trimmed)
 }
 
 /// Reads a CSV header. Fails (file-level) on an empty file or a header that is not UTF-8.
@@ -191,15 +208,10 @@ pub fn stage_csv(
     path: &Path,
     delimiter: u8,
     header: &[String],
-    sink: &mut StagingSink<'_>,
-    progress: &dyn Fn(u64),
-) -> Result<(), IngestError> {
+    sink: &mut BatchSink,
+) -> Result<Result<(), Hangup>, IngestError> {
     let file = open(path)?;
     let mut reader = csv_reader(file, delimiter);
-    let db_error = |source| IngestError::Db {
-        path: path.to_path_buf(),
-        source,
-    };
     let mut record = csv::ByteRecord::new();
     // Skip the header (already read and checked).
     reader
@@ -228,8 +240,8 @@ pub fn stage_csv(
             }
         }
         rows += 1;
-        if rows.is_multiple_of(65_536) {
-            progress(record.position().map(|p| p.byte()).unwrap_or(0));
+        if rows.is_multiple_of(4096) {
+            sink.set_bytes(reader.position().byte());
         }
         let end = reader.position();
         let newlines_inside = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
@@ -260,7 +272,9 @@ pub fn stage_csv(
                     "malformed quoting: a quoted field starting on line {line} is not closed properly (unterminated quote?); reading resumed on line {}",
                     line + 1
                 );
-                sink.reject(line, "(row)", reason, raw_fields_json(&record));
+                if let Err(hangup) = sink.reject(line, "(row)", reason, raw_fields_json(&record)) {
+                    return Ok(Err(hangup));
+                }
                 let mut resume = csv::Position::new();
                 resume.set_byte(next_line_byte).set_line(line + 1);
                 reader
@@ -285,7 +299,9 @@ pub fn stage_csv(
                     record.len()
                 )
             };
-            sink.reject(line, "(row)", reason, raw);
+            if let Err(hangup) = sink.reject(line, "(row)", reason, raw) {
+                return Ok(Err(hangup));
+            }
             continue;
         }
         let mut texts: Vec<Option<&str>> = Vec::with_capacity(header.len());
@@ -303,8 +319,7 @@ pub fn stage_csv(
                 break;
             }
             match std::str::from_utf8(field) {
-                Ok("") => texts.push(None),
-                Ok(text) => texts.push(Some(text)),
+                Ok(text) => texts.push(field_text(text)),
                 Err(e) => {
                     problem = Some((
                         index,
@@ -316,14 +331,17 @@ pub fn stage_csv(
         }
         if let Some((index, reason)) = problem {
             let raw = raw_row_json(header, &record);
-            sink.reject(line, &header[index], reason, raw);
+            if let Err(hangup) = sink.reject(line, &header[index], reason, raw) {
+                return Ok(Err(hangup));
+            }
             continue;
         }
-        sink.push_row(line, texts.iter().copied())
-            .map_err(db_error)?;
+        if let Err(hangup) = sink.push_row(line, texts.iter().copied()) {
+            return Ok(Err(hangup));
+        }
     }
-    sink.flush().map_err(db_error)?;
-    Ok(())
+    sink.set_bytes(reader.position().byte());
+    Ok(sink.flush())
 }
 
 /// Streams a JSON Lines file: one object per line; blank lines are skipped.
@@ -332,15 +350,10 @@ pub fn stage_csv(
 pub fn stage_jsonl(
     path: &Path,
     wanted: &[String],
-    sink: &mut StagingSink<'_>,
-    progress: &dyn Fn(u64),
-) -> Result<(), IngestError> {
+    sink: &mut BatchSink,
+) -> Result<Result<(), Hangup>, IngestError> {
     let file = open(path)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let db_error = |source| IngestError::Db {
-        path: path.to_path_buf(),
-        source,
-    };
     let wanted_normalised: Vec<String> = wanted.iter().map(|w| normalise_name(w)).collect();
     let mut buffer = Vec::new();
     let mut line: u64 = 0;
@@ -359,8 +372,8 @@ pub fn stage_jsonl(
         }
         line += 1;
         bytes += read as u64;
-        if line.is_multiple_of(65_536) {
-            progress(bytes);
+        if line.is_multiple_of(4096) {
+            sink.set_bytes(bytes);
         }
         let content = trim_ascii(&buffer);
         if content.is_empty() {
@@ -369,19 +382,23 @@ pub fn stage_jsonl(
         let raw_lossy = || String::from_utf8_lossy(content).into_owned();
         if content.len() > MAX_FIELD_BYTES * 4 {
             let reason = format!("line is {} bytes, above the limit", content.len());
-            sink.reject(
+            if let Err(hangup) = sink.reject(
                 line,
                 "(row)",
                 reason,
                 raw_lossy().chars().take(4096).collect(),
-            );
+            ) {
+                return Ok(Err(hangup));
+            }
             continue;
         }
         let text = match std::str::from_utf8(content) {
             Ok(text) => text,
             Err(e) => {
                 let reason = format!("invalid UTF-8 at byte {} of the line", e.valid_up_to());
-                sink.reject(line, "(row)", reason, raw_lossy());
+                if let Err(hangup) = sink.reject(line, "(row)", reason, raw_lossy()) {
+                    return Ok(Err(hangup));
+                }
                 continue;
             }
         };
@@ -389,16 +406,20 @@ pub fn stage_jsonl(
             Ok(serde_json::Value::Object(object)) => object,
             Ok(_) => {
                 let reason = "expected a JSON object on the line".to_string();
-                sink.reject(line, "(row)", reason, text.to_string());
+                if let Err(hangup) = sink.reject(line, "(row)", reason, text.to_string()) {
+                    return Ok(Err(hangup));
+                }
                 continue;
             }
             Err(e) => {
-                sink.reject(
+                if let Err(hangup) = sink.reject(
                     line,
                     "(row)",
                     format!("invalid JSON: {e}"),
                     text.to_string(),
-                );
+                ) {
+                    return Ok(Err(hangup));
+                }
                 continue;
             }
         };
@@ -427,7 +448,9 @@ pub fn stage_jsonl(
         }
         if let Some(key) = oversized {
             let reason = format!("field is above the {MAX_FIELD_BYTES} byte limit");
-            sink.reject(line, &key, reason, text.to_string());
+            if let Err(hangup) = sink.reject(line, &key, reason, text.to_string()) {
+                return Ok(Err(hangup));
+            }
             continue;
         }
         let extra_text = (!extra.is_empty()).then(|| serde_json::Value::Object(extra).to_string());
@@ -435,17 +458,18 @@ pub fn stage_jsonl(
             .iter()
             .map(|v| v.as_deref())
             .chain([extra_text.as_deref(), Some(text)]);
-        sink.push_row(line, row).map_err(db_error)?;
+        if let Err(hangup) = sink.push_row(line, row) {
+            return Ok(Err(hangup));
+        }
     }
-    sink.flush().map_err(db_error)?;
-    Ok(())
+    sink.set_bytes(bytes);
+    Ok(sink.flush())
 }
 
 fn json_value_text(value: &serde_json::Value) -> Option<String> {
     match value {
         serde_json::Value::Null => None,
-        serde_json::Value::String(s) if s.is_empty() => None,
-        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::String(s) => field_text(s).map(str::to_string),
         serde_json::Value::Bool(b) => Some(b.to_string()),
         serde_json::Value::Number(n) => Some(n.to_string()),
         serde_json::Value::Array(items) => Some(

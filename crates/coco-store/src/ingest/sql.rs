@@ -2,7 +2,7 @@
 //! every value, and merging accepted rows into the store. Validation runs inside
 //! DuckDB (vectorised, multi-threaded) instead of row by row in Rust.
 
-use coco_core::contract::{Column, ColumnType, Entity, MergeMode};
+use coco_core::contract::{Column, ColumnType, Entity};
 
 use crate::error::IngestError;
 use crate::ingest::mapping::Mapping;
@@ -147,8 +147,11 @@ pub fn resolve(
             }
             (base, _) => base,
         };
+        // Staged values are already trimmed, empty ones NULL (see `reader`); only an
+        // expression's result needs the same treatment.
         let mut text_sql = match base {
-            Some(sql) => format!("NULLIF(trim({sql}), '')"),
+            Some(sql) if rule.expr.is_some() => format!("NULLIF(trim({sql}), '')"),
+            Some(sql) => sql,
             None => "CAST(NULL AS VARCHAR)".to_string(),
         };
         if let Some(format) = &rule.date_format {
@@ -258,10 +261,13 @@ fn typed_sql(ty: ColumnType, text: &str) -> String {
              WHEN 'no' THEN false WHEN 'n' THEN false WHEN '0' THEN false END"
         ),
         ColumnType::Date => format!("TRY_CAST({text} AS DATE)"),
-        // TIMESTAMPTZ parsing understands `Z` and `+02:00`; converting to TIMESTAMP
+        // TIMESTAMPTZ parsing understands `Z` and `+02:00` (converted to UTC: the
+        // store's session time zone is UTC) but is ~5x slower than the plain cast, which
+        // is exact for `...Z` and for values without an offset, so it is the fast path.
         // gives UTC wall time.
         ColumnType::Timestamp => format!(
-            "COALESCE(TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP), TRY_CAST({text} AS TIMESTAMP))"
+            "CASE WHEN length({text}) <= 19 OR suffix({text}, 'Z') THEN TRY_CAST({text} AS TIMESTAMP) \
+             ELSE COALESCE(TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP), TRY_CAST({text} AS TIMESTAMP)) END"
         ),
         ColumnType::Enum(_) => format!("lower(regexp_replace({text}, '[ -]+', '_', 'g'))"),
         ColumnType::TextList => format!(
@@ -364,14 +370,9 @@ pub const STAGE_TABLE: &str = "__coco_stage";
 pub const CHECKED_TABLE: &str = "__coco_checked";
 pub const VALID_TABLE: &str = "__coco_valid";
 
-/// Builds `__coco_checked`: one row per staged row with the typed contract columns,
-/// `__problem` (field, U+001F, reason) for the first failed check, the row key and,
-/// where it may be needed, the raw source row as JSON.
-pub fn checked_table_sql(
-    entity: &'static Entity,
-    resolution: &Resolution,
-    source: &SourceColumns<'_>,
-) -> String {
+/// Builds `__coco_checked`: one row per staged row with the typed contract columns
+/// and `__problem` (field, U+001F, reason) for the first failed check.
+pub fn checked_table_sql(entity: &'static Entity, resolution: &Resolution) -> String {
     let mut mapped = vec![LINE_COLUMN.to_string()];
     for resolved in &resolution.columns {
         mapped.push(format!(
@@ -380,19 +381,8 @@ pub fn checked_table_sql(
             mapped_alias(resolved.column.name)
         ));
     }
-    let raw_sql = match source {
-        SourceColumns::Header(header) => {
-            let pairs: Vec<String> = header
-                .iter()
-                .map(|h| format!("{}, {}", quote_literal(h), quote_ident(h)))
-                .collect();
-            format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
-        }
-        SourceColumns::Requested(_) => RAW_COLUMN.to_string(),
-    };
-    mapped.push(format!("{raw_sql} AS __raw_source"));
 
-    let mut typed = vec![LINE_COLUMN.to_string(), "__raw_source".to_string()];
+    let mut typed = vec![LINE_COLUMN.to_string()];
     for resolved in &resolution.columns {
         let column = resolved.column;
         typed.push(mapped_alias(column.name));
@@ -422,58 +412,58 @@ pub fn checked_table_sql(
     }
     case.push_str("\n    END");
 
-    let key_sql = row_key_sql(entity, "t", true);
-    // Raw rows are kept for every row of upserted tables (duplicate keys are found
-    // only later) but only for rejected rows of event tables, which can be huge.
-    let raw_select = match entity.merge {
-        MergeMode::Upsert => "__raw_source".to_string(),
-        MergeMode::AppendDedup => {
-            "CASE WHEN __problem IS NOT NULL THEN __raw_source END".to_string()
-        }
-    };
     let typed_names: Vec<String> = entity.columns.iter().map(|c| quote_ident(c.name)).collect();
     format!(
         "CREATE OR REPLACE TEMP TABLE {CHECKED_TABLE} AS
 WITH m AS (SELECT {mapped} FROM {STAGE_TABLE}),
-t AS (SELECT {typed} FROM m),
-p AS (SELECT t.*, {case} AS __problem, {key_sql} AS __row_key FROM t)
-SELECT {LINE_COLUMN}, {typed_names}, __problem, __row_key, {raw_select} AS __raw FROM p",
+t AS (SELECT {typed} FROM m)
+SELECT {LINE_COLUMN}, {typed_names}, {case} AS __problem FROM t",
         mapped = mapped.join(",\n  "),
         typed = typed.join(",\n  "),
         typed_names = typed_names.join(", "),
     )
 }
 
-/// The natural key as one text value (for quarantine resolution and display).
-/// `mapped`: over the checked rows, where a key value that did not type is shown as
-/// written. Otherwise the typed value is used, so that a rejected row and its later
-/// fix match however the fix writes the key (`2026-01-02T03:04:05Z` vs `+02:00`).
-pub fn row_key_sql(entity: &Entity, alias: &str, mapped: bool) -> String {
+/// The natural key of typed row `alias` as one text value (quarantine resolution).
+pub fn row_key_sql(entity: &Entity, alias: &str) -> String {
     let parts: Vec<String> = entity
         .key
         .iter()
-        .map(|k| {
-            let typed = format!("CAST({alias}.{} AS VARCHAR)", quote_ident(k));
-            if mapped {
-                format!("COALESCE({typed}, {alias}.{})", mapped_alias(k))
-            } else {
-                typed
-            }
-        })
+        .map(|k| format!("CAST({alias}.{} AS VARCHAR)", quote_ident(k)))
         .collect();
     format!("concat_ws('|', {})", parts.join(", "))
 }
 
-/// Typed column values with contract defaults applied (e.g. mrr from arr).
-pub fn value_with_default(column: &Column) -> String {
+/// The source row of staging row `alias` as it was read, for the quarantine: a JSON
+/// object of the file's columns (the line itself for JSON Lines).
+pub fn raw_row_sql(source: &SourceColumns<'_>, alias: &str) -> String {
+    match source {
+        SourceColumns::Header(header) => {
+            let pairs: Vec<String> = header
+                .iter()
+                .map(|h| format!("{}, {alias}.{}", quote_literal(h), quote_ident(h)))
+                .collect();
+            format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
+        }
+        SourceColumns::Requested(_) => format!("{alias}.{RAW_COLUMN}"),
+    }
+}
+
+/// A typed column's value with its contract default applied (e.g. mrr from arr).
+pub fn value_expr(column: &Column) -> String {
     let name = quote_ident(column.name);
     match column.default_sql {
         Some(default) => format!(
-            "CAST(COALESCE({name}, {default}) AS {}) AS {name}",
+            "CAST(COALESCE({name}, {default}) AS {})",
             column.ty.sql_type()
         ),
         None => name,
     }
+}
+
+/// [`value_expr`] named as the column.
+pub fn value_with_default(column: &Column) -> String {
+    format!("{} AS {}", value_expr(column), quote_ident(column.name))
 }
 
 pub fn key_join(entity: &Entity, left: &str, right: &str) -> String {
