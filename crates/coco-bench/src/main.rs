@@ -39,7 +39,7 @@ enum BenchCommand {
         #[arg(long, default_value = "bench-data")]
         work_dir: PathBuf,
         /// DuckDB memory limit during ingest.
-        #[arg(long, default_value = "1GB")]
+        #[arg(long, default_value = "640MB")]
         memory_limit: String,
         /// Replace the generated section of this Markdown file with the results.
         #[arg(long)]

@@ -41,7 +41,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value = "table")]
     pub format: Format,
     /// DuckDB memory limit; larger work spills to the data directory.
-    #[arg(long, global = true, env = "COCO_MEMORY_LIMIT", default_value = "1GB")]
+    #[arg(
+        long,
+        global = true,
+        env = "COCO_MEMORY_LIMIT",
+        default_value = "640MB"
+    )]
     pub memory_limit: String,
 }
 
@@ -89,6 +94,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, stop quietly when the reader of our output goes away
+    // (`coco accounts list | head`) instead of panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COCO_LOG")

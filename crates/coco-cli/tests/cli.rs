@@ -433,3 +433,74 @@ fn contract_and_help_describe_every_command() {
         );
     }
 }
+
+#[test]
+fn mapping_examples_in_the_docs_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/mappings");
+    let file = |name: &str| examples.join(name).to_string_lossy().into_owned();
+    assert!(
+        coco(&data, &["ingest", "csms", &file("csms.csv")])
+            .status
+            .success()
+    );
+    assert!(
+        coco(&data, &["ingest", "features", &file("features.csv")])
+            .status
+            .success()
+    );
+    let accounts = stdout_json(&coco(
+        &data,
+        &[
+            "ingest",
+            "accounts",
+            &file("crm_accounts.csv"),
+            "--mapping",
+            &file("crm_accounts.mapping.toml"),
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        (
+            accounts[0]["inserted"].as_u64(),
+            accounts[0]["rejected"].as_u64()
+        ),
+        (Some(3), Some(0))
+    );
+    let detail = stdout_json(&coco(
+        &data,
+        &["accounts", "show", "0015g00000QqQ34", "--format", "json"],
+    ));
+    assert_eq!(detail["segment"], "enterprise");
+    assert_eq!(detail["coverage_model"], "high_touch");
+    assert_eq!(detail["industry"], "retail");
+    assert_eq!(detail["customer_since"], "2021-06-30");
+    assert_eq!(detail["parent_account_id"], "0015g00000XyZ12");
+    assert_eq!(
+        detail["custom_attributes"],
+        serde_json::json!({ "Health Note": "Subsidiary" })
+    );
+    let events = stdout_json(&coco(
+        &data,
+        &[
+            "ingest",
+            "usage_events",
+            &file("analytics_events.jsonl"),
+            "--mapping",
+            &file("analytics_events.mapping.toml"),
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        (
+            events[0]["rows_read"].as_u64(),
+            events[0]["inserted"].as_u64(),
+            events[0]["unchanged"].as_u64(),
+            events[0]["rejected"].as_u64()
+        ),
+        (Some(4), Some(3), Some(1), Some(0))
+    );
+}

@@ -20,7 +20,8 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// DuckDB `memory_limit` (e.g. "1GB"); beyond it DuckDB spills to the data
-    /// directory's temp folder, which is what keeps large ingests bounded.
+    /// directory's temp folder, which is what keeps large ingests bounded. The
+    /// default keeps a whole `coco` process under 1 GB (docs/PERFORMANCE.md).
     pub memory_limit: String,
     /// Worker threads for DuckDB (0 = one per core).
     pub threads: usize,
@@ -29,7 +30,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            memory_limit: "1GB".into(),
+            memory_limit: "640MB".into(),
             threads: 0,
         }
     }
@@ -122,7 +123,9 @@ impl Store {
     pub fn remove_interrupted_loads(&self) -> Result<(), StoreError> {
         let last: i64 =
             self.conn
-                .query_row("SELECT COALESCE(max(load_id), 0) FROM loads", [], |r| r.get(0))?;
+                .query_row("SELECT COALESCE(max(load_id), 0) FROM loads", [], |r| {
+                    r.get(0)
+                })?;
         let tx = self.conn.unchecked_transaction()?;
         let mut removed = 0;
         for entity in coco_core::contract::ENTITIES

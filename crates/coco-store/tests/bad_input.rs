@@ -663,3 +663,58 @@ fn json_lines_good_bad_and_custom_attributes() {
         ["2.5"]
     );
 }
+
+/// Event files are merged a chunk at a time: duplicates and rejects on both sides of
+/// chunk boundaries are counted exactly once, and the first occurrence wins.
+#[test]
+fn event_chunks_dedupe_across_boundaries() {
+    let mut fx = Fixture::new().with_basics();
+    let path = fx.write(
+        "usage_events.csv",
+        "account_id,user_id,feature_key,occurred_at,value\n\
+         acc_1,u1,login,2026-01-02T03:04:05Z,1\n\
+         acc_1,u2,login,2026-01-02T03:04:06Z,1\n\
+         acc_9,u2,login,2026-01-02T03:04:07Z,1\n\
+         acc_1,u1,login,2026-01-02T03:04:05Z,7\n\
+         acc_1,u3,login,2026-01-02T03:04:08Z,1\n\
+         acc_1,u3,login,2026-01-02T03:04:08Z,1\n\
+         acc_2,u4,login,not-a-time,1\n\
+         acc_1,u2,login,2026-01-02T05:04:06+02:00,1\n",
+    );
+    let options = IngestOptions {
+        chunk_rows: Some(2),
+        ..IngestOptions::default()
+    };
+    let report = fx.ingest_with(&USAGE_EVENTS, &path, &options);
+    assert_eq!(
+        (
+            report.rows_read,
+            report.inserted,
+            report.unchanged,
+            report.rejected
+        ),
+        (8, 3, 3, 2)
+    );
+    assert_eq!(fx.count("usage_events"), 3);
+    // The first occurrence (line 2, value 1) won over the repeat on line 5 (value 7).
+    assert_eq!(
+        fx.strings("SELECT CAST(value AS VARCHAR) || '@' || CAST(_line AS VARCHAR) FROM usage_events WHERE user_id = 'u1'"),
+        ["1.0@2"]
+    );
+    fx.assert_rejects(
+        &report,
+        "usage_events.csv",
+        &[
+            (4, "account_id", "unknown account 'acc_9'"),
+            (8, "occurred_at", "not a valid timestamp"),
+        ],
+    );
+    // Loading it again in other chunk sizes changes nothing.
+    let options = IngestOptions {
+        chunk_rows: Some(3),
+        ..IngestOptions::default()
+    };
+    let again = fx.ingest_with(&USAGE_EVENTS, &path, &options);
+    assert_eq!((again.inserted, again.unchanged, again.rejected), (0, 6, 2));
+    assert_eq!(fx.count("usage_events"), 3);
+}

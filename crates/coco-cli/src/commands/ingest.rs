@@ -58,6 +58,7 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> Result<()> {
         format,
         delimiter,
         progress: Some(&on_progress),
+        chunk_rows: None,
     };
     let reports = match &args.dir {
         Some(dir) => {

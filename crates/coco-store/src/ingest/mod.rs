@@ -71,6 +71,9 @@ pub struct IngestOptions<'a> {
     pub delimiter: Option<u8>,
     /// Called with (bytes read, file size) while streaming.
     pub progress: Option<&'a dyn Fn(u64, u64)>,
+    /// Rows per chunk for event tables (default [`CHUNK_ROWS`]); tests make it small
+    /// to cross chunk boundaries.
+    pub chunk_rows: Option<u64>,
 }
 
 /// What one load did. `rows_read = inserted + updated + unchanged + rejected`, always.
@@ -197,8 +200,9 @@ impl Store {
             })
             .or_else(|| SourceFormat::from_path(path))
             .ok_or_else(|| {
-                IngestError::file(path, "cannot tell the format from the file name")
-                    .with_hint("use a .csv, .tsv, .jsonl or .parquet extension, or pass --input-format")
+                IngestError::file(path, "cannot tell the format from the file name").with_hint(
+                    "use a .csv, .tsv, .jsonl or .parquet extension, or pass --input-format",
+                )
             })?;
         let file_size = std::fs::metadata(path)
             .map_err(|source| IngestError::Io {
@@ -249,11 +253,9 @@ impl Store {
         };
         let conn = &self.conn;
         let load_id: i64 = conn
-            .query_row(
-                "SELECT COALESCE(max(load_id), 0) + 1 FROM loads",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT COALESCE(max(load_id), 0) + 1 FROM loads", [], |r| {
+                r.get(0)
+            })
             .map_err(db)?;
 
         // 1: resolve every contract column against the file's columns.
@@ -285,7 +287,9 @@ impl Store {
                 let header = parquet_columns(conn, path)?;
                 let resolution = sql::resolve(
                     entity,
-                    &SourceColumns::Header(&header.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()),
+                    &SourceColumns::Header(
+                        &header.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+                    ),
                     options.mapping,
                     path,
                     None,
@@ -323,36 +327,42 @@ impl Store {
         // bounded whatever the file size; upserted tables are judged whole, because a
         // duplicate key may sit anywhere in the file.
         let chunk_rows = match entity.merge {
-            MergeMode::AppendDedup => CHUNK_ROWS,
+            MergeMode::AppendDedup => options.chunk_rows.unwrap_or(CHUNK_ROWS).max(1),
             MergeMode::Upsert => u64::MAX,
         };
 
         // 2-4: stage, check and merge.
         reader::create_stage_table(conn, STAGE_TABLE, &stage_columns).map_err(db)?;
+        // A mapping expression that does not compile is the mapping's fault: say so
+        // before reading a single row.
+        if let Err(error) = conn.prepare(&chunk.checked_sql) {
+            return Err(match options.mapping {
+                Some(mapping) => mapping.error(format!(
+                    "an expression does not work on {}: {error}",
+                    path.display()
+                )),
+                None => db(error),
+            });
+        }
         let staged = match &columns {
-            StagedColumns::Header(header) => stream_into_stage(
-                conn,
-                path,
-                chunk_rows,
-                &mut chunk,
-                &progress,
-                |sink| reader::stage_csv(path, delimiter, header, sink),
-            ),
-            StagedColumns::Requested(keys) => stream_into_stage(
-                conn,
-                path,
-                chunk_rows,
-                &mut chunk,
-                &progress,
-                |sink| reader::stage_jsonl(path, keys, sink),
-            ),
+            StagedColumns::Header(header) => {
+                stream_into_stage(conn, path, chunk_rows, &mut chunk, &progress, |sink| {
+                    reader::stage_csv(path, delimiter, header, sink)
+                })
+            }
+            StagedColumns::Requested(keys) => {
+                stream_into_stage(conn, path, chunk_rows, &mut chunk, &progress, |sink| {
+                    reader::stage_jsonl(path, keys, sink)
+                })
+            }
             StagedColumns::Parquet(header) => {
                 stage_parquet_chunks(conn, path, header, chunk_rows, &mut chunk, &progress)
             }
         };
         if let Err(error) = staged {
             if per_chunk {
-                self.remove_interrupted_loads().map_err(IngestError::Store)?;
+                self.remove_interrupted_loads()
+                    .map_err(IngestError::Store)?;
             }
             return Err(error);
         }
@@ -435,7 +445,12 @@ impl Store {
         ))
         .map_err(db)?;
         final_guard.commit().map_err(db)?;
-        tracing::info!(seconds = report.seconds, rows = rows_read, entity = entity.name, "ingested");
+        tracing::info!(
+            seconds = report.seconds,
+            rows = rows_read,
+            entity = entity.name,
+            "ingested"
+        );
         Ok(report)
     }
 
@@ -456,6 +471,7 @@ impl Store {
                 format: options.format,
                 delimiter: options.delimiter,
                 progress: options.progress,
+                chunk_rows: options.chunk_rows,
             };
             let report = self.ingest_file(entity, path, &file_options)?;
             on_file(&report);
@@ -499,7 +515,7 @@ impl StagedColumns {
 
 /// Rows staged before a chunk is checked and merged (event tables). Large enough
 /// that per-chunk overhead is small, small enough to stay well inside the memory limit.
-const CHUNK_ROWS: u64 = 1_000_000;
+pub const CHUNK_ROWS: u64 = 1_000_000;
 
 /// Counts accumulated over the chunks of one load.
 #[derive(Default, Clone, Copy)]
@@ -529,7 +545,11 @@ struct ChunkProcessor<'a> {
 }
 
 impl ChunkProcessor<'_> {
-    fn process(&mut self, staged: u64, early: &mut Vec<reader::EarlyReject>) -> Result<(), duckdb::Error> {
+    fn process(
+        &mut self,
+        staged: u64,
+        early: &mut Vec<reader::EarlyReject>,
+    ) -> Result<(), duckdb::Error> {
         let conn = self.conn;
         let guard = if self.per_chunk {
             Some(Transaction::begin(conn)?)
@@ -563,7 +583,11 @@ impl ChunkProcessor<'_> {
         self.totals.staged += staged;
         let timer = std::time::Instant::now();
         conn.execute_batch(&self.checked_sql)?;
-        tracing::debug!(seconds = timer.elapsed().as_secs_f64(), staged, "chunk checked");
+        tracing::debug!(
+            seconds = timer.elapsed().as_secs_f64(),
+            staged,
+            "chunk checked"
+        );
         let invalid: i64 = conn.query_row(
             &format!("SELECT count(*) FROM {CHECKED_TABLE} WHERE __problem IS NOT NULL"),
             [],
@@ -579,7 +603,9 @@ impl ChunkProcessor<'_> {
         }
         tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "chunk quarantined");
         let outcome = match self.entity.merge {
-            MergeMode::Upsert => merge_upsert(conn, self.entity, self.load_id, &|from| self.quarantine_insert(from))?,
+            MergeMode::Upsert => merge_upsert(conn, self.entity, self.load_id, &|from| {
+                self.quarantine_insert(from)
+            })?,
             MergeMode::AppendDedup => merge_append(conn, self.entity, self.load_id)?,
         };
         tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "chunk merged");
@@ -719,13 +745,18 @@ fn delimiter_hint(header: &[String], delimiter: u8) -> Option<char> {
 
 /// A Parquet file's columns and their DuckDB types (a file-level error when the file
 /// is not Parquet).
-fn parquet_columns(conn: &duckdb::Connection, path: &Path) -> Result<Vec<(String, String)>, IngestError> {
+fn parquet_columns(
+    conn: &duckdb::Connection,
+    path: &Path,
+) -> Result<Vec<(String, String)>, IngestError> {
     let literal = quote_literal(&path.to_string_lossy());
     let mut describe = conn
         .prepare(&format!("DESCRIBE SELECT * FROM read_parquet({literal})"))
         .map_err(|e| parquet_error(path, e))?;
     let columns = describe
-        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
         .map_err(|e| parquet_error(path, e))?
         .collect::<Result<_, _>>()
         .map_err(|e| parquet_error(path, e))?;
@@ -751,7 +782,11 @@ fn stage_parquet_chunks(
 ) -> Result<(), IngestError> {
     let literal = quote_literal(&path.to_string_lossy());
     let total: i64 = conn
-        .query_row(&format!("SELECT count(*) FROM read_parquet({literal})"), [], |r| r.get(0))
+        .query_row(
+            &format!("SELECT count(*) FROM read_parquet({literal})"),
+            [],
+            |r| r.get(0),
+        )
         .map_err(|e| parquet_error(path, e))?;
     let mut select = vec!["CAST(file_row_number + 1 AS BIGINT)".to_string()];
     for (name, ty) in columns {

@@ -102,7 +102,11 @@ impl BatchSink {
             return Ok(());
         }
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.line.finish())];
-        arrays.extend(self.values.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        arrays.extend(
+            self.values
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         self.rows_in_batch = 0;
         // The schema and arrays are built together above, so this cannot fail.
         let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|_| Hangup)?;
@@ -114,7 +118,13 @@ impl BatchSink {
             .map_err(|_| Hangup)
     }
 
-    fn reject(&mut self, line: u64, field: &str, reason: String, raw: String) -> Result<(), Hangup> {
+    fn reject(
+        &mut self,
+        line: u64,
+        field: &str,
+        reason: String,
+        raw: String,
+    ) -> Result<(), Hangup> {
         self.sender
             .send(Message::Reject(EarlyReject {
                 line,
@@ -127,7 +137,11 @@ impl BatchSink {
 }
 
 /// Creates the temp staging table with one VARCHAR column per staged name.
-pub fn create_stage_table(conn: &Connection, table: &str, columns: &[String]) -> Result<(), duckdb::Error> {
+pub fn create_stage_table(
+    conn: &Connection,
+    table: &str,
+    columns: &[String],
+) -> Result<(), duckdb::Error> {
     let mut ddl = format!("CREATE OR REPLACE TEMP TABLE {table} ({LINE_COLUMN} BIGINT");
     for column in columns {
         ddl.push_str(&format!(", {} VARCHAR", quote_ident(column)));
@@ -137,7 +151,11 @@ pub fn create_stage_table(conn: &Connection, table: &str, columns: &[String]) ->
 }
 
 /// Appends one batch to the staging table.
-pub fn append_batch(conn: &Connection, table: &str, batch: RecordBatch) -> Result<(), duckdb::Error> {
+pub fn append_batch(
+    conn: &Connection,
+    table: &str,
+    batch: RecordBatch,
+) -> Result<(), duckdb::Error> {
     let mut appender = conn.appender_to_catalog_and_db(table, "temp", "main")?;
     appender.append_record_batch(batch)?;
     appender.flush()

@@ -62,14 +62,52 @@ pub fn requested_keys(entity: &Entity, mapping: Option<&Mapping>) -> Vec<String>
     for column in entity.columns {
         let rule = mapping.and_then(|m| m.rule(column.name));
         match rule {
-            Some(rule) if rule.expr.is_some() => {}
+            // An expression's source keys are the double-quoted names in it.
+            Some(rule) if rule.expr.is_some() => {
+                keys.extend(quoted_names(rule.expr.as_deref().unwrap_or_default()))
+            }
             Some(rule) => keys.push(rule.from.unwrap_or_else(|| column.name.to_string())),
             None if column.ty == ColumnType::Json => {}
             None => keys.push(column.name.to_string()),
         }
     }
-    keys.dedup();
-    keys
+    let mut unique = Vec::new();
+    for key in keys {
+        if !unique.contains(&key) {
+            unique.push(key);
+        }
+    }
+    unique
+}
+
+/// The `"double quoted"` identifiers of a SQL expression (`""` is an escaped quote).
+fn quoted_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut chars = expr.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => in_string = !in_string,
+            '"' if !in_string => {
+                let mut name = String::new();
+                while let Some(n) = chars.next() {
+                    if n == '"' {
+                        if chars.peek() == Some(&'"') {
+                            chars.next();
+                            name.push('"');
+                        } else {
+                            break;
+                        }
+                    } else {
+                        name.push(n);
+                    }
+                }
+                names.push(name);
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 /// Decides, for every contract column, where its value comes from. Fails (nothing
@@ -118,6 +156,7 @@ pub fn resolve(
         let rule = mapping.and_then(|m| m.rule(column.name));
         let rule = rule.unwrap_or_default();
         let base = if let Some(expr) = &rule.expr {
+            used.extend(quoted_names(expr).iter().filter_map(|name| find(name)));
             Some(format!("CAST(({expr}) AS VARCHAR)"))
         } else {
             let wanted = rule.from.clone().unwrap_or_else(|| column.name.to_string());
@@ -496,6 +535,14 @@ mod tests {
         assert_eq!(normalise_name("Account ID"), "account_id");
         assert_eq!(normalise_name(" account-id "), "account_id");
         assert_eq!(normalise_name("ARR (USD)"), "arr_usd");
+    }
+
+    #[test]
+    fn finds_the_quoted_names_an_expression_uses() {
+        assert_eq!(
+            quoted_names(r#"to_timestamp(CAST("time" AS BIGINT)) || 'a "b"' || "x""y""#),
+            ["time", "x\"y"]
+        );
     }
 
     #[test]
