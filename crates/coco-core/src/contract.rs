@@ -836,58 +836,6 @@ pub fn entity_names() -> Vec<&'static str> {
     ENTITIES.iter().map(|e| e.name).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_point_backwards_in_load_order() {
-        for (position, entity) in ENTITIES.iter().enumerate() {
-            for column in entity.columns {
-                if let Some(reference) = column.references {
-                    let target = ENTITIES
-                        .iter()
-                        .position(|e| e.name == reference.entity)
-                        .unwrap_or_else(|| {
-                            panic!("{}.{} refers to unknown entity", entity.name, column.name)
-                        });
-                    assert!(
-                        target <= position,
-                        "{}.{} refers forward",
-                        entity.name,
-                        column.name
-                    );
-                    let target_entity = ENTITIES[target];
-                    assert!(target_entity.column(reference.column).is_some());
-                    assert_eq!(target_entity.key, &[reference.column]);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn keys_are_required_columns() {
-        for entity in ENTITIES {
-            for key in entity.key {
-                let column = entity.column(key).expect("key column exists");
-                assert!(
-                    column.required,
-                    "{}.{key} is a key but optional",
-                    entity.name
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn lookup_accepts_singular_and_dashes() {
-        assert_eq!(entity("account").map(|e| e.name), Some("accounts"));
-        assert_eq!(entity("usage-events").map(|e| e.name), Some("usage_events"));
-        assert_eq!(entity("feedback").map(|e| e.name), Some("feedback"));
-        assert!(entity("nope").is_none());
-    }
-}
-
 /// Bounds and defaults of a column in words, for docs and `coco contract`.
 pub fn column_rule_text(column: &Column) -> String {
     let mut parts = Vec::new();
@@ -994,4 +942,56 @@ General rules:\n\n\
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_point_backwards_in_load_order() {
+        for (position, entity) in ENTITIES.iter().enumerate() {
+            for column in entity.columns {
+                if let Some(reference) = column.references {
+                    let target = ENTITIES
+                        .iter()
+                        .position(|e| e.name == reference.entity)
+                        .unwrap_or_else(|| {
+                            panic!("{}.{} refers to unknown entity", entity.name, column.name)
+                        });
+                    assert!(
+                        target <= position,
+                        "{}.{} refers forward",
+                        entity.name,
+                        column.name
+                    );
+                    let target_entity = ENTITIES[target];
+                    assert!(target_entity.column(reference.column).is_some());
+                    assert_eq!(target_entity.key, &[reference.column]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_required_columns() {
+        for entity in ENTITIES {
+            for key in entity.key {
+                let column = entity.column(key).expect("key column exists");
+                assert!(
+                    column.required,
+                    "{}.{key} is a key but optional",
+                    entity.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_accepts_singular_and_dashes() {
+        assert_eq!(entity("account").map(|e| e.name), Some("accounts"));
+        assert_eq!(entity("usage-events").map(|e| e.name), Some("usage_events"));
+        assert_eq!(entity("feedback").map(|e| e.name), Some("feedback"));
+        assert!(entity("nope").is_none());
+    }
 }
