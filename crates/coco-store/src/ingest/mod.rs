@@ -441,7 +441,7 @@ impl Store {
         )
         .map_err(db)?;
         conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp.{STAGE_TABLE}; DROP TABLE IF EXISTS temp.{CHECKED_TABLE}; DROP TABLE IF EXISTS temp.{VALID_TABLE};"
+            "DROP TABLE IF EXISTS temp.{STAGE_TABLE}; DROP TABLE IF EXISTS temp.{CHECKED_TABLE}; DROP TABLE IF EXISTS temp.{VALID_TABLE}; DROP TABLE IF EXISTS temp.__coco_stored;"
         ))
         .map_err(db)?;
         final_guard.commit().map_err(db)?;
@@ -928,36 +928,36 @@ fn merge_append(
     let keys: Vec<String> = entity.key.iter().map(|k| quote_ident(k)).collect();
     let columns = sql::column_list(entity, "");
     let line = reader::LINE_COLUMN;
-    let (valid, distinct): (i64, i64) = conn.query_row(
+    // Rows already stored: only rows in the chunk's time range can match, and when the
+    // file is in time order the range check skips everything older by zone maps.
+    let event_time = entity.event_time.filter(|t| entity.key.contains(t));
+    let range = match event_time {
+        Some(time) => {
+            let time = quote_ident(time);
+            format!("CAST(min({time}) AS VARCHAR), CAST(max({time}) AS VARCHAR)")
+        }
+        None => "NULL, NULL".to_string(),
+    };
+    // One pass over the chunk for every number the plan needs.
+    let (valid, distinct, low, high): (i64, i64, Option<String>, Option<String>) = conn.query_row(
         &format!(
-            "SELECT count(*), count(DISTINCT hash({keys})) FROM {CHECKED_TABLE} WHERE __problem IS NULL",
+            "SELECT count(*), count(DISTINCT hash({keys})), {range} FROM {CHECKED_TABLE} WHERE __problem IS NULL",
             keys = keys.join(", ")
         ),
         [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     if valid == 0 {
         return Ok(MergeOutcome::default());
     }
-    // Rows already stored: only rows in the chunk's time range can match, and when the
-    // file is in time order the range check skips everything older by zone maps.
-    let time_filter = match entity.event_time.filter(|t| entity.key.contains(t)) {
-        Some(time) => {
-            let time = quote_ident(time);
-            let (low, high): (String, String) = conn.query_row(
-                &format!(
-                    "SELECT CAST(min({time}) AS VARCHAR), CAST(max({time}) AS VARCHAR) FROM {CHECKED_TABLE} WHERE __problem IS NULL"
-                ),
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            format!(
-                "e.{time} BETWEEN CAST({} AS TIMESTAMP) AND CAST({} AS TIMESTAMP)",
-                quote_literal(&low),
-                quote_literal(&high)
-            )
-        }
-        None => "true".to_string(),
+    let time_filter = match (event_time, low, high) {
+        (Some(time), Some(low), Some(high)) => format!(
+            "e.{} BETWEEN CAST({} AS TIMESTAMP) AND CAST({} AS TIMESTAMP)",
+            quote_ident(time),
+            quote_literal(&low),
+            quote_literal(&high)
+        ),
+        _ => "true".to_string(),
     };
     let overlap: i64 = conn.query_row(
         &format!("SELECT count(*) FROM (SELECT 1 FROM {table} e WHERE {time_filter} LIMIT 1)"),
