@@ -504,3 +504,114 @@ fn mapping_examples_in_the_docs_load() {
         (Some(4), Some(3), Some(1), Some(0))
     );
 }
+
+#[test]
+fn quarantine_export_fix_and_reingest_resolves_the_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let accounts = dir.path().join("accounts.csv");
+    std::fs::write(
+        &accounts,
+        "account_id,name,segment,employee_count\nacc_1,Acme,smb,12\nacc_2,Globex,platinum,40\nacc_3,Initech,mid market,abc\n",
+    )
+    .unwrap();
+    let report = stdout_json(&coco(
+        &data,
+        &[
+            "ingest",
+            "accounts",
+            accounts.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(report[0]["rejected"], 2);
+    let load = report[0]["load_id"].as_i64().unwrap();
+
+    let open = stdout_json(&coco(&data, &["quarantine", "list", "--format", "json"]));
+    let reasons: Vec<(i64, String, String)> = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_i64().unwrap(),
+                e["field"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons[0].0, 3);
+    assert_eq!(reasons[0].1, "segment");
+    assert!(
+        reasons[0].2.contains("'platinum' is not one of"),
+        "{reasons:?}"
+    );
+    assert_eq!((reasons[1].0, reasons[1].1.as_str()), (4, "employee_count"));
+
+    let shown = stdout_json(&coco(
+        &data,
+        &[
+            "quarantine",
+            "show",
+            &format!("{load}:3"),
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(shown["raw"].as_str().unwrap().contains("Globex"));
+
+    let export = dir.path().join("fix.csv");
+    let exported = coco(
+        &data,
+        &[
+            "quarantine",
+            "export",
+            "--entity",
+            "accounts",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+    );
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let text = std::fs::read_to_string(&export).unwrap();
+    assert_eq!(
+        text,
+        "account_id,name,segment,employee_count\nacc_2,Globex,platinum,40\nacc_3,Initech,mid market,abc\n"
+    );
+    std::fs::write(
+        &export,
+        text.replace("platinum", "enterprise").replace("abc", "120"),
+    )
+    .unwrap();
+    let fixed = stdout_json(&coco(
+        &data,
+        &[
+            "ingest",
+            "accounts",
+            export.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        (fixed[0]["inserted"].as_u64(), fixed[0]["rejected"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let open = stdout_json(&coco(&data, &["quarantine", "list", "--format", "json"]));
+    assert_eq!(
+        open.as_array().unwrap().len(),
+        0,
+        "fixed rows resolve their rejects"
+    );
+    let all = stdout_json(&coco(
+        &data,
+        &["quarantine", "list", "--all", "--format", "json"],
+    ));
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["status"] == "resolved")
+    );
+}
