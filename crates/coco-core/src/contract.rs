@@ -221,7 +221,7 @@ const OUTCOME_VALUES: &[&str] = &[
     "lost",
 ];
 const EXPANSION_TYPES: &[&str] = &["seats", "tier", "module", "other"];
-const FEEDBACK_SOURCES: &[&str] = &[
+pub const FEEDBACK_SOURCES: &[&str] = &[
     "survey",
     "ticket",
     "call",

@@ -1552,16 +1552,9 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
                     ],
                 ),
             };
-            let source = [
-                "survey",
-                "ticket",
-                "call",
-                "meeting",
-                "portal",
-                "email",
-                "community",
-                "other",
-            ][pick(&mut rng, &[10.0, 15.0, 20.0, 15.0, 20.0, 10.0, 8.0, 2.0])];
+            // Weights follow the contract's order of feedback sources.
+            let source = coco_core::contract::FEEDBACK_SOURCES
+                [pick(&mut rng, &[10.0, 15.0, 20.0, 15.0, 20.0, 10.0, 8.0, 2.0])];
             let status = if (e - day).num_days() > 60 {
                 ["triaged", "planned", "shipped", "declined", "closed"]
                     [pick(&mut rng, &[30.0, 20.0, 15.0, 15.0, 20.0])]
