@@ -314,10 +314,9 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
             } else {
                 format!("read_parquet('{}')", file.display())
             };
-            conn.execute(
-                &format!("CREATE TABLE events AS SELECT * FROM {source}"),
-                [],
-            )? as u64
+            // CREATE TABLE AS reports no row count: count what landed.
+            conn.execute_batch(&format!("CREATE TABLE events AS SELECT * FROM {source}"))?;
+            conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64
         }
         other => bail!("unknown measurement {other}"),
     };
