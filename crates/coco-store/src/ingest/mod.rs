@@ -332,6 +332,7 @@ impl Store {
         };
 
         // 2-4: stage, check and merge.
+        drop_scratch(conn).map_err(db)?;
         reader::create_stage_table(conn, STAGE_TABLE, &stage_columns).map_err(db)?;
         // A mapping expression that does not compile is the mapping's fault: say so
         // before reading a single row.
@@ -440,10 +441,7 @@ impl Store {
             ],
         )
         .map_err(db)?;
-        conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp.{STAGE_TABLE}; DROP TABLE IF EXISTS temp.{CHECKED_TABLE}; DROP TABLE IF EXISTS temp.{VALID_TABLE}; DROP TABLE IF EXISTS temp.__coco_stored;"
-        ))
-        .map_err(db)?;
+        drop_scratch(conn).map_err(db)?;
         final_guard.commit().map_err(db)?;
         tracing::info!(
             seconds = report.seconds,
@@ -588,25 +586,23 @@ impl ChunkProcessor<'_> {
             staged,
             "chunk checked"
         );
-        let invalid: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM {CHECKED_TABLE} WHERE __problem IS NOT NULL"),
-            [],
-            |r| r.get(0),
-        )?;
-        if invalid > 0 {
-            self.totals.invalid += conn.execute(
-                &self.quarantine_insert(&format!(
-                    "(SELECT * FROM {CHECKED_TABLE} WHERE __problem IS NOT NULL)"
-                )),
-                [],
-            )? as u64;
-        }
-        tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "chunk quarantined");
         let outcome = match self.entity.merge {
-            MergeMode::Upsert => merge_upsert(conn, self.entity, self.load_id, &|from| {
-                self.quarantine_insert(from)
-            })?,
-            MergeMode::AppendDedup => merge_append(conn, self.entity, self.load_id)?,
+            MergeMode::Upsert => {
+                let invalid: i64 = conn.query_row(
+                    &format!("SELECT count(*) FROM {CHECKED_TABLE} WHERE __problem IS NOT NULL"),
+                    [],
+                    |r| r.get(0),
+                )?;
+                self.quarantine_invalid(invalid)?;
+                merge_upsert(conn, self.entity, self.load_id, &|from| {
+                    self.quarantine_insert(from)
+                })?
+            }
+            MergeMode::AppendDedup => {
+                let outcome = merge_append(conn, self.entity, self.load_id)?;
+                self.quarantine_invalid(outcome.invalid)?;
+                outcome
+            }
         };
         tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "chunk merged");
         self.totals.inserted += outcome.inserted;
@@ -632,6 +628,19 @@ impl ChunkProcessor<'_> {
         Ok(())
     }
 
+    /// Quarantines the chunk's rows that failed a check (`invalid` of them).
+    fn quarantine_invalid(&mut self, invalid: i64) -> Result<(), duckdb::Error> {
+        if invalid > 0 {
+            self.totals.invalid += self.conn.execute(
+                &self.quarantine_insert(&format!(
+                    "(SELECT * FROM {CHECKED_TABLE} WHERE __problem IS NOT NULL)"
+                )),
+                [],
+            )? as u64;
+        }
+        Ok(())
+    }
+
     /// Quarantines the rows of `from` (a subquery of typed rows with `__problem`); the
     /// raw source row comes from the staging table, computed only for these rows.
     fn quarantine_insert(&self, from: &str) -> String {
@@ -648,6 +657,26 @@ impl ChunkProcessor<'_> {
             raw = self.raw_sql,
         )
     }
+}
+
+/// Drops the temp tables and views an ingest uses (also those an earlier, failed ingest
+/// on this connection left behind).
+fn drop_scratch(conn: &duckdb::Connection) -> Result<(), duckdb::Error> {
+    let mut statement = conn.prepare(
+        "SELECT table_name, table_type FROM information_schema.tables
+         WHERE table_catalog = 'temp' AND starts_with(table_name, '__coco_')",
+    )?;
+    let scratch: Vec<(String, String)> = statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (name, kind) in scratch {
+        let kind = if kind == "VIEW" { "VIEW" } else { "TABLE" };
+        conn.execute_batch(&format!(
+            "DROP {kind} IF EXISTS temp.{}",
+            quote_ident(&name)
+        ))?;
+    }
+    Ok(())
 }
 
 /// Rows quarantined by earlier loads of other sources are resolved once a row with the
@@ -826,6 +855,8 @@ fn stage_parquet_chunks(
 
 #[derive(Default)]
 struct MergeOutcome {
+    /// Rows that failed a check (counted by `merge_append` in its planning pass).
+    invalid: i64,
     inserted: u64,
     updated: u64,
     unchanged: u64,
@@ -912,6 +943,7 @@ fn merge_upsert(
         line = reader::LINE_COLUMN,
     ))?;
     Ok(MergeOutcome {
+        invalid: 0,
         inserted,
         updated,
         unchanged,
@@ -934,21 +966,30 @@ fn merge_append(
     let range = match event_time {
         Some(time) => {
             let time = quote_ident(time);
-            format!("CAST(min({time}) AS VARCHAR), CAST(max({time}) AS VARCHAR)")
+            format!(
+                "CAST(min({time}) FILTER (WHERE __problem IS NULL) AS VARCHAR),
+                 CAST(max({time}) FILTER (WHERE __problem IS NULL) AS VARCHAR)"
+            )
         }
         None => "NULL, NULL".to_string(),
     };
     // One pass over the chunk for every number the plan needs.
-    let (valid, distinct, low, high): (i64, i64, Option<String>, Option<String>) = conn.query_row(
-        &format!(
-            "SELECT count(*), count(DISTINCT hash({keys})), {range} FROM {CHECKED_TABLE} WHERE __problem IS NULL",
-            keys = keys.join(", ")
-        ),
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let (invalid, valid, distinct, low, high): (i64, i64, i64, Option<String>, Option<String>) =
+        conn.query_row(
+            &format!(
+                "SELECT count(*) FILTER (WHERE __problem IS NOT NULL), count(*) FILTER (WHERE __problem IS NULL),
+                        count(DISTINCT hash({keys})) FILTER (WHERE __problem IS NULL), {range}
+                 FROM {CHECKED_TABLE}",
+                keys = keys.join(", "),
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
     if valid == 0 {
-        return Ok(MergeOutcome::default());
+        return Ok(MergeOutcome {
+            invalid,
+            ..MergeOutcome::default()
+        });
     }
     let time_filter = match (event_time, low, high) {
         (Some(time), Some(low), Some(high)) => format!(
@@ -1022,6 +1063,7 @@ fn merge_append(
     } as u64;
     tracing::debug!(seconds = timer.elapsed().as_secs_f64(), "append insert");
     Ok(MergeOutcome {
+        invalid,
         inserted,
         updated: 0,
         unchanged: valid as u64 - inserted,

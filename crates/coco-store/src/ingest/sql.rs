@@ -2,7 +2,7 @@
 //! every value, and merging accepted rows into the store. Validation runs inside
 //! DuckDB (vectorised, multi-threaded) instead of row by row in Rust.
 
-use coco_core::contract::{Column, ColumnType, Entity};
+use coco_core::contract::{Column, ColumnType, Entity, MergeMode};
 
 use crate::error::IngestError;
 use crate::ingest::mapping::Mapping;
@@ -453,13 +453,20 @@ pub fn checked_table_sql(entity: &'static Entity, resolution: &Resolution) -> St
 
     let typed_names: Vec<String> = entity.columns.iter().map(|c| quote_ident(c.name)).collect();
     format!(
-        "CREATE OR REPLACE TEMP TABLE {CHECKED_TABLE} AS
+        "CREATE OR REPLACE TEMP {kind} {CHECKED_TABLE} AS
 WITH m AS (SELECT {mapped} FROM {STAGE_TABLE}),
 t AS (SELECT {typed} FROM m)
 SELECT {LINE_COLUMN}, {typed_names}, {case} AS __problem FROM t",
         mapped = mapped.join(",\n  "),
         typed = typed.join(",\n  "),
         typed_names = typed_names.join(", "),
+        // Event chunks are read twice (plan, insert): recomputing the checks is cheaper
+        // than writing every string to a temp table again. Upserted rows are read by
+        // several statements and are few: materialise them.
+        kind = match entity.merge {
+            MergeMode::AppendDedup => "VIEW",
+            MergeMode::Upsert => "TABLE",
+        },
     )
 }
 
