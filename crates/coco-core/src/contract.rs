@@ -231,7 +231,7 @@ pub const FEEDBACK_SOURCES: &[&str] = &[
     "community",
     "other",
 ];
-const FEEDBACK_CATEGORIES: &[&str] = &[
+pub const FEEDBACK_CATEGORIES: &[&str] = &[
     "bug",
     "feature_request",
     "ux",

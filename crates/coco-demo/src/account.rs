@@ -1457,19 +1457,11 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
                 || tl.decline_at(&f, day) > 0.2
                 || champion_left_on.is_some_and(|l| day >= l);
             let healthy = f.nps_level >= 8 && !at_risk;
-            let cats = [
-                "feature_request",
-                "bug",
-                "ux",
-                "performance",
-                "pricing",
-                "competitor",
-                "praise",
-                "other",
-            ];
+            // Weights follow the contract's order of feedback categories.
+            let cats = coco_core::contract::FEEDBACK_CATEGORIES;
             let weights = [
-                40.0,
                 20.0,
+                40.0,
                 10.0,
                 8.0,
                 5.0,

@@ -100,16 +100,12 @@ impl Store {
         as_of: NaiveDate,
     ) -> Result<Vec<AccountRow>, StoreError> {
         let sql = format!(
-            "SELECT a.account_id, a.name, a.segment, a.region, a.owner_csm_id, m.name, a.coverage_model,
-                    COALESCE(sum(c.arr), 0)::DOUBLE, count(c.contract_id), min(c.end_date)
-             FROM accounts a
-             LEFT JOIN csms m ON m.csm_id = a.owner_csm_id
-             LEFT JOIN contracts c ON c.account_id = a.account_id AND {active}
+            "SELECT {ACCOUNT_ROW_COLUMNS} {from}
              WHERE ($owner IS NULL OR a.owner_csm_id = $owner) AND ($segment IS NULL OR a.segment = $segment)
              GROUP BY ALL
              ORDER BY 8 DESC, a.account_id
              LIMIT $limit",
-            active = ACTIVE_CONTRACT.replace("$as_of", "$as_of::DATE")
+            from = account_row_from()
         );
         let mut statement = self.conn.prepare(&sql)?;
         let limit = filter.limit.map(|l| l as i64).unwrap_or(i64::MAX);
@@ -132,21 +128,16 @@ impl Store {
         account_id: &str,
         as_of: NaiveDate,
     ) -> Result<AccountDetail, StoreError> {
-        let filter = AccountFilter::default();
         let sql = format!(
-            "SELECT a.account_id, a.name, a.segment, a.region, a.owner_csm_id, m.name, a.coverage_model,
-                    COALESCE(sum(c.arr), 0)::DOUBLE, count(c.contract_id), min(c.end_date),
+            "SELECT {ACCOUNT_ROW_COLUMNS},
                     a.industry, a.employee_count, a.parent_account_id, a.customer_since, a.custom_attributes,
                     a._load_id, l.source, a._line, CAST(l.finished_at AS VARCHAR)
-             FROM accounts a
-             LEFT JOIN csms m ON m.csm_id = a.owner_csm_id
-             LEFT JOIN contracts c ON c.account_id = a.account_id AND {active}
+             {from}
              LEFT JOIN loads l ON l.load_id = a._load_id
              WHERE a.account_id = $account
              GROUP BY ALL",
-            active = ACTIVE_CONTRACT.replace("$as_of", "$as_of::DATE")
+            from = account_row_from()
         );
-        let _ = filter;
         let detail = self
             .conn
             .query_row(
@@ -394,6 +385,21 @@ impl Store {
             open_quarantine,
         })
     }
+}
+
+/// The columns [`account_row`] reads, in its order (over [`account_row_from`]).
+const ACCOUNT_ROW_COLUMNS: &str =
+    "a.account_id, a.name, a.segment, a.region, a.owner_csm_id, m.name, a.coverage_model,
+     COALESCE(sum(c.arr), 0)::DOUBLE, count(c.contract_id), min(c.end_date)";
+
+/// Accounts with their owner and the contracts active on `$as_of`.
+fn account_row_from() -> String {
+    format!(
+        "FROM accounts a
+         LEFT JOIN csms m ON m.csm_id = a.owner_csm_id
+         LEFT JOIN contracts c ON c.account_id = a.account_id AND {}",
+        ACTIVE_CONTRACT.replace("$as_of", "$as_of::DATE")
+    )
 }
 
 fn account_row(row: &duckdb::Row<'_>) -> Result<AccountRow, duckdb::Error> {
