@@ -185,7 +185,7 @@ use ColumnType::*;
 const SEGMENTS: &[&str] = &["enterprise", "mid_market", "smb"];
 const COVERAGE_MODELS: &[&str] = &["high_touch", "mid_touch", "tech_touch", "pooled"];
 const CONTRACT_STATUS: &[&str] = &["active", "pending", "expired", "cancelled", "churned"];
-const CONTACT_ROLES: &[&str] = &[
+pub const CONTACT_ROLES: &[&str] = &[
     "champion",
     "executive_sponsor",
     "economic_buyer",
@@ -210,6 +210,7 @@ const BILLING_KINDS: &[&str] = &[
     "credit_note",
     "dunning",
     "chargeback",
+    "downgrade_request",
 ];
 const OUTCOME_KINDS: &[&str] = &["renewal", "expansion"];
 const OUTCOME_VALUES: &[&str] = &[
@@ -680,7 +681,7 @@ pub static MILESTONES: Entity = Entity {
 
 pub static BILLING_EVENTS: Entity = Entity {
     name: "billing_events",
-    description: "Invoices, payments, failures, refunds and dunning steps.",
+    description: "Invoices, payments, failures, refunds, dunning steps and downgrade requests.",
     columns: &[
         col("billing_event_id", Text, "Stable id.")
             .req()

@@ -4,6 +4,7 @@
 //! - [`ingest`]: files in (CSV, JSON Lines, Parquet), mapping, validation, quarantine.
 //! - [`quarantine`]: reading rejected rows back.
 //! - [`quality`]: the data quality report.
+//! - [`snapshots`]: point-in-time metric snapshots and the analyses stored with them.
 //! - [`queries`]: typed read-only questions (accounts, status, portfolio summary).
 
 pub mod error;
@@ -16,3 +17,4 @@ pub use store::{Store, StoreOptions};
 pub mod quality;
 pub mod quarantine;
 pub mod queries;
+pub mod snapshots;

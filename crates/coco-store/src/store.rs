@@ -11,7 +11,13 @@ pub const DATABASE_FILE: &str = "coco.duckdb";
 
 /// Migrations in order; the schema version is the number of migrations applied.
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_snapshots",
+        include_str!("../migrations/0002_snapshots.sql"),
+    ),
+];
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,500 @@
+//! Point-in-time snapshots: running a compiled metric query, keeping its values with
+//! the catalogue that produced them, and storing the analyses made from them (health,
+//! cohorts, benchmarks) in the same transaction, so a crash leaves either the whole
+//! snapshot or none of it.
+//!
+//! The SQL itself comes from `coco-metrics`; this module only runs it and files the
+//! results. Reading snapshots back lives here too (history, lists, evidence).
+
+use std::time::Instant;
+
+use arrow::array::{Array, Float64Array};
+use arrow::datatypes::DataType;
+use chrono::NaiveDate;
+use duckdb::{OptionalExt, params};
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// What to compute: a compiled query and the catalogue it came from.
+pub struct SnapshotRequest<'a> {
+    pub as_of: NaiveDate,
+    /// Returns the attribute columns then one DOUBLE column per metric.
+    pub sql: &'a str,
+    pub metrics: &'a [String],
+    pub catalogue_fingerprint: &'a str,
+    pub catalogue_version: &'a str,
+    /// The effective catalogue (JSON), stored once per fingerprint.
+    pub catalogue_definition: &'a str,
+}
+
+/// Account attributes at the as-of date.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotAccount {
+    pub account_id: String,
+    pub segment: Option<String>,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub coverage_model: Option<String>,
+    pub owner_csm_id: Option<String>,
+    pub plan_tier: Option<String>,
+    pub employee_count: Option<i64>,
+    pub arr: Option<f64>,
+    pub seats: Option<i64>,
+    pub customer_since: Option<NaiveDate>,
+    pub renewal_date: Option<NaiveDate>,
+    pub tenure_days: Option<i64>,
+}
+
+/// A snapshot as computed: accounts × metrics, NaN where a metric is missing.
+pub struct WideSnapshot {
+    pub snapshot_id: i64,
+    pub as_of: NaiveDate,
+    pub accounts: Vec<SnapshotAccount>,
+    pub metrics: Vec<String>,
+    /// Row-major: `values[account * metrics.len() + metric]`.
+    pub values: Vec<f64>,
+}
+
+/// Analyses of a snapshot to store with it.
+#[derive(Default)]
+pub struct SnapshotAnalyses {
+    pub health_fingerprint: String,
+    pub health_version: String,
+    pub health_definition: String,
+    pub scores: Vec<HealthScoreRow>,
+    pub parts: Vec<HealthPartRow>,
+    pub cohorts: Vec<CohortRow>,
+    pub benchmarks: Vec<BenchmarkRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthScoreRow {
+    pub account_id: String,
+    pub scorecard: String,
+    pub score: Option<f64>,
+    pub colour: String,
+    pub weight_coverage: f64,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthPartRow {
+    pub account_id: String,
+    pub component: String,
+    /// None for the component's own row.
+    pub metric: Option<String>,
+    pub category: String,
+    pub weight: f64,
+    pub effective_weight: f64,
+    pub value: Option<f64>,
+    pub score: Option<f64>,
+    pub points: f64,
+    pub percentile: Option<f64>,
+    pub cohort: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CohortRow {
+    pub account_id: String,
+    pub dimension: String,
+    pub cohort: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchmarkRow {
+    pub dimension: String,
+    pub cohort: String,
+    pub metric: String,
+    pub n: i64,
+    pub mean: f64,
+    pub p10: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+}
+
+/// A stored snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotInfo {
+    pub snapshot_id: i64,
+    pub as_of: NaiveDate,
+    pub catalogue_fingerprint: String,
+    pub catalogue_version: String,
+    pub computed_at: String,
+    pub accounts: i64,
+    pub metrics: i64,
+    pub seconds: f64,
+    pub health_fingerprint: Option<String>,
+}
+
+/// Tables holding per-snapshot rows, cleared when a snapshot is recomputed.
+const SNAPSHOT_TABLES: &[&str] = &[
+    "snapshot_accounts",
+    "metric_values",
+    "health_scores",
+    "health_parts",
+    "account_cohorts",
+    "cohort_benchmarks",
+];
+
+const ATTRIBUTES: &str = "account_id, segment, industry, region, coverage_model, owner_csm_id, \
+    plan_tier, employee_count, arr, seats, customer_since, renewal_date, tenure_days";
+
+impl Store {
+    /// Computes a snapshot, lets `analyse` derive health and benchmarks from it, and
+    /// stores both in one transaction. A snapshot for the same date and catalogue
+    /// fingerprint is replaced, so re-running is idempotent.
+    pub fn record_snapshot<E>(
+        &self,
+        request: &SnapshotRequest<'_>,
+        analyse: impl FnOnce(&WideSnapshot) -> Result<SnapshotAnalyses, E>,
+    ) -> Result<SnapshotInfo, E>
+    where
+        E: From<StoreError>,
+    {
+        let started = Instant::now();
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(StoreError::from)?;
+        let run = || -> Result<SnapshotInfo, E> {
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT snapshot_id FROM snapshots WHERE as_of = ? AND catalogue_fingerprint = ?",
+                    params![request.as_of, request.catalogue_fingerprint],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(StoreError::from)?;
+            let snapshot_id = match existing {
+                Some(id) => {
+                    for table in SNAPSHOT_TABLES.iter().chain(["snapshots"].iter()) {
+                        tx.execute(&format!("DELETE FROM {table} WHERE snapshot_id = ?"), [id])
+                            .map_err(StoreError::from)?;
+                    }
+                    id
+                }
+                None => tx
+                    .query_row(
+                        "SELECT coalesce(max(snapshot_id), 0) + 1 FROM snapshots",
+                        [],
+                        |row| row.get(0),
+                    )
+                    .map_err(StoreError::from)?,
+            };
+            tx.execute_batch("DROP TABLE IF EXISTS temp.snapshot_wide")
+                .map_err(StoreError::from)?;
+            tx.execute_batch(&format!(
+                "CREATE TEMP TABLE snapshot_wide AS {}",
+                request.sql
+            ))
+            .map_err(StoreError::from)?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO snapshot_accounts SELECT ?, {ATTRIBUTES} FROM temp.snapshot_wide"
+                ),
+                [snapshot_id],
+            )
+            .map_err(StoreError::from)?;
+            if !request.metrics.is_empty() {
+                let columns: Vec<String> =
+                    request.metrics.iter().map(|m| format!("\"{m}\"")).collect();
+                tx.execute(
+                    &format!(
+                        "INSERT INTO metric_values SELECT ?, account_id, metric, value FROM \
+                         (UNPIVOT (SELECT account_id, {cols} FROM temp.snapshot_wide) ON {cols} \
+                         INTO NAME metric VALUE value) WHERE isfinite(value)",
+                        cols = columns.join(", ")
+                    ),
+                    [snapshot_id],
+                )
+                .map_err(StoreError::from)?;
+            }
+            let wide = read_wide(&tx, snapshot_id, request.as_of, request.metrics)?;
+            tx.execute_batch("DROP TABLE temp.snapshot_wide")
+                .map_err(StoreError::from)?;
+            let analyses = analyse(&wide)?;
+            write_analyses(&tx, snapshot_id, &analyses)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO metric_catalogues VALUES (?, ?, ?, now()::TIMESTAMP)",
+                params![
+                    request.catalogue_fingerprint,
+                    request.catalogue_version,
+                    request.catalogue_definition
+                ],
+            )
+            .map_err(StoreError::from)?;
+            let seconds = started.elapsed().as_secs_f64();
+            tx.execute(
+                "INSERT INTO snapshots VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+                params![
+                    snapshot_id,
+                    request.as_of,
+                    request.catalogue_fingerprint,
+                    request.catalogue_version,
+                    wide.accounts.len() as i64,
+                    request.metrics.len() as i64,
+                    seconds,
+                    env!("CARGO_PKG_VERSION"),
+                ],
+            )
+            .map_err(StoreError::from)?;
+            Ok(SnapshotInfo {
+                snapshot_id,
+                as_of: request.as_of,
+                catalogue_fingerprint: request.catalogue_fingerprint.to_string(),
+                catalogue_version: request.catalogue_version.to_string(),
+                computed_at: String::new(),
+                accounts: wide.accounts.len() as i64,
+                metrics: request.metrics.len() as i64,
+                seconds,
+                health_fingerprint: Some(analyses.health_fingerprint.clone()),
+            })
+        };
+        let info = run()?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(info)
+    }
+
+    /// Stored snapshots, newest as-of date first.
+    pub fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT s.snapshot_id, s.as_of, s.catalogue_fingerprint, s.catalogue_version, \
+             strftime(s.computed_at, '%Y-%m-%d %H:%M:%S'), s.accounts, s.metrics, s.seconds, \
+             (SELECT any_value(health_fingerprint) FROM health_scores h WHERE h.snapshot_id = s.snapshot_id) \
+             FROM snapshots s ORDER BY s.as_of DESC, s.snapshot_id DESC",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(SnapshotInfo {
+                snapshot_id: row.get(0)?,
+                as_of: row.get(1)?,
+                catalogue_fingerprint: row.get(2)?,
+                catalogue_version: row.get(3)?,
+                computed_at: row.get(4)?,
+                accounts: row.get(5)?,
+                metrics: row.get(6)?,
+                seconds: row.get(7)?,
+                health_fingerprint: row.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The latest snapshot on or before `on_or_before` made with `fingerprint`.
+    pub fn snapshot_on_or_before(
+        &self,
+        on_or_before: NaiveDate,
+        fingerprint: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        Ok(self
+            .list_snapshots()?
+            .into_iter()
+            .find(|s| s.as_of <= on_or_before && s.catalogue_fingerprint == fingerprint))
+    }
+
+    /// One snapshot's attributes and values, as computed.
+    pub fn load_snapshot(
+        &self,
+        snapshot: &SnapshotInfo,
+        metrics: &[String],
+    ) -> Result<WideSnapshot, StoreError> {
+        let id = snapshot.snapshot_id;
+        let columns: Vec<String> = metrics
+            .iter()
+            .map(|m| {
+                format!(
+                    "max(value) FILTER (WHERE metric = '{}') AS \"{m}\"",
+                    m.replace('\'', "''")
+                )
+            })
+            .collect();
+        let select_metrics = if columns.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", columns.join(", "))
+        };
+        self.conn
+            .execute_batch("DROP TABLE IF EXISTS temp.snapshot_wide")?;
+        self.conn.execute_batch(&format!(
+            "CREATE TEMP TABLE snapshot_wide AS SELECT a.*{} FROM \
+             (SELECT {ATTRIBUTES} FROM snapshot_accounts WHERE snapshot_id = {id}) a \
+             LEFT JOIN (SELECT account_id{select_metrics} FROM metric_values WHERE snapshot_id = {id} GROUP BY account_id) v \
+             ON v.account_id = a.account_id",
+            metrics.iter().map(|m| format!(", v.\"{m}\"")).collect::<String>(),
+        ))?;
+        let wide = read_wide(&self.conn, id, snapshot.as_of, metrics);
+        self.conn.execute_batch("DROP TABLE temp.snapshot_wide")?;
+        wide
+    }
+}
+
+/// Reads `temp.snapshot_wide` ordered by account: attributes row by row, metric
+/// columns through Arrow (100k accounts × 50 metrics is 5M values).
+fn read_wide(
+    conn: &duckdb::Connection,
+    snapshot_id: i64,
+    as_of: NaiveDate,
+    metrics: &[String],
+) -> Result<WideSnapshot, StoreError> {
+    let mut accounts = Vec::new();
+    {
+        let mut statement = conn.prepare(
+            "SELECT account_id, segment, industry, region, coverage_model, owner_csm_id, \
+             plan_tier, employee_count, CAST(arr AS DOUBLE), seats, customer_since, renewal_date, \
+             tenure_days FROM temp.snapshot_wide ORDER BY account_id",
+        )?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            accounts.push(SnapshotAccount {
+                account_id: row.get(0)?,
+                segment: row.get(1)?,
+                industry: row.get(2)?,
+                region: row.get(3)?,
+                coverage_model: row.get(4)?,
+                owner_csm_id: row.get(5)?,
+                plan_tier: row.get(6)?,
+                employee_count: row.get(7)?,
+                arr: row.get(8)?,
+                seats: row.get(9)?,
+                customer_since: row.get(10)?,
+                renewal_date: row.get(11)?,
+                tenure_days: row.get(12)?,
+            });
+        }
+    }
+    let width = metrics.len();
+    let mut values = vec![f64::NAN; accounts.len() * width];
+    if width > 0 {
+        let columns: Vec<String> = metrics
+            .iter()
+            .map(|m| format!("CAST(\"{m}\" AS DOUBLE)"))
+            .collect();
+        let mut statement = conn.prepare(&format!(
+            "SELECT {} FROM temp.snapshot_wide ORDER BY account_id",
+            columns.join(", ")
+        ))?;
+        let mut row_offset = 0;
+        for batch in statement.query_arrow([])? {
+            for (metric_index, column) in batch.columns().iter().enumerate() {
+                if column.data_type() != &DataType::Float64 {
+                    continue;
+                }
+                if let Some(array) = column.as_any().downcast_ref::<Float64Array>() {
+                    for i in 0..array.len() {
+                        if array.is_valid(i) {
+                            values[(row_offset + i) * width + metric_index] = array.value(i);
+                        }
+                    }
+                }
+            }
+            row_offset += batch.num_rows();
+        }
+    }
+    Ok(WideSnapshot {
+        snapshot_id,
+        as_of,
+        accounts,
+        metrics: metrics.to_vec(),
+        values,
+    })
+}
+
+fn write_analyses(
+    conn: &duckdb::Connection,
+    snapshot_id: i64,
+    analyses: &SnapshotAnalyses,
+) -> Result<(), StoreError> {
+    for table in [
+        "health_scores",
+        "health_parts",
+        "account_cohorts",
+        "cohort_benchmarks",
+    ] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE snapshot_id = ?"),
+            [snapshot_id],
+        )?;
+    }
+    if !analyses.health_fingerprint.is_empty() {
+        conn.execute(
+            "INSERT OR IGNORE INTO health_configs VALUES (?, ?, ?, now()::TIMESTAMP)",
+            params![
+                analyses.health_fingerprint,
+                analyses.health_version,
+                analyses.health_definition
+            ],
+        )?;
+    }
+    {
+        let mut appender = conn.appender("health_scores")?;
+        for row in &analyses.scores {
+            let notes = serde_json::to_string(&row.notes).unwrap_or_else(|_| "[]".into());
+            appender.append_row(params![
+                snapshot_id,
+                row.account_id,
+                analyses.health_fingerprint,
+                row.scorecard,
+                row.score,
+                row.colour,
+                row.weight_coverage,
+                notes
+            ])?;
+        }
+        appender.flush()?;
+    }
+    {
+        let mut appender = conn.appender("health_parts")?;
+        for row in &analyses.parts {
+            appender.append_row(params![
+                snapshot_id,
+                row.account_id,
+                row.component,
+                row.metric,
+                row.category,
+                row.weight,
+                row.effective_weight,
+                row.value,
+                row.score,
+                row.points,
+                row.percentile,
+                row.cohort
+            ])?;
+        }
+        appender.flush()?;
+    }
+    {
+        let mut appender = conn.appender("account_cohorts")?;
+        for row in &analyses.cohorts {
+            appender.append_row(params![
+                snapshot_id,
+                row.account_id,
+                row.dimension,
+                row.cohort
+            ])?;
+        }
+        appender.flush()?;
+    }
+    {
+        let mut appender = conn.appender("cohort_benchmarks")?;
+        for row in &analyses.benchmarks {
+            appender.append_row(params![
+                snapshot_id,
+                row.dimension,
+                row.cohort,
+                row.metric,
+                row.n,
+                row.mean,
+                row.p10,
+                row.p25,
+                row.p50,
+                row.p75,
+                row.p90
+            ])?;
+        }
+        appender.flush()?;
+    }
+    Ok(())
+}
