@@ -18,6 +18,8 @@ use clap::{Parser, Subcommand};
 use coco_core::contract;
 use coco_store::{IngestOptions, Store, StoreOptions};
 
+mod scoring;
+
 #[derive(Parser)]
 #[command(about = "COCO benchmarks: ingest throughput and demo generation")]
 struct Cli {
@@ -42,6 +44,27 @@ enum BenchCommand {
         #[arg(long, default_value = "640MB")]
         memory_limit: String,
         /// Replace the generated section of this Markdown file with the results.
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
+    /// Metrics + health for one as-of date at 10k / 100k / 1M accounts, and a 52-week
+    /// backfill of 10k accounts.
+    Score {
+        /// Book sizes as accounts:events-per-account-month (the 1M book is thinner so
+        /// all three hold tens of millions of events, not hundreds).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "10000:40,100000:44,1000000:4"
+        )]
+        sizes: Vec<String>,
+        #[arg(long, default_value_t = 10_000)]
+        backfill_accounts: usize,
+        #[arg(long, default_value = "bench-data")]
+        work_dir: PathBuf,
+        /// DuckDB memory limit while scoring.
+        #[arg(long, default_value = "2GB")]
+        memory_limit: String,
         #[arg(long)]
         write: Option<PathBuf>,
     },
@@ -88,6 +111,31 @@ fn main() -> Result<()> {
             let measurement = child(&kind, &data_dir, &file, &memory_limit)?;
             println!("{}", serde_json::to_string(&measurement)?);
             Ok(())
+        }
+        BenchCommand::Score {
+            sizes,
+            backfill_accounts,
+            work_dir,
+            memory_limit,
+            write,
+        } => {
+            let sizes = sizes
+                .iter()
+                .map(|text| {
+                    let (accounts, density) = text.split_once(':').unwrap_or((text, "40"));
+                    Ok(scoring::Size {
+                        accounts: accounts.parse().context("accounts in --sizes")?,
+                        events_per_account_month: density.parse().context("events in --sizes")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            scoring::run(
+                &sizes,
+                backfill_accounts,
+                &work_dir,
+                &memory_limit,
+                write.as_deref(),
+            )
         }
         BenchCommand::Run {
             events,
@@ -253,11 +301,16 @@ const BEGIN: &str = "<!-- coco-bench:begin -->";
 const END: &str = "<!-- coco-bench:end -->";
 
 fn replace_section(path: &Path, report: &str) -> Result<()> {
+    replace_section_between(path, report, BEGIN, END)
+}
+
+/// Replaces the text between two marker comments (appending the section if absent).
+fn replace_section_between(path: &Path, report: &str, begin: &str, end: &str) -> Result<()> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let section = format!("{BEGIN}\n{report}{END}");
-    let updated = match (text.find(BEGIN), text.find(END)) {
-        (Some(start), Some(end)) if end > start => {
-            format!("{}{}{}", &text[..start], section, &text[end + END.len()..])
+    let section = format!("{begin}\n{report}{end}");
+    let updated = match (text.find(begin), text.find(end)) {
+        (Some(start), Some(stop)) if stop > start => {
+            format!("{}{}{}", &text[..start], section, &text[stop + end.len()..])
         }
         _ => format!("{text}\n{section}\n"),
     };
@@ -285,6 +338,9 @@ fn spawn_child(
 }
 
 fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result<Measurement> {
+    if let Some(measurement) = scoring::child(kind, data_dir, memory_limit)? {
+        return Ok(measurement);
+    }
     let started = Instant::now();
     let rows = match kind {
         "coco" => {

@@ -48,6 +48,10 @@ pub struct GlobalArgs {
         default_value = "640MB"
     )]
     pub memory_limit: String,
+    /// Folder with metrics.toml / health.toml overriding the shipped configuration
+    /// (default: <data-dir>/config).
+    #[arg(long, global = true, env = "COCO_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -74,9 +78,25 @@ enum Command {
     /// Data quality report: missing, unknown, duplicate, impossible and stale data.
     #[command(after_help = "Example:\n  coco quality --stale-days 3 --format json")]
     Quality(commands::quality::QualityArgs),
+    /// Compute metrics and health for every account as of a date, and store the snapshot.
+    #[command(after_help = "Example:\n  coco score\n  coco score --as-of 2026-10-31")]
+    Score(commands::metrics::ScoreArgs),
+    /// The metric catalogue and snapshots: list, explain, compute, backfill.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco metrics list\n  coco metrics explain seat_utilisation_30d\n  coco metrics backfill --from 2026-06-01 --every 7d"
+    )]
+    Metrics(commands::metrics::MetricsCommand),
+    /// Health scores: who is red, who dropped.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco health list --color red --sort change"
+    )]
+    Health(commands::metrics::HealthCommand),
     /// Accounts in the store.
     #[command(
         subcommand,
+        visible_alias = "account",
         after_help = "Example:\n  coco accounts list --owner csm_003\n  coco accounts show acc_00042"
     )]
     Accounts(commands::accounts::AccountsCommand),
@@ -115,6 +135,9 @@ fn main() -> ExitCode {
         Command::Ingest(args) => commands::ingest::run(&cli.global, &args),
         Command::Quarantine(command) => commands::quarantine::run(&cli.global, &command),
         Command::Quality(args) => commands::quality::run(&cli.global, &args),
+        Command::Score(args) => commands::metrics::score(&cli.global, &args),
+        Command::Metrics(command) => commands::metrics::run(&cli.global, &command),
+        Command::Health(command) => commands::metrics::health(&cli.global, &command),
         Command::Accounts(command) => commands::accounts::run(&cli.global, &command),
         Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
         Command::Status => commands::status(&cli.global),

@@ -498,3 +498,354 @@ fn write_analyses(
     }
     Ok(())
 }
+
+/// Filters and order for [`Store::health_list`].
+#[derive(Debug, Clone, Default)]
+pub struct HealthListFilter {
+    pub colour: Option<String>,
+    pub segment: Option<String>,
+    pub owner_csm_id: Option<String>,
+    pub scorecard: Option<String>,
+    pub sort: HealthSort,
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HealthSort {
+    /// Lowest score first (who needs attention).
+    #[default]
+    Score,
+    /// Biggest drop since the comparison snapshot first.
+    Change,
+    /// Highest ARR first.
+    Arr,
+    /// Soonest renewal first.
+    Renewal,
+    Account,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthListRow {
+    pub account_id: String,
+    pub name: Option<String>,
+    pub segment: Option<String>,
+    pub owner_csm_id: Option<String>,
+    pub plan_tier: Option<String>,
+    pub arr: Option<f64>,
+    pub renewal_date: Option<NaiveDate>,
+    pub scorecard: String,
+    pub score: Option<f64>,
+    pub colour: String,
+    pub previous_score: Option<f64>,
+    pub change: Option<f64>,
+    pub previous_colour: Option<String>,
+    /// The component losing the most points.
+    pub weakest_component: Option<String>,
+}
+
+/// How an account's metric value ranks among its cohort's (for exact percentiles).
+#[derive(Debug, Clone, Serialize)]
+pub struct CohortRank {
+    pub dimension: String,
+    pub cohort: String,
+    pub metric: String,
+    pub value: f64,
+    pub n: i64,
+    pub below: i64,
+    pub equal: i64,
+}
+
+/// One point of an account's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryPoint {
+    pub as_of: NaiveDate,
+    pub metric: String,
+    pub value: Option<f64>,
+}
+
+impl Store {
+    /// Health of every account in a snapshot, optionally with the change since another.
+    pub fn health_list(
+        &self,
+        snapshot_id: i64,
+        compare_to: Option<i64>,
+        filter: &HealthListFilter,
+    ) -> Result<Vec<HealthListRow>, StoreError> {
+        let mut conditions = vec!["h.snapshot_id = ?".to_string()];
+        let mut values: Vec<Box<dyn duckdb::ToSql>> = vec![Box::new(snapshot_id)];
+        let mut push = |sql: &str, value: &Option<String>| {
+            if let Some(value) = value {
+                conditions.push(sql.to_string());
+                values.push(Box::new(value.clone()));
+            }
+        };
+        push("h.colour = ?", &filter.colour);
+        push("a.segment = ?", &filter.segment);
+        push("a.owner_csm_id = ?", &filter.owner_csm_id);
+        push("h.scorecard = ?", &filter.scorecard);
+        let order = match filter.sort {
+            HealthSort::Score => "h.score ASC NULLS LAST, h.account_id",
+            HealthSort::Change => "(h.score - p.score) ASC NULLS LAST, h.account_id",
+            HealthSort::Arr => "a.arr DESC NULLS LAST, h.account_id",
+            HealthSort::Renewal => "a.renewal_date ASC NULLS LAST, h.account_id",
+            HealthSort::Account => "h.account_id",
+        };
+        let limit = filter
+            .limit
+            .map(|l| format!(" LIMIT {l} OFFSET {}", filter.offset))
+            .unwrap_or_default();
+        let sql = format!(
+            "SELECT h.account_id, acc.name, a.segment, a.owner_csm_id, a.plan_tier, CAST(a.arr AS DOUBLE), \
+             a.renewal_date, h.scorecard, h.score, h.colour, p.score, h.score - p.score, p.colour, \
+             (SELECT arg_max(component, effective_weight * (100 - coalesce(score, 100))) FROM health_parts w \
+              WHERE w.snapshot_id = h.snapshot_id AND w.account_id = h.account_id AND w.metric IS NULL AND w.effective_weight > 0) \
+             FROM health_scores h \
+             JOIN snapshot_accounts a ON a.snapshot_id = h.snapshot_id AND a.account_id = h.account_id \
+             LEFT JOIN accounts acc ON acc.account_id = h.account_id \
+             LEFT JOIN health_scores p ON p.snapshot_id = {compare} AND p.account_id = h.account_id \
+             WHERE {} ORDER BY {order}{limit}",
+            conditions.join(" AND "),
+            compare = compare_to.unwrap_or(-1),
+        );
+        let mut statement = self.conn.prepare(&sql)?;
+        let params: Vec<&dyn duckdb::ToSql> = values.iter().map(|v| v.as_ref()).collect();
+        let rows = statement.query_map(params.as_slice(), |row| {
+            Ok(HealthListRow {
+                account_id: row.get(0)?,
+                name: row.get(1)?,
+                segment: row.get(2)?,
+                owner_csm_id: row.get(3)?,
+                plan_tier: row.get(4)?,
+                arr: row.get(5)?,
+                renewal_date: row.get(6)?,
+                scorecard: row.get(7)?,
+                score: row.get(8)?,
+                colour: row.get(9)?,
+                previous_score: row.get(10)?,
+                change: row.get(11)?,
+                previous_colour: row.get(12)?,
+                weakest_component: row.get(13)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// An account's stored health and its breakdown in one snapshot.
+    pub fn account_health(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError> {
+        let score = self
+            .conn
+            .query_row(
+                "SELECT account_id, scorecard, score, colour, weight_coverage, notes FROM health_scores \
+                 WHERE snapshot_id = ? AND account_id = ?",
+                params![snapshot_id, account_id],
+                |row| {
+                    let notes: String = row.get(5)?;
+                    Ok(HealthScoreRow {
+                        account_id: row.get(0)?,
+                        scorecard: row.get(1)?,
+                        score: row.get(2)?,
+                        colour: row.get(3)?,
+                        weight_coverage: row.get(4)?,
+                        notes: serde_json::from_str(&notes).unwrap_or_default(),
+                    })
+                },
+            )
+            .optional()?;
+        let Some(score) = score else {
+            return Ok(None);
+        };
+        // rowid keeps the order the analyser wrote (component, then its metrics).
+        let mut statement = self.conn.prepare(
+            "SELECT account_id, component, metric, category, weight, effective_weight, value, score, \
+             points, percentile, cohort FROM health_parts WHERE snapshot_id = ? AND account_id = ? ORDER BY rowid",
+        )?;
+        let parts = statement
+            .query_map(params![snapshot_id, account_id], |row| {
+                Ok(HealthPartRow {
+                    account_id: row.get(0)?,
+                    component: row.get(1)?,
+                    metric: row.get(2)?,
+                    category: row.get(3)?,
+                    weight: row.get(4)?,
+                    effective_weight: row.get(5)?,
+                    value: row.get(6)?,
+                    score: row.get(7)?,
+                    points: row.get(8)?,
+                    percentile: row.get(9)?,
+                    cohort: row.get(10)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Some((score, parts)))
+    }
+
+    /// The account's attributes in a snapshot (None: not a customer at that date).
+    pub fn snapshot_account(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<SnapshotAccount>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT account_id, segment, industry, region, coverage_model, owner_csm_id, plan_tier, \
+                 employee_count, CAST(arr AS DOUBLE), seats, customer_since, renewal_date, tenure_days \
+                 FROM snapshot_accounts WHERE snapshot_id = ? AND account_id = ?",
+                params![snapshot_id, account_id],
+                |row| {
+                    Ok(SnapshotAccount {
+                        account_id: row.get(0)?,
+                        segment: row.get(1)?,
+                        industry: row.get(2)?,
+                        region: row.get(3)?,
+                        coverage_model: row.get(4)?,
+                        owner_csm_id: row.get(5)?,
+                        plan_tier: row.get(6)?,
+                        employee_count: row.get(7)?,
+                        arr: row.get(8)?,
+                        seats: row.get(9)?,
+                        customer_since: row.get(10)?,
+                        renewal_date: row.get(11)?,
+                        tenure_days: row.get(12)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// For each of the account's cohorts and each metric it has a value for: how many
+    /// peers are below, equal, and in all (the health score counts as metric
+    /// `health_score`). Percentile arithmetic is the caller's (one formula, in
+    /// `coco-insights`).
+    pub fn account_cohort_ranks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<CohortRank>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "WITH mine AS (\
+                SELECT metric, value FROM metric_values WHERE snapshot_id = $1 AND account_id = $2 \
+                UNION ALL SELECT 'health_score', score FROM health_scores \
+                WHERE snapshot_id = $1 AND account_id = $2 AND score IS NOT NULL), \
+             peer_values AS (\
+                SELECT account_id, metric, value FROM metric_values WHERE snapshot_id = $1 \
+                UNION ALL SELECT account_id, 'health_score', score FROM health_scores \
+                WHERE snapshot_id = $1 AND score IS NOT NULL), \
+             my_cohorts AS (SELECT dimension, cohort FROM account_cohorts WHERE snapshot_id = $1 AND account_id = $2), \
+             peers AS (SELECT c.dimension, c.cohort, c.account_id FROM account_cohorts c \
+                JOIN my_cohorts m ON m.dimension = c.dimension AND m.cohort = c.cohort WHERE c.snapshot_id = $1) \
+             SELECT p.dimension, p.cohort, mine.metric, mine.value, count(*), \
+                count(*) FILTER (WHERE v.value < mine.value), count(*) FILTER (WHERE v.value = mine.value) \
+             FROM peers p JOIN peer_values v ON v.account_id = p.account_id \
+             JOIN mine ON mine.metric = v.metric \
+             GROUP BY ALL ORDER BY p.dimension, mine.metric",
+        )?;
+        let rows = statement.query_map(params![snapshot_id, account_id], |row| {
+            Ok(CohortRank {
+                dimension: row.get(0)?,
+                cohort: row.get(1)?,
+                metric: row.get(2)?,
+                value: row.get(3)?,
+                n: row.get(4)?,
+                below: row.get(5)?,
+                equal: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Benchmarks of the account's cohorts in a snapshot.
+    pub fn account_benchmarks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        self.benchmarks_where(
+            "b.snapshot_id = $1 AND (b.dimension, b.cohort) IN \
+             (SELECT (dimension, cohort) FROM account_cohorts WHERE snapshot_id = $1 AND account_id = $2)",
+            params![snapshot_id, account_id],
+        )
+    }
+
+    /// Benchmarks of the named cohorts in a snapshot (e.g. the same cohorts a year ago).
+    pub fn cohort_benchmarks(
+        &self,
+        snapshot_id: i64,
+        cohorts: &[(String, String)],
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        if cohorts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = cohorts
+            .iter()
+            .map(|(d, c)| format!("('{}', '{}')", d.replace('\'', "''"), c.replace('\'', "''")))
+            .collect();
+        self.benchmarks_where(
+            &format!(
+                "b.snapshot_id = $1 AND (b.dimension, b.cohort) IN (SELECT * FROM (VALUES {}) v(d, c))",
+                list.join(", ")
+            ),
+            params![snapshot_id],
+        )
+    }
+
+    fn benchmarks_where(
+        &self,
+        condition: &str,
+        params: &[&dyn duckdb::ToSql],
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT dimension, cohort, metric, n, mean, p10, p25, p50, p75, p90 FROM cohort_benchmarks b \
+             WHERE {condition} ORDER BY dimension, metric"
+        ))?;
+        let rows = statement.query_map(params, |row| {
+            Ok(BenchmarkRow {
+                dimension: row.get(0)?,
+                cohort: row.get(1)?,
+                metric: row.get(2)?,
+                n: row.get(3)?,
+                mean: row.get(4)?,
+                p10: row.get(5)?,
+                p25: row.get(6)?,
+                p50: row.get(7)?,
+                p75: row.get(8)?,
+                p90: row.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The account's metric values (and `health_score`) over the snapshots made with
+    /// `fingerprint` between two dates, oldest first. Missing values come back as None
+    /// so gaps stay visible.
+    pub fn account_history(
+        &self,
+        account_id: &str,
+        fingerprint: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "WITH snaps AS (SELECT snapshot_id, as_of FROM snapshots \
+                WHERE catalogue_fingerprint = $2 AND as_of BETWEEN $3 AND $4), \
+             vals AS (SELECT v.snapshot_id, v.metric, v.value FROM metric_values v JOIN snaps USING (snapshot_id) \
+                WHERE v.account_id = $1 \
+                UNION ALL SELECT h.snapshot_id, 'health_score', h.score FROM health_scores h JOIN snaps USING (snapshot_id) \
+                WHERE h.account_id = $1) \
+             SELECT s.as_of, v.metric, v.value FROM vals v JOIN snaps s USING (snapshot_id) ORDER BY s.as_of, v.metric",
+        )?;
+        let rows = statement.query_map(params![account_id, fingerprint, from, to], |row| {
+            Ok(HistoryPoint {
+                as_of: row.get(0)?,
+                metric: row.get(1)?,
+                value: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -18,6 +18,9 @@ pub enum AccountsCommand {
         account_id: String,
         #[arg(long)]
         as_of: Option<NaiveDate>,
+        /// Explain the score change since the snapshot this many days earlier.
+        #[arg(long, default_value = "90d", value_parser = crate::commands::metrics::parse_days)]
+        compare: u32,
     },
 }
 
@@ -55,10 +58,25 @@ pub fn run(global: &GlobalArgs, command: &AccountsCommand) -> Result<()> {
             )?;
             output::print_rows(&rows, global.format)
         }
-        AccountsCommand::Show { account_id, as_of } => {
-            let detail = store.account_detail(account_id, as_of.unwrap_or_else(today))?;
+        AccountsCommand::Show {
+            account_id,
+            as_of,
+            compare,
+        } => {
+            let as_of = as_of.unwrap_or_else(today);
+            let detail = store.account_detail(account_id, as_of)?;
+            let config = crate::commands::metrics::load_config(global)?;
+            let health =
+                coco_engine::account::account_view(&store, &config, account_id, as_of, *compare);
             if global.format != Format::Table {
-                return output::print_object(&detail, global.format);
+                let health = match health {
+                    Ok(view) => serde_json::to_value(view)?,
+                    Err(e) => serde_json::json!({ "unavailable": e.to_string() }),
+                };
+                return output::print_object(
+                    &serde_json::json!({ "account": detail, "health": health }),
+                    global.format,
+                );
             }
             let a = &detail.account;
             println!("{} — {}", a.account_id, a.name);
@@ -113,7 +131,14 @@ pub fn run(global: &GlobalArgs, command: &AccountsCommand) -> Result<()> {
             println!("\nContracts");
             output::print_rows(&detail.contracts, Format::Table)?;
             println!("\nContacts");
-            output::print_rows(&detail.contacts, Format::Table)
+            output::print_rows(&detail.contacts, Format::Table)?;
+            match health {
+                Ok(view) => crate::commands::health_view::print(&view),
+                Err(e) => {
+                    println!("\nHealth: {e}");
+                    Ok(())
+                }
+            }
         }
     }
 }

@@ -7,8 +7,9 @@ use coco_demo::{DemoConfig, DemoSummary};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::GlobalArgs;
-use crate::commands::{accounts, ingest, open_store, today, user_error};
+use crate::commands::{accounts, ingest, metrics, open_store, today, user_error};
 use crate::output::{self, Format};
+use coco_store::snapshots::{HealthListFilter, HealthSort};
 
 #[derive(Args, Clone)]
 pub struct PortfolioArgs {
@@ -45,6 +46,10 @@ pub struct DemoArgs {
 pub struct QuickstartArgs {
     #[command(flatten)]
     pub portfolio: PortfolioArgs,
+    /// Weekly health snapshots to compute before the as-of date (history for trends
+    /// and drivers of change).
+    #[arg(long, default_value_t = 26)]
+    pub history_weeks: u32,
 }
 
 fn generate(portfolio: &PortfolioArgs, out: &std::path::Path) -> Result<DemoSummary> {
@@ -118,17 +123,49 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
     let mut store = open_store(global)?;
     eprintln!("ingesting into {}", store.path().display());
     let reports = ingest::ingest_folder(&mut store, &out, Format::Table)?;
+    let config = metrics::load_config(global)?;
+    let started = std::time::Instant::now();
+    if args.history_weeks > 0 {
+        let from = as_of - chrono::Days::new(7 * u64::from(args.history_weeks));
+        let until = as_of - chrono::Days::new(7);
+        coco_engine::backfill(&store, &config, from, until, 7, &mut |_| {})?;
+    }
+    let run = coco_engine::score_as_of(&store, &config, as_of)?;
+    eprintln!(
+        "scored {} accounts as of {} ({} weekly snapshots of history) in {:.1}s",
+        run.snapshot.accounts,
+        as_of,
+        args.history_weeks,
+        started.elapsed().as_secs_f64()
+    );
     let summary = store.portfolio_summary(as_of)?;
+    let at_risk = store.health_list(
+        run.snapshot.snapshot_id,
+        None,
+        &HealthListFilter {
+            colour: Some("red".into()),
+            sort: HealthSort::Arr,
+            limit: Some(10),
+            ..HealthListFilter::default()
+        },
+    )?;
     println!();
     if global.format == Format::Table {
         accounts::print_summary(&summary, Format::Table)?;
+        let colours: Vec<String> = ["green", "yellow", "red", "unknown"]
+            .iter()
+            .filter_map(|c| run.colours.get(*c).map(|n| format!("{n} {c}")))
+            .collect();
+        println!("\nHealth as of {as_of}: {}", colours.join(", "));
+        println!("Red accounts, largest ARR first:");
+        output::print_rows(&at_risk, Format::Table)?;
         println!(
-            "\nNext: `coco accounts list`, `coco quality`, `coco quarantine summary` (data dir {}).",
+            "\nNext: `coco health list --color red --sort change`, `coco account show <id>` (why, with evidence), `coco quality` (data dir {}).",
             global.data_dir.display()
         );
     } else {
         output::print_object(
-            &serde_json::json!({ "loads": reports, "summary": summary }),
+            &serde_json::json!({ "loads": reports, "summary": summary, "health": run, "red_accounts": at_risk }),
             global.format,
         )?;
     }

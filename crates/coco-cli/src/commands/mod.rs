@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod contract;
 pub mod demo;
+pub mod health_view;
 pub mod ingest;
+pub mod metrics;
 pub mod quality;
 pub mod quarantine;
 
@@ -58,6 +60,13 @@ pub fn report_error(error: &anyhow::Error) -> ExitCode {
         (e.is_user_error(), e.hint().map(str::to_string))
     } else if let Some(e) = error.downcast_ref::<StoreError>() {
         (e.is_user_error(), None)
+    } else if let Some(e) = error.downcast_ref::<coco_engine::EngineError>() {
+        (e.is_user_error(), None)
+    } else if let Some(e) = error.downcast_ref::<coco_metrics::CompileError>() {
+        (
+            matches!(e, coco_metrics::CompileError::DateOutOfRange(_)),
+            None,
+        )
     } else if let Some(e) = error.downcast_ref::<coco_demo::DemoError>() {
         (matches!(e, coco_demo::DemoError::InvalidConfig(_)), None)
     } else {

@@ -1,0 +1,84 @@
+//! The configuration a run uses: the metric catalogue and the health configuration,
+//! shipped defaults overridden by files in the config folder.
+
+use std::path::{Path, PathBuf};
+
+use coco_insights::frame::MetricMeta;
+use coco_insights::health::HealthConfig;
+use coco_metrics::Catalogue;
+
+use crate::EngineError;
+
+/// The shipped health configuration (scorecards, cohorts, decline rule).
+pub const DEFAULT_HEALTH: &str = include_str!("../../../config/health.toml");
+
+pub const METRICS_FILE: &str = "metrics.toml";
+pub const HEALTH_FILE: &str = "health.toml";
+
+pub struct Config {
+    pub catalogue: Catalogue,
+    pub health: HealthConfig,
+    /// Where each part came from, for messages and `coco metrics list`.
+    pub catalogue_origin: String,
+    pub health_origin: String,
+}
+
+impl Config {
+    /// Shipped defaults, overridden by `metrics.toml` / `health.toml` in `dir` if present.
+    pub fn load(dir: Option<&Path>) -> Result<Config, EngineError> {
+        let shipped = Catalogue::default_catalogue()?;
+        let read = |name: &str| -> Result<Option<(PathBuf, String)>, EngineError> {
+            let Some(dir) = dir else { return Ok(None) };
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Ok(Some((path, text))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(source) => Err(EngineError::ConfigFile { path, source }),
+            }
+        };
+        let (catalogue, catalogue_origin) = match read(METRICS_FILE)? {
+            Some((path, text)) => {
+                let origin = path.display().to_string();
+                (Catalogue::parse(&text, &origin, Some(&shipped))?, origin)
+            }
+            None => (shipped, "shipped defaults".to_string()),
+        };
+        let (health_text, health_origin) = match read(HEALTH_FILE)? {
+            Some((path, text)) => (text, path.display().to_string()),
+            None => (DEFAULT_HEALTH.to_string(), "shipped defaults".to_string()),
+        };
+        let health = HealthConfig::from_toml(&health_text).map_err(|e| EngineError::Health {
+            origin: health_origin.clone(),
+            message: e.to_string(),
+        })?;
+        let config = Config {
+            catalogue,
+            health,
+            catalogue_origin,
+            health_origin,
+        };
+        config
+            .health
+            .validate(&config.metric_metas())
+            .map_err(|e| EngineError::Health {
+                origin: config.health_origin.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(config)
+    }
+
+    /// The catalogue's metrics as the analyzers see them.
+    pub fn metric_metas(&self) -> Vec<MetricMeta> {
+        self.catalogue
+            .metrics
+            .iter()
+            .map(|m| MetricMeta {
+                name: m.name.clone(),
+                description: m.description.clone(),
+                unit: m.unit.clone(),
+                category: m.category,
+                direction: m.direction,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,50 @@
+//! The COCO engine: the pipeline from stored data to stored insights, and the services
+//! surfaces (CLI, server) call. It wires `coco-metrics` (SQL), `coco-store` (running
+//! and filing it) and `coco-insights` (pure analyzers) together and holds no analytics
+//! of its own.
+//!
+//! - [`config`]: shipped configuration and the user's overrides.
+//! - [`score`]: snapshot + health + cohorts + benchmarks as of a date; backfill.
+//! - [`account`]: the evidence view of one account (score, components, drivers,
+//!   cohort percentiles, decline assessment).
+
+pub mod account;
+pub mod config;
+pub mod score;
+
+pub use config::Config;
+pub use score::{ScoreRun, backfill, score_as_of};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] coco_store::StoreError),
+    #[error(transparent)]
+    Catalogue(#[from] coco_metrics::CatalogueError),
+    #[error(transparent)]
+    Compile(#[from] coco_metrics::CompileError),
+    #[error("{origin}: {message}")]
+    Health { origin: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    ConfigFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("serialising configuration: {0}")]
+    Json(serde_json::Error),
+}
+
+impl EngineError {
+    /// True when the user can fix the cause (exit code 1) rather than a bug (exit 2).
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            EngineError::Store(e) => e.is_user_error(),
+            EngineError::Json(_) => false,
+            _ => true,
+        }
+    }
+}

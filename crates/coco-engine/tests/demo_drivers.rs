@@ -1,0 +1,182 @@
+//! The "done when": on the demo portfolio, scoring and then showing a
+//! churn-bound account names the factors that generate its churn risk (the demo's
+//! hidden truth, `_truth.csv`) among its drivers — as drivers of the score's change or
+//! as what pulls the score down now.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use coco_engine::{Config, account::account_view, backfill, score_as_of};
+use coco_store::{IngestOptions, Store};
+
+/// Metrics that show each hidden factor of the demo's causal model.
+fn factor_metrics(factor: &str) -> &'static [&'static str] {
+    match factor {
+        "usage_decline" => &[
+            "events_30d_change_90d",
+            "active_users_30d_change_90d",
+            "seat_utilisation_30d",
+            "days_since_last_event",
+            "active_days_30d",
+            "events_30d",
+        ],
+        "adoption_breadth" => &[
+            "adoption_breadth_90d",
+            "feature_adoption_90d",
+            "features_used_90d",
+        ],
+        "champion_left" => &[
+            "champion_departed_90d",
+            "champion_present",
+            "contacts_engaged_90d",
+        ],
+        "escalations" => &[
+            "escalations_90d",
+            "escalations_180d",
+            "open_high_priority_tickets",
+        ],
+        "missed_milestones" => &["milestones_overdue", "onboarding_completion"],
+        "low_nps" => &["nps_latest", "nps_mean_180d", "nps_change_180d"],
+        "silent_period" => &[
+            "days_since_last_touchpoint",
+            "touchpoints_30d",
+            "touchpoints_90d",
+        ],
+        _ => &[],
+    }
+}
+
+struct Truth {
+    account_id: String,
+    churn_probability: f64,
+    focal_outcome: String,
+    focal_in_window: bool,
+    factors: Vec<&'static str>,
+    top_driver: String,
+}
+
+fn read_truth(path: &std::path::Path) -> Vec<Truth> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            let row: BTreeMap<&str, &str> = headers.iter().zip(record.iter()).collect();
+            let number = |name: &str| row[name].parse::<f64>().unwrap_or(0.0);
+            let mut factors = Vec::new();
+            if number("usage_decline") > 0.0 {
+                factors.push("usage_decline");
+            }
+            if number("adoption_breadth") < 0.35 {
+                factors.push("adoption_breadth");
+            }
+            if row["champion_left"] == "true" {
+                factors.push("champion_left");
+            }
+            if number("escalations") > 0.0 {
+                factors.push("escalations");
+            }
+            if number("missed_milestones") > 0.0 {
+                factors.push("missed_milestones");
+            }
+            if row["low_nps"] == "true" {
+                factors.push("low_nps");
+            }
+            if row["silent_period"] == "true" {
+                factors.push("silent_period");
+            }
+            Truth {
+                account_id: row["account_id"].to_string(),
+                churn_probability: number("churn_probability"),
+                focal_outcome: row["focal_outcome"].to_string(),
+                focal_in_window: row["focal_in_window"] == "true",
+                factors,
+                top_driver: row["top_driver"].to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_churn_bound_account_shows_its_generating_factors_among_its_drivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let end = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let files = dir.path().join("demo");
+    coco_demo::generate(
+        &coco_demo::DemoConfig::new(600, 12, 42, end),
+        &files,
+        &|_| {},
+    )
+    .unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    store
+        .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
+        .unwrap();
+    let config = Config::load(None).unwrap();
+    backfill(
+        &store,
+        &config,
+        end - chrono::Days::new(91),
+        end - chrono::Days::new(7),
+        7,
+        &mut |_| {},
+    )
+    .unwrap();
+    let run = score_as_of(&store, &config, end).unwrap();
+    assert!(run.snapshot.accounts > 400, "{:?}", run.snapshot);
+
+    let truth = read_truth(&files.join("_truth.csv"));
+    // Churn-bound: the renewal the risk builds up to is still ahead and will churn.
+    let mut bound: Vec<&Truth> = truth
+        .iter()
+        .filter(|t| t.focal_outcome == "churned" && !t.focal_in_window)
+        .collect();
+    bound.sort_by(|a, b| b.churn_probability.total_cmp(&a.churn_probability));
+    assert!(
+        bound.len() >= 3,
+        "the demo should have churn-bound accounts"
+    );
+
+    for account in bound.iter().take(3) {
+        let view = account_view(&store, &config, &account.account_id, end, 90).unwrap();
+        let named: Vec<&str> = view
+            .change
+            .iter()
+            .flat_map(|c| c.drivers.iter())
+            .filter(|d| d.contribution <= -0.5)
+            .map(|d| d.metric.as_str())
+            .chain(
+                view.shortfalls
+                    .iter()
+                    .filter(|s| s.points_lost >= 1.0)
+                    .map(|s| s.metric.as_str()),
+            )
+            .collect();
+        let found: Vec<&str> = account
+            .factors
+            .iter()
+            .copied()
+            .filter(|factor| factor_metrics(factor).iter().any(|m| named.contains(m)))
+            .collect();
+        assert!(
+            found.contains(&account.top_driver.as_str()),
+            "{}: top factor {} not among drivers {named:?}",
+            account.account_id,
+            account.top_driver
+        );
+        assert!(
+            found.len() * 3 >= account.factors.len() * 2,
+            "{}: factors {:?}, named {found:?} via {named:?}",
+            account.account_id,
+            account.factors
+        );
+        // A churn-bound account is not green.
+        assert_ne!(
+            view.health.colour.as_str(),
+            "green",
+            "{}",
+            account.account_id
+        );
+    }
+}
