@@ -186,10 +186,16 @@ fn demo_into_store_then_quality_and_accounts_json() {
             "json",
         ],
     ));
-    assert_eq!(detail["account_id"], first);
+    assert_eq!(detail["account"]["account_id"], first);
     assert!(
-        detail["provenance"]["line"].as_i64().unwrap() >= 2,
+        detail["account"]["provenance"]["line"].as_i64().unwrap() >= 2,
         "rows know their source line"
+    );
+    assert!(
+        detail["health"]["unavailable"]
+            .as_str()
+            .is_some_and(|m| m.contains("coco score")),
+        "before scoring, the health section says how to get one: {detail}"
     );
     let csv = coco(
         &data,
@@ -207,6 +213,175 @@ fn demo_into_store_then_quality_and_accounts_json() {
     ));
     assert_eq!(summary["accounts"], 120);
     assert!(summary["arr"].as_f64().unwrap() > 0.0);
+    score_health_and_explain(&data);
+}
+
+/// `coco score`, backfill, `health list`, `account show` with evidence, `metrics
+/// explain`, and a broken user catalogue — on the store the test above built.
+fn score_health_and_explain(data: &Path) {
+    let backfill = coco(
+        data,
+        &[
+            "metrics",
+            "backfill",
+            "--from",
+            "2026-09-05",
+            "--to",
+            "2026-10-24",
+            "--every",
+            "7d",
+        ],
+    );
+    assert!(backfill.status.success(), "{}", stderr(&backfill));
+    let run = stdout_json(&coco(
+        data,
+        &["score", "--as-of", "2026-10-31", "--format", "json"],
+    ));
+    let scored = run["snapshot"]["accounts"].as_i64().unwrap();
+    assert!(scored > 80 && scored <= 120, "{run}");
+    let colours: i64 = run["colours"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(colours, scored);
+    let snapshots = stdout_json(&coco(data, &["metrics", "snapshots", "--format", "json"]));
+    assert_eq!(snapshots.as_array().unwrap().len(), 9, "8 weekly + today");
+
+    let list = stdout_json(&coco(
+        data,
+        &[
+            "health",
+            "list",
+            "--as-of",
+            "2026-10-31",
+            "--sort",
+            "change",
+            "--format",
+            "json",
+        ],
+    ));
+    let rows = list.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows[0]["previous_score"].is_number(),
+        "compared with a week earlier"
+    );
+    let red = stdout_json(&coco(
+        data,
+        &[
+            "health",
+            "list",
+            "--color",
+            "red",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-10-31",
+        ],
+    ));
+    assert!(red.as_array().unwrap().iter().all(|r| r["colour"] == "red"));
+
+    let account = rows[0]["account_id"].as_str().unwrap();
+    let shown = stdout_json(&coco(
+        data,
+        &[
+            "account",
+            "show",
+            account,
+            "--as-of",
+            "2026-10-31",
+            "--compare",
+            "28d",
+            "--format",
+            "json",
+        ],
+    ));
+    let health = &shown["health"];
+    let score = health["health"]["score"].as_f64().unwrap();
+    let points: f64 = health["health"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["points"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (score - points).abs() < 1e-6,
+        "components add up to the score"
+    );
+    let change = &health["change"];
+    let delta = change["delta"].as_f64().unwrap();
+    let contributions: f64 = change["drivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["contribution"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (delta - contributions).abs() < 1e-6,
+        "drivers add up to the change"
+    );
+    assert!(
+        health["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| !e["cohorts"].as_array().unwrap().is_empty()),
+        "metric values come with cohort percentiles"
+    );
+    let table = coco(
+        data,
+        &[
+            "account",
+            "show",
+            account,
+            "--as-of",
+            "2026-10-31",
+            "--compare",
+            "28d",
+        ],
+    );
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("Why it changed since") && text.contains("Evidence"),
+        "{text}"
+    );
+
+    let explain = coco(
+        data,
+        &[
+            "metrics",
+            "explain",
+            "seat_utilisation_30d",
+            "--as-of",
+            "2026-10-31",
+        ],
+    );
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        text.contains("SELECT") && text.contains("2026-10-31"),
+        "{text}"
+    );
+
+    // A user catalogue with a mistake: exit 1 naming the file, the metric and the fix.
+    let config = data.join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("metrics.toml"),
+        "[[metric]]\nname = \"bad_tickets\"\ndescription = \"x\"\nunit = \"tickets\"\ncategory = \"support\"\nkind = \"count\"\nsource = \"tickets\"\nwindow_days = 30\nfilter = { priority = \"critical\" }\n",
+    )
+    .unwrap();
+    let broken = coco(data, &["score", "--as-of", "2026-10-31"]);
+    assert_eq!(broken.status.code(), Some(1), "{}", stderr(&broken));
+    let message = stderr(&broken);
+    assert!(
+        message.contains("metrics.toml")
+            && message.contains("bad_tickets")
+            && message.contains("urgent"),
+        "{message}"
+    );
+    std::fs::remove_file(config.join("metrics.toml")).unwrap();
 }
 
 #[test]

@@ -182,7 +182,7 @@ pub fn account_view(
     let benchmarks = store.account_benchmarks(snapshot.snapshot_id, account_id)?;
     let mut evidence: Vec<MetricEvidence> = Vec::new();
     for meta in &metas {
-        let standings: Vec<CohortStanding> = ranks
+        let mut standings: Vec<CohortStanding> = ranks
             .iter()
             .filter(|r| r.metric == meta.name)
             .map(|r| CohortStanding {
@@ -198,6 +198,15 @@ pub fn account_view(
                     .map(|b| b.p50),
             })
             .collect();
+        // Configuration order: the dimensions a CS team listed first matter most.
+        standings.sort_by_key(|s| {
+            config
+                .health
+                .cohorts
+                .iter()
+                .position(|c| c.name == s.dimension)
+                .unwrap_or(usize::MAX)
+        });
         let value = ranks
             .iter()
             .find(|r| r.metric == meta.name)

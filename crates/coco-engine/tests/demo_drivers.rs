@@ -180,3 +180,56 @@ fn a_churn_bound_account_shows_its_generating_factors_among_its_drivers() {
         );
     }
 }
+
+/// The demo's holiday dip (everyone's usage −38% from 18 to 31 December) is a
+/// temporary dip, not a structural decline: the rule sees the cohort declining alike.
+#[test]
+fn the_holiday_dip_is_classified_as_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let end = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+    let files = dir.path().join("demo");
+    coco_demo::generate(
+        &coco_demo::DemoConfig::new(400, 12, 11, end),
+        &files,
+        &|_| {},
+    )
+    .unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    store
+        .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
+        .unwrap();
+    let config = Config::load(None).unwrap();
+    let before = NaiveDate::from_ymd_opt(2025, 12, 10).unwrap();
+    let after = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    backfill(&store, &config, before, after, 7, &mut |_| {}).unwrap();
+
+    let snapshots = store.list_snapshots().unwrap();
+    let latest = snapshots.iter().find(|s| s.as_of == after).unwrap();
+    let accounts = store
+        .health_list(latest.snapshot_id, None, &Default::default())
+        .unwrap();
+    let mut temporary = 0;
+    let mut structural = 0;
+    for account in &accounts {
+        let view = account_view(&store, &config, &account.account_id, after, 21).unwrap();
+        for decline in view
+            .declines
+            .iter()
+            .filter(|d| d.metric == "events_30d_change_90d")
+        {
+            match decline.assessment.kind {
+                coco_insights::DeclineKind::TemporaryDip => temporary += 1,
+                coco_insights::DeclineKind::StructuralDecline => structural += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        temporary >= 20,
+        "few dips assessed: {temporary} temporary, {structural} structural"
+    );
+    assert!(
+        temporary >= 4 * structural,
+        "{temporary} temporary vs {structural} structural"
+    );
+}

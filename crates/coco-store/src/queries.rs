@@ -76,19 +76,7 @@ pub struct AccountDetail {
     pub custom_attributes: Option<serde_json::Value>,
     pub contracts: Vec<ContractRow>,
     pub contacts: Vec<ContactRow>,
-    pub activity: AccountActivity,
     pub provenance: Provenance,
-}
-
-/// Counts over the 30 days up to the as-of date.
-#[derive(Debug, Clone, Serialize)]
-pub struct AccountActivity {
-    pub as_of: NaiveDate,
-    pub events_30d: i64,
-    pub active_users_30d: i64,
-    pub open_tickets: i64,
-    pub last_touchpoint: Option<String>,
-    pub latest_nps: Option<i64>,
 }
 
 const ACTIVE_CONTRACT: &str = "c.status = 'active' AND c.start_date <= $as_of AND (c.end_date IS NULL OR c.end_date >= $as_of)";
@@ -211,25 +199,6 @@ impl Store {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let activity = self.conn.query_row(
-            "SELECT
-               (SELECT count(*) FROM usage_events WHERE account_id = $a AND occurred_at > $d::DATE - INTERVAL 30 DAY AND occurred_at < $d::DATE + INTERVAL 1 DAY),
-               (SELECT count(DISTINCT user_id) FROM usage_events WHERE account_id = $a AND occurred_at > $d::DATE - INTERVAL 30 DAY AND occurred_at < $d::DATE + INTERVAL 1 DAY),
-               (SELECT count(*) FROM tickets WHERE account_id = $a AND status IN ('new','open','pending') AND opened_at < $d::DATE + INTERVAL 1 DAY),
-               (SELECT CAST(max(occurred_at) AS VARCHAR) FROM touchpoints WHERE account_id = $a AND occurred_at < $d::DATE + INTERVAL 1 DAY),
-               (SELECT arg_max(score, responded_at) FROM surveys WHERE account_id = $a AND survey_type = 'nps' AND responded_at < $d::DATE + INTERVAL 1 DAY)",
-            duckdb::named_params! { "a": account_id, "d": as_of.to_string() },
-            |r| {
-                Ok(AccountActivity {
-                    as_of,
-                    events_30d: r.get(0)?,
-                    active_users_30d: r.get(1)?,
-                    open_tickets: r.get(2)?,
-                    last_touchpoint: r.get(3)?,
-                    latest_nps: r.get(4)?,
-                })
-            },
-        )?;
         Ok(AccountDetail {
             account,
             industry,
@@ -239,7 +208,6 @@ impl Store {
             custom_attributes,
             contracts,
             contacts,
-            activity,
             provenance,
         })
     }

@@ -12,7 +12,7 @@ pub enum AccountsCommand {
     /// Accounts with owner, ARR and next renewal, largest first.
     #[command(after_help = "Example:\n  coco accounts list --segment enterprise --limit 20")]
     List(ListArgs),
-    /// One account: profile, contracts, contacts, recent activity and where the row came from.
+    /// One account: profile, contracts, contacts, health with drivers and evidence, and where the row came from.
     #[command(after_help = "Example:\n  coco accounts show acc_00042")]
     Show {
         account_id: String,
@@ -104,18 +104,6 @@ pub fn run(global: &GlobalArgs, command: &AccountsCommand) -> Result<()> {
                 detail
                     .customer_since
                     .map(|d| d.to_string())
-                    .unwrap_or_else(|| "-".into()),
-            );
-            let act = &detail.activity;
-            println!(
-                "  last 30 days to {}: {} events by {} users · {} open tickets · last touch {} · latest NPS {}",
-                act.as_of,
-                act.events_30d,
-                act.active_users_30d,
-                act.open_tickets,
-                act.last_touchpoint.as_deref().unwrap_or("-"),
-                act.latest_nps
-                    .map(|n| n.to_string())
                     .unwrap_or_else(|| "-".into()),
             );
             if let Some(custom) = &detail.custom_attributes {
