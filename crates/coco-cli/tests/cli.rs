@@ -648,6 +648,7 @@ fn mapping_examples_in_the_docs_load() {
         &data,
         &["accounts", "show", "0015g00000QqQ34", "--format", "json"],
     ));
+    let detail = &detail["account"];
     assert_eq!(detail["segment"], "enterprise");
     assert_eq!(detail["coverage_model"], "high_touch");
     assert_eq!(detail["industry"], "retail");

@@ -159,10 +159,15 @@ struct ScanPlan {
 struct Compiler<'c> {
     catalogue: &'c Catalogue,
     as_of: NaiveDate,
-    scans: BTreeMap<Scan, ScanPlan>,
+    /// Keyed by scan and whether it reads all history: aggregates that need all of it
+    /// (days since the last event) get their own scan, so the windowed aggregates only
+    /// read the rows of their windows.
+    scans: BTreeMap<(Scan, bool), ScanPlan>,
     /// Extra CTEs (name, body) in creation order; names are unique.
     ctes: Vec<(String, String)>,
     presence: BTreeSet<Source>,
+    /// CTEs that are inputs of others rather than one row per account.
+    not_joined: BTreeSet<String>,
     memo: HashMap<(String, u32), String>,
 }
 
@@ -179,6 +184,7 @@ pub fn compile(catalogue: &Catalogue, as_of: NaiveDate) -> Result<CompiledSnapsh
         scans: BTreeMap::new(),
         ctes: Vec::new(),
         presence: BTreeSet::new(),
+        not_joined: BTreeSet::new(),
         memo: HashMap::new(),
     };
     let mut metric_columns = Vec::new();
@@ -254,7 +260,8 @@ impl<'c> Compiler<'c> {
 
     /// Registers an aggregate on a scan; returns the qualified column holding it.
     fn aggregate(&mut self, scan: Scan, expr: String, lower: Option<NaiveDate>) -> String {
-        let plan = self.scans.entry(scan).or_default();
+        let all_history = lower.is_none();
+        let plan = self.scans.entry((scan, all_history)).or_default();
         plan.lower = Some(match plan.lower {
             None => lower,
             Some(existing) => match (existing, lower) {
@@ -273,7 +280,15 @@ impl<'c> Compiler<'c> {
                 alias
             }
         };
-        format!("{}.{alias}", scan.alias())
+        format!("{}.{alias}", Self::scan_name(scan, all_history))
+    }
+
+    fn scan_name(scan: Scan, all_history: bool) -> String {
+        if all_history {
+            format!("{}_all", scan.alias())
+        } else {
+            scan.alias().to_string()
+        }
     }
 
     fn add_cte(&mut self, name: String, body: impl FnOnce(&mut Self) -> String) -> String {
@@ -718,6 +733,19 @@ impl<'c> Compiler<'c> {
         let rank = plan_tier_rank_sql("f.tier");
         let events = Self::between("occurred_at", false, range);
         let daily = Self::between("date", true, range);
+        // Core-only and all-feature breadth over one window share the features used.
+        let used_name = format!(
+            "used_features_s{shift}_w{}_o{}",
+            window.days, window.offset_days
+        );
+        // Several rows per account: an input of other CTEs, not joined to the accounts.
+        self.not_joined.insert(used_name.clone());
+        let used = self.add_cte(used_name, |_| {
+            format!(
+                "SELECT DISTINCT account_id, feature_key FROM usage_events WHERE {events} \
+                     UNION SELECT DISTINCT account_id, feature_key FROM usage_daily WHERE {daily}"
+            )
+        });
         self.add_cte(name, |_| {
             format!(
                 "SELECT entitled.account_id, count(*) AS entitled, count(used.feature_key) AS used \
@@ -726,9 +754,7 @@ impl<'c> Compiler<'c> {
                  WHERE f.module NOT IN (SELECT DISTINCT product FROM contracts) \
                  OR EXISTS (SELECT 1 FROM contracts k WHERE k.account_id = c.account_id AND k.product = f.module \
                  AND k.start_date <= {day} AND (k.end_date IS NULL OR k.end_date >= {day}))) entitled \
-                 LEFT JOIN (SELECT DISTINCT account_id, feature_key FROM usage_events WHERE {events} \
-                 UNION SELECT DISTINCT account_id, feature_key FROM usage_daily WHERE {daily}) used \
-                 ON used.account_id = entitled.account_id AND used.feature_key = entitled.feature_key \
+                 LEFT JOIN {used} used ON used.account_id = entitled.account_id AND used.feature_key = entitled.feature_key \
                  GROUP BY entitled.account_id"
             )
         })
@@ -771,7 +797,7 @@ impl<'c> Compiler<'c> {
                  AND (a.customer_since IS NULL OR a.customer_since <= {day}))"
             ),
         ));
-        for (scan, plan) in &self.scans {
+        for ((scan, all_history), plan) in &self.scans {
             let aggregates: Vec<String> = plan
                 .aggregates
                 .iter()
@@ -790,7 +816,7 @@ impl<'c> Compiler<'c> {
             // Joined lookups expose only renamed columns, so `account_id` is unambiguous.
             let account = "account_id";
             ctes.push((
-                scan.alias().to_string(),
+                Self::scan_name(*scan, *all_history),
                 format!(
                     "SELECT {account} AS account_id, {} FROM {}{} GROUP BY {account}",
                     aggregates.join(", "),
@@ -848,7 +874,9 @@ impl<'c> Compiler<'c> {
         let joined: BTreeSet<&str> = ctes
             .iter()
             .map(|(name, _)| name.as_str())
-            .filter(|name| *name != "base" && *name != "presence")
+            .filter(|name| {
+                *name != "base" && *name != "presence" && !self.not_joined.contains(*name)
+            })
             .collect();
         for name in joined {
             let _ = write!(

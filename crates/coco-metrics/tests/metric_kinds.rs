@@ -185,6 +185,13 @@ numerator = "tickets_90d"
 denominator = "touchpoints_90d"
 
 [[metric]]
+name = "tenure"
+description = "Days as a customer"
+unit = "days"
+category = "profile"
+kind = "tenure_days"
+
+[[metric]]
 name = "active_users_30d_delta_90d"
 description = "Change in active users"
 unit = "users"
@@ -393,6 +400,9 @@ fn every_kind_matches_hand_computed_values() {
     expect(&values, "acc_a", "days_to_renewal", a(184.0));
     expect(&values, "acc_a", "won_expansions_365d", a(1.0));
     expect(&values, "acc_d", "days_to_renewal", None);
+    // customer_since 2025-01-01 and 2026-01-01.
+    expect(&values, "acc_a", "tenure", a(545.0));
+    expect(&values, "acc_d", "tenure", a(180.0));
 }
 
 const AFTER_AS_OF: &[(&str, &str)] = &[

@@ -28,12 +28,15 @@ pub enum StoreError {
 
     #[error("database error: {0}")]
     Db(#[from] duckdb::Error),
+
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl StoreError {
     /// True when the user can fix the cause (exit code 1) rather than a bug (exit code 2).
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, StoreError::Db(_))
+        !matches!(self, StoreError::Db(_) | StoreError::Internal(_))
     }
 }
 
