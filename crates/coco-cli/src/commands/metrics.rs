@@ -128,6 +128,13 @@ fn print_run(run: &ScoreRun, format: Format) -> Result<()> {
     if format != Format::Table {
         return output::print_object(run, format);
     }
+    if run.snapshot.accounts == 0 {
+        println!(
+            "no customers as of {}: no account has a contract valid on that date. Load accounts and contracts first (`coco ingest --dir …`, or `coco quickstart` for the demo).",
+            run.snapshot.as_of
+        );
+        return Ok(());
+    }
     let colours: Vec<String> = ["green", "yellow", "red", "unknown"]
         .iter()
         .filter_map(|c| run.colours.get(*c).map(|n| format!("{n} {c}")))
@@ -157,7 +164,7 @@ pub fn score(global: &GlobalArgs, args: &ScoreArgs) -> Result<()> {
     let store = open_store(global)?;
     let run = coco_engine::score_as_of(&store, &config, args.as_of.unwrap_or_else(today))?;
     print_run(&run, global.format)?;
-    if global.format == Format::Table {
+    if global.format == Format::Table && run.snapshot.accounts > 0 {
         println!("next: `coco health list --color red` · `coco account show <id>`");
     }
     Ok(())
