@@ -47,16 +47,12 @@ enum BenchCommand {
         #[arg(long)]
         write: Option<PathBuf>,
     },
-    /// Metrics + health for one as-of date at 10k / 100k / 1M accounts, and a 52-week
+    /// Metrics + health for one as-of date at several book sizes, and a 52-week
     /// backfill of 10k accounts.
     Score {
-        /// Book sizes as accounts:events-per-account-month (the 1M book is thinner so
-        /// all three hold tens of millions of events, not hundreds).
-        #[arg(
-            long,
-            value_delimiter = ',',
-            default_value = "10000:40,100000:44,1000000:4"
-        )]
+        /// Book sizes as accounts:events-per-account-month. For 1M accounts use a thin
+        /// book (`1000000:4`, ~45M events); it needs ~17 GB today (docs/PERFORMANCE.md).
+        #[arg(long, value_delimiter = ',', default_value = "10000:40,100000:44")]
         sizes: Vec<String>,
         #[arg(long, default_value_t = 10_000)]
         backfill_accounts: usize,

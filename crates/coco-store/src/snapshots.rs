@@ -354,28 +354,12 @@ fn read_wide(
 ) -> Result<WideSnapshot, StoreError> {
     let mut accounts = Vec::new();
     {
-        let mut statement = conn.prepare(
-            "SELECT account_id, segment, industry, region, coverage_model, owner_csm_id, \
-             plan_tier, employee_count, CAST(arr AS DOUBLE), seats, customer_since, renewal_date, \
-             tenure_days FROM temp.snapshot_wide ORDER BY account_id",
-        )?;
+        let mut statement = conn.prepare(&format!(
+            "SELECT {SNAPSHOT_ACCOUNT_COLUMNS} FROM temp.snapshot_wide ORDER BY account_id"
+        ))?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            accounts.push(SnapshotAccount {
-                account_id: row.get(0)?,
-                segment: row.get(1)?,
-                industry: row.get(2)?,
-                region: row.get(3)?,
-                coverage_model: row.get(4)?,
-                owner_csm_id: row.get(5)?,
-                plan_tier: row.get(6)?,
-                employee_count: row.get(7)?,
-                arr: row.get(8)?,
-                seats: row.get(9)?,
-                customer_since: row.get(10)?,
-                renewal_date: row.get(11)?,
-                tenure_days: row.get(12)?,
-            });
+            accounts.push(snapshot_account_row(row)?);
         }
     }
     let width = metrics.len();
@@ -496,6 +480,29 @@ fn health_parts_batch(snapshot_id: i64, rows: &[HealthPartRow]) -> Result<Record
     );
     RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|c| c.3).collect())
         .map_err(|e| StoreError::Internal(format!("building the health breakdown batch: {e}")))
+}
+
+/// The columns [`snapshot_account_row`] reads, in its order.
+const SNAPSHOT_ACCOUNT_COLUMNS: &str = "account_id, segment, industry, region, coverage_model, \
+    owner_csm_id, plan_tier, employee_count, CAST(arr AS DOUBLE), seats, customer_since, \
+    renewal_date, tenure_days";
+
+fn snapshot_account_row(row: &duckdb::Row<'_>) -> Result<SnapshotAccount, duckdb::Error> {
+    Ok(SnapshotAccount {
+        account_id: row.get(0)?,
+        segment: row.get(1)?,
+        industry: row.get(2)?,
+        region: row.get(3)?,
+        coverage_model: row.get(4)?,
+        owner_csm_id: row.get(5)?,
+        plan_tier: row.get(6)?,
+        employee_count: row.get(7)?,
+        arr: row.get(8)?,
+        seats: row.get(9)?,
+        customer_since: row.get(10)?,
+        renewal_date: row.get(11)?,
+        tenure_days: row.get(12)?,
+    })
 }
 
 fn write_analyses(
@@ -777,27 +784,12 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT account_id, segment, industry, region, coverage_model, owner_csm_id, plan_tier, \
-                 employee_count, CAST(arr AS DOUBLE), seats, customer_since, renewal_date, tenure_days \
-                 FROM snapshot_accounts WHERE snapshot_id = ? AND account_id = ?",
+                &format!(
+                    "SELECT {SNAPSHOT_ACCOUNT_COLUMNS} FROM snapshot_accounts \
+                     WHERE snapshot_id = ? AND account_id = ?"
+                ),
                 params![snapshot_id, account_id],
-                |row| {
-                    Ok(SnapshotAccount {
-                        account_id: row.get(0)?,
-                        segment: row.get(1)?,
-                        industry: row.get(2)?,
-                        region: row.get(3)?,
-                        coverage_model: row.get(4)?,
-                        owner_csm_id: row.get(5)?,
-                        plan_tier: row.get(6)?,
-                        employee_count: row.get(7)?,
-                        arr: row.get(8)?,
-                        seats: row.get(9)?,
-                        customer_since: row.get(10)?,
-                        renewal_date: row.get(11)?,
-                        tenure_days: row.get(12)?,
-                    })
-                },
+                snapshot_account_row,
             )
             .optional()?)
     }
