@@ -98,13 +98,13 @@ fn read_truth(path: &std::path::Path) -> Vec<Truth> {
         .collect()
 }
 
-#[test]
-fn a_churn_bound_account_shows_its_generating_factors_among_its_drivers() {
+/// A demo book of `accounts` × 12 months ending at `end`, generated into `<dir>/demo`
+/// and ingested into a store in `<dir>/data`.
+fn demo_store(accounts: usize, seed: u64, end: NaiveDate) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let end = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let files = dir.path().join("demo");
     coco_demo::generate(
-        &coco_demo::DemoConfig::new(600, 12, 42, end),
+        &coco_demo::DemoConfig::new(accounts, 12, seed, end),
         &files,
         &|_| {},
     )
@@ -113,6 +113,14 @@ fn a_churn_bound_account_shows_its_generating_factors_among_its_drivers() {
     store
         .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
         .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn a_churn_bound_account_shows_its_generating_factors_among_its_drivers() {
+    let end = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let (dir, store) = demo_store(600, 42, end);
+    let files = dir.path().join("demo");
     let config = Config::load(None).unwrap();
     backfill(
         &store,
@@ -185,19 +193,8 @@ fn a_churn_bound_account_shows_its_generating_factors_among_its_drivers() {
 /// temporary dip, not a structural decline: the rule sees the cohort declining alike.
 #[test]
 fn the_holiday_dip_is_classified_as_temporary() {
-    let dir = tempfile::tempdir().unwrap();
     let end = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
-    let files = dir.path().join("demo");
-    coco_demo::generate(
-        &coco_demo::DemoConfig::new(400, 12, 11, end),
-        &files,
-        &|_| {},
-    )
-    .unwrap();
-    let mut store = Store::open(&dir.path().join("data")).unwrap();
-    store
-        .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
-        .unwrap();
+    let (_dir, store) = demo_store(400, 11, end);
     let config = Config::load(None).unwrap();
     let before = NaiveDate::from_ymd_opt(2025, 12, 10).unwrap();
     let after = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();

@@ -269,7 +269,9 @@ impl<'c> Compiler<'c> {
                 _ => None,
             },
         });
-        if expr.contains("module IN") {
+        // `filter_sql` renders a `module` filter as ` AND module IN (…)`; only then does
+        // the scan need the features lookup joined in (it costs a join on every row).
+        if expr.contains(" AND module IN (") {
             plan.needs_module = true;
         }
         let alias = match plan.aggregates.iter().find(|(e, _)| *e == expr) {

@@ -185,6 +185,16 @@ numerator = "tickets_90d"
 denominator = "touchpoints_90d"
 
 [[metric]]
+name = "analytics_events_90d"
+description = "Events on analytics features"
+unit = "events"
+category = "product_usage"
+kind = "count"
+source = "usage"
+window_days = 90
+filter = { module = "analytics" }
+
+[[metric]]
 name = "tenure"
 description = "Days as a customer"
 unit = "days"
@@ -333,6 +343,9 @@ fn every_kind_matches_hand_computed_values() {
     expect(&values, "acc_a", "feature_adoption_90d", a(0.75));
     expect(&values, "acc_a", "adoption_breadth_90d", a(0.5));
     expect(&values, "acc_a", "reporting_events_30d", a(0.0));
+    // Filter on the feature's module (joined from `features`): f3 on 05-31.
+    expect(&values, "acc_a", "analytics_events_90d", a(1.0));
+    expect(&values, "acc_b", "analytics_events_90d", a(0.0));
     // acc_b reports daily aggregates only: 7 + 4 events, busiest day 3 users, 2 days.
     expect(&values, "acc_b", "events_30d", a(11.0));
     expect(&values, "acc_b", "active_users_30d", a(3.0));

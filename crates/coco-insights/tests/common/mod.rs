@@ -20,54 +20,20 @@ pub fn meta(name: &str, category: Category, direction: Direction) -> MetricMeta 
     }
 }
 
-/// The shipped metric catalogue as listed in the health brief (plus `escalations_180d`,
-/// which the catalogue also ships and the default scorecards use).
+/// The metric catalogue shipped in `config/metrics.toml`, as the engine hands it to
+/// the analyzers (read through `coco-metrics`, so it cannot drift from the real file).
 pub fn shipped_metrics() -> Vec<MetricMeta> {
-    use Category::*;
-    use Direction::*;
-    let list: &[(&str, Category, Direction)] = &[
-        ("events_30d", ProductUsage, HigherIsBetter),
-        ("events_30d_change_90d", ProductUsage, HigherIsBetter),
-        ("active_users_30d", ProductUsage, HigherIsBetter),
-        ("active_users_30d_change_90d", ProductUsage, HigherIsBetter),
-        ("seat_utilisation_30d", ProductUsage, HigherIsBetter),
-        ("active_days_30d", ProductUsage, HigherIsBetter),
-        ("events_per_active_user_30d", ProductUsage, HigherIsBetter),
-        ("days_since_last_event", ProductUsage, LowerIsBetter),
-        ("adoption_breadth_90d", Adoption, HigherIsBetter),
-        ("features_used_90d", Adoption, HigherIsBetter),
-        ("onboarding_completion", Adoption, HigherIsBetter),
-        ("milestones_overdue", Adoption, LowerIsBetter),
-        ("touchpoints_30d", Relationship, HigherIsBetter),
-        ("touchpoints_90d", Relationship, HigherIsBetter),
-        ("days_since_last_touchpoint", Relationship, LowerIsBetter),
-        ("qbr_last_quarter", Relationship, HigherIsBetter),
-        ("champion_departed_90d", Relationship, LowerIsBetter),
-        ("champion_present", Relationship, HigherIsBetter),
-        ("exec_sponsor_engaged_90d", Relationship, HigherIsBetter),
-        ("contacts_engaged_90d", Relationship, HigherIsBetter),
-        ("open_tickets", Support, LowerIsBetter),
-        ("open_high_priority_tickets", Support, LowerIsBetter),
-        ("tickets_90d", Support, LowerIsBetter),
-        ("escalations_90d", Support, LowerIsBetter),
-        ("escalations_180d", Support, LowerIsBetter),
-        ("mean_resolution_days_90d", Support, LowerIsBetter),
-        ("reopen_rate_90d", Support, LowerIsBetter),
-        ("nps_latest", Sentiment, HigherIsBetter),
-        ("nps_mean_180d", Sentiment, HigherIsBetter),
-        ("nps_change_180d", Sentiment, HigherIsBetter),
-        ("csat_mean_90d", Sentiment, HigherIsBetter),
-        ("competitor_mentions_90d", Sentiment, LowerIsBetter),
-        ("failed_payments_90d", Commercial, LowerIsBetter),
-        ("late_payments_90d", Commercial, LowerIsBetter),
-        ("downgrade_requests_90d", Commercial, LowerIsBetter),
-        ("arr", Commercial, Neutral),
-        ("seats", Commercial, Neutral),
-        ("days_to_renewal", Commercial, Neutral),
-        ("tenure_days", Profile, Neutral),
-    ];
-    list.iter()
-        .map(|(name, category, direction)| meta(name, *category, *direction))
+    coco_metrics::Catalogue::default_catalogue()
+        .expect("the shipped catalogue loads")
+        .metrics
+        .into_iter()
+        .map(|m| MetricMeta {
+            name: m.name,
+            description: m.description,
+            unit: m.unit,
+            category: m.category,
+            direction: m.direction,
+        })
         .collect()
 }
 
