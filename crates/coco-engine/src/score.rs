@@ -8,10 +8,11 @@ use coco_insights::{
     AccountRow, AttrValue, Benchmarks, HealthConfig, MetricMeta, SnapshotFrame, assign_cohorts,
     score_all,
 };
+use coco_metrics::CompiledSnapshot;
 use coco_store::Store;
 use coco_store::snapshots::{
-    BenchmarkRow, CohortRow, HealthPartRow, HealthScoreRow, SnapshotAccount, SnapshotAnalyses,
-    SnapshotInfo, SnapshotRequest, WideSnapshot,
+    BenchmarkRow, CohortRow, ComputedSnapshot, HealthPartRow, HealthScoreRow, SnapshotAccount,
+    SnapshotAnalyses, SnapshotInfo, SnapshotRequest, WideSnapshot,
 };
 use serde::Serialize;
 
@@ -36,32 +37,63 @@ pub fn score_as_of(
     config: &Config,
     as_of: NaiveDate,
 ) -> Result<ScoreRun, EngineError> {
+    let scored = compute_and_analyse(store, config, as_of, false)?;
+    record(store, config, scored)
+}
+
+/// A date's metrics and analyses, ready to store.
+struct Scored {
+    compiled: CompiledSnapshot,
+    computed: ComputedSnapshot,
+    analyses: SnapshotAnalyses,
+}
+
+/// The read-only half of scoring: compile, run the metric query, run the analyzers.
+/// `portable`: the result will be stored through another store handle.
+fn compute_and_analyse(
+    store: &Store,
+    config: &Config,
+    as_of: NaiveDate,
+    portable: bool,
+) -> Result<Scored, EngineError> {
     let compiled = coco_metrics::compile(&config.catalogue, as_of)?;
+    let computed = store.compute_snapshot(as_of, &compiled.sql, &compiled.metrics, portable)?;
+    let analyses = analyse(&computed.wide, &config.metric_metas(), &config.health)?;
+    Ok(Scored {
+        compiled,
+        computed,
+        analyses,
+    })
+}
+
+/// The writing half of scoring: one transaction per date.
+fn record(store: &Store, config: &Config, scored: Scored) -> Result<ScoreRun, EngineError> {
+    let Scored {
+        compiled,
+        computed,
+        analyses,
+    } = scored;
     let fingerprint = config.catalogue.fingerprint();
     let definition = serde_json::to_string(&config.catalogue).map_err(EngineError::Json)?;
     let request = SnapshotRequest {
-        as_of,
+        as_of: compiled.as_of,
         sql: &compiled.sql,
         metrics: &compiled.metrics,
         catalogue_fingerprint: &fingerprint,
         catalogue_version: &config.catalogue.version,
         catalogue_definition: &definition,
     };
-    let metas = config.metric_metas();
+    let snapshot = store.record_snapshot(&request, computed, &analyses)?;
     let mut colours = BTreeMap::new();
     let mut total = 0.0;
     let mut scored = 0usize;
-    let snapshot = store.record_snapshot(&request, |wide| {
-        let analyses = analyse(wide, &metas, &config.health)?;
-        for row in &analyses.scores {
-            *colours.entry(row.colour.clone()).or_insert(0) += 1;
-            if let Some(score) = row.score {
-                total += score;
-                scored += 1;
-            }
+    for row in &analyses.scores {
+        *colours.entry(row.colour.clone()).or_insert(0) += 1;
+        if let Some(score) = row.score {
+            total += score;
+            scored += 1;
         }
-        Ok::<_, EngineError>(analyses)
-    })?;
+    }
     Ok(ScoreRun {
         snapshot,
         colours,
@@ -71,6 +103,10 @@ pub fn score_as_of(
 
 /// Scores every `every_days` from `from` to `to` (inclusive), oldest first, calling
 /// `progress` after each date.
+///
+/// Two stages overlap: a second connection runs the next date's metric query and
+/// analyzers while this one stores the previous date (whose commit mostly waits on
+/// the disk). Each date is still stored in its own transaction, in date order.
 pub fn backfill(
     store: &Store,
     config: &Config,
@@ -89,18 +125,39 @@ pub fn backfill(
             "the backfill start {from} is after its end {to}"
         )));
     }
-    let mut runs = Vec::new();
+    let mut dates = Vec::new();
     let mut date = from;
     while date <= to {
-        let run = score_as_of(store, config, date)?;
-        progress(&run);
-        runs.push(run);
+        dates.push(date);
         date = match date.checked_add_days(Days::new(u64::from(every_days))) {
             Some(next) => next,
             None => break,
         };
     }
-    Ok(runs)
+    let reader = store.try_clone()?;
+    std::thread::scope(|scope| {
+        // At most one analysed date waits while the previous one is stored, so memory
+        // stays bounded by two snapshots.
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let dates = &dates;
+        scope.spawn(move || {
+            for &as_of in dates {
+                let scored = compute_and_analyse(&reader, config, as_of, true);
+                let failed = scored.is_err();
+                // The receiver hangs up when storing failed: stop computing then.
+                if sender.send(scored).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut runs = Vec::with_capacity(dates.len());
+        for scored in receiver {
+            let run = record(store, config, scored?)?;
+            progress(&run);
+            runs.push(run);
+        }
+        Ok(runs)
+    })
 }
 
 /// The analyzers' view of a stored snapshot.

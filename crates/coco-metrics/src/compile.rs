@@ -793,7 +793,7 @@ impl<'c> Compiler<'c> {
             format!(
                 "SELECT a.account_id, a.segment, a.industry, a.region, a.coverage_model, a.owner_csm_id, \
                  CASE c.tier_rank{tier_names} END AS plan_tier, a.employee_count, \
-                 CAST(c.arr AS DECIMAL(18,2)) AS arr, c.seats, a.customer_since, c.renewal_date \
+                 CAST(c.arr AS DECIMAL(18,2)) AS arr, CAST(c.seats AS BIGINT) AS seats, a.customer_since, c.renewal_date \
                  FROM accounts a LEFT JOIN {contracts_now} c ON c.account_id = a.account_id \
                  WHERE c.account_id IS NOT NULL OR (NOT EXISTS (SELECT 1 FROM contracts k WHERE k.account_id = a.account_id) \
                  AND (a.customer_since IS NULL OR a.customer_since <= {day}))"

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use coco_core::contract;
 use coco_metrics::{Catalogue, compile};
 use coco_store::snapshots::{SnapshotAnalyses, SnapshotRequest, WideSnapshot};
-use coco_store::{IngestOptions, Store, StoreError};
+use coco_store::{IngestOptions, Store};
 
 const AS_OF: &str = "2026-06-30";
 
@@ -267,14 +267,14 @@ fn snapshot(store: &Store, catalogue: &Catalogue, as_of: NaiveDate) -> Values {
         catalogue_version: &catalogue.version,
         catalogue_definition: &definition,
     };
-    let mut captured: Option<Values> = None;
-    store
-        .record_snapshot(&request, |wide: &WideSnapshot| {
-            captured = Some(to_values(wide));
-            Ok::<_, StoreError>(SnapshotAnalyses::default())
-        })
+    let computed = store
+        .compute_snapshot(as_of, &compiled.sql, &compiled.metrics, false)
         .unwrap();
-    captured.unwrap()
+    let values = to_values(&computed.wide);
+    store
+        .record_snapshot(&request, computed, &SnapshotAnalyses::default())
+        .unwrap();
+    values
 }
 
 fn to_values(wide: &WideSnapshot) -> Values {

@@ -6,11 +6,12 @@
 //! The SQL itself comes from `coco-metrics`; this module only runs it and files the
 //! results. Reading snapshots back lives here too (history, lists, evidence).
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, StringArray};
+use arrow::array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
@@ -30,6 +31,17 @@ pub struct SnapshotRequest<'a> {
     pub catalogue_version: &'a str,
     /// The effective catalogue (JSON), stored once per fingerprint.
     pub catalogue_definition: &'a str,
+}
+
+/// A snapshot query's result, not yet stored.
+pub struct ComputedSnapshot {
+    /// What the analyzers read (`snapshot_id` is 0: it is assigned when stored).
+    pub wide: WideSnapshot,
+    /// The store handle whose connection computed it.
+    handle: u64,
+    /// The query's rows, when computed to be recorded through another handle.
+    batches: Option<Vec<RecordBatch>>,
+    seconds: f64,
 }
 
 /// Account attributes at the as-of date.
@@ -147,129 +159,161 @@ const ATTRIBUTES: &str = "account_id, segment, industry, region, coverage_model,
     plan_tier, employee_count, arr, seats, customer_since, renewal_date, tenure_days";
 
 impl Store {
-    /// Computes a snapshot, lets `analyse` derive health and benchmarks from it, and
-    /// stores both in one transaction. A snapshot for the same date and catalogue
-    /// fingerprint is replaced, so re-running is idempotent.
-    pub fn record_snapshot<E>(
+    /// Runs a compiled snapshot query and reads its result the way the analyzers see
+    /// it. Reads only the source tables, so it may run on a [`Store::try_clone`] handle
+    /// while another snapshot is being stored.
+    ///
+    /// The result stays in this connection's temp table for [`Store::record_snapshot`]
+    /// on the same handle. With `portable`, it is also copied out (as Arrow batches)
+    /// so another handle can record it.
+    pub fn compute_snapshot(
+        &self,
+        as_of: NaiveDate,
+        sql: &str,
+        metrics: &[String],
+        portable: bool,
+    ) -> Result<ComputedSnapshot, StoreError> {
+        let started = Instant::now();
+        self.conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.snapshot_wide; CREATE TEMP TABLE snapshot_wide AS {sql}"
+        ))?;
+        let wide = read_wide(&self.conn, 0, as_of, metrics)?;
+        let batches = if portable {
+            let batches = self
+                .conn
+                .prepare("SELECT * FROM temp.snapshot_wide")?
+                .query_arrow([])?
+                .collect();
+            self.conn.execute_batch("DROP TABLE temp.snapshot_wide")?;
+            Some(batches)
+        } else {
+            None
+        };
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), %as_of, "snapshot computed");
+        Ok(ComputedSnapshot {
+            wide,
+            handle: self.handle,
+            batches,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Stores a computed snapshot and the analyses made from it in one transaction.
+    /// A snapshot for the same date and catalogue fingerprint is replaced, so
+    /// re-running is idempotent.
+    pub fn record_snapshot(
         &self,
         request: &SnapshotRequest<'_>,
-        analyse: impl FnOnce(&WideSnapshot) -> Result<SnapshotAnalyses, E>,
-    ) -> Result<SnapshotInfo, E>
-    where
-        E: From<StoreError>,
-    {
+        computed: ComputedSnapshot,
+        analyses: &SnapshotAnalyses,
+    ) -> Result<SnapshotInfo, StoreError> {
+        if computed.wide.as_of != request.as_of {
+            return Err(StoreError::Internal(format!(
+                "a snapshot computed as of {} was filed as of {}",
+                computed.wide.as_of, request.as_of
+            )));
+        }
         let started = Instant::now();
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(StoreError::from)?;
-        let run = || -> Result<SnapshotInfo, E> {
-            let existing: Option<i64> = tx
-                .query_row(
-                    "SELECT snapshot_id FROM snapshots WHERE as_of = ? AND catalogue_fingerprint = ?",
-                    params![request.as_of, request.catalogue_fingerprint],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(StoreError::from)?;
-            let snapshot_id = match existing {
-                Some(id) => {
-                    for table in SNAPSHOT_TABLES.iter().chain(["snapshots"].iter()) {
-                        tx.execute(&format!("DELETE FROM {table} WHERE snapshot_id = ?"), [id])
-                            .map_err(StoreError::from)?;
-                    }
-                    id
+        let tx = self.conn.unchecked_transaction()?;
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT snapshot_id FROM snapshots WHERE as_of = ? AND catalogue_fingerprint = ?",
+                params![request.as_of, request.catalogue_fingerprint],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let snapshot_id = match existing {
+            Some(id) => {
+                for table in SNAPSHOT_TABLES.iter().chain(["snapshots"].iter()) {
+                    tx.execute(&format!("DELETE FROM {table} WHERE snapshot_id = ?"), [id])?;
                 }
-                None => tx
-                    .query_row(
-                        "SELECT coalesce(max(snapshot_id), 0) + 1 FROM snapshots",
-                        [],
-                        |row| row.get(0),
-                    )
-                    .map_err(StoreError::from)?,
-            };
-            tx.execute_batch("DROP TABLE IF EXISTS temp.snapshot_wide")
-                .map_err(StoreError::from)?;
-            tx.execute_batch(&format!(
-                "CREATE TEMP TABLE snapshot_wide AS {}",
-                request.sql
-            ))
-            .map_err(StoreError::from)?;
-            tracing::debug!(seconds = started.elapsed().as_secs_f64(), "snapshot query");
+                id
+            }
+            None => tx.query_row(
+                "SELECT coalesce(max(snapshot_id), 0) + 1 FROM snapshots",
+                [],
+                |row| row.get(0),
+            )?,
+        };
+        match computed.batches {
+            Some(batches) => {
+                // `LIMIT 0` is planned, not run: the table takes the query's column types.
+                tx.execute_batch(&format!(
+                    "DROP TABLE IF EXISTS temp.snapshot_wide; \
+                     CREATE TEMP TABLE snapshot_wide AS SELECT * FROM ({}) LIMIT 0",
+                    request.sql
+                ))?;
+                let mut appender = tx.appender("snapshot_wide")?;
+                for batch in batches {
+                    appender.append_record_batch(batch)?;
+                }
+                appender.flush()?;
+            }
+            None if computed.handle == self.handle => {} // still in this connection's temp table
+            None => {
+                return Err(StoreError::Internal(
+                    "a snapshot computed on another handle must be computed `portable`".into(),
+                ));
+            }
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO snapshot_accounts SELECT ?, {ATTRIBUTES} FROM temp.snapshot_wide"
+            ),
+            [snapshot_id],
+        )?;
+        if !request.metrics.is_empty() {
+            let columns: Vec<String> = request.metrics.iter().map(|m| format!("\"{m}\"")).collect();
+            Labels::ensure(&tx, request.metrics.iter().map(String::as_str))?;
             tx.execute(
                 &format!(
-                    "INSERT INTO snapshot_accounts SELECT ?, {ATTRIBUTES} FROM temp.snapshot_wide"
+                    "INSERT INTO metric_values SELECT ?, u.account_id, l.label_id, u.value FROM \
+                     (UNPIVOT (SELECT account_id, {cols} FROM temp.snapshot_wide) ON {cols} \
+                     INTO NAME metric VALUE value) u JOIN labels l ON l.label = u.metric \
+                     WHERE isfinite(u.value)",
+                    cols = columns.join(", ")
                 ),
                 [snapshot_id],
-            )
-            .map_err(StoreError::from)?;
-            if !request.metrics.is_empty() {
-                let columns: Vec<String> =
-                    request.metrics.iter().map(|m| format!("\"{m}\"")).collect();
-                tx.execute(
-                    &format!(
-                        "INSERT INTO metric_values SELECT ?, account_id, metric, value FROM \
-                         (UNPIVOT (SELECT account_id, {cols} FROM temp.snapshot_wide) ON {cols} \
-                         INTO NAME metric VALUE value) WHERE isfinite(value)",
-                        cols = columns.join(", ")
-                    ),
-                    [snapshot_id],
-                )
-                .map_err(StoreError::from)?;
-            }
-            let wide = read_wide(&tx, snapshot_id, request.as_of, request.metrics)?;
-            tx.execute_batch("DROP TABLE temp.snapshot_wide")
-                .map_err(StoreError::from)?;
-            tracing::debug!(
-                seconds = started.elapsed().as_secs_f64(),
-                "snapshot stored and read"
-            );
-            let analyses = analyse(&wide)?;
-            tracing::debug!(seconds = started.elapsed().as_secs_f64(), "analysed");
-            write_analyses(&tx, snapshot_id, &analyses)?;
-            tracing::debug!(
-                seconds = started.elapsed().as_secs_f64(),
-                "analyses written"
-            );
-            tx.execute(
-                "INSERT OR IGNORE INTO metric_catalogues VALUES (?, ?, ?, now()::TIMESTAMP)",
-                params![
-                    request.catalogue_fingerprint,
-                    request.catalogue_version,
-                    request.catalogue_definition
-                ],
-            )
-            .map_err(StoreError::from)?;
-            let seconds = started.elapsed().as_secs_f64();
-            tx.execute(
-                "INSERT INTO snapshots VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
-                params![
-                    snapshot_id,
-                    request.as_of,
-                    request.catalogue_fingerprint,
-                    request.catalogue_version,
-                    wide.accounts.len() as i64,
-                    request.metrics.len() as i64,
-                    seconds,
-                    env!("CARGO_PKG_VERSION"),
-                ],
-            )
-            .map_err(StoreError::from)?;
-            Ok(SnapshotInfo {
+            )?;
+        }
+        tx.execute_batch("DROP TABLE temp.snapshot_wide")?;
+        write_analyses(&tx, snapshot_id, analyses)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO metric_catalogues VALUES (?, ?, ?, now()::TIMESTAMP)",
+            params![
+                request.catalogue_fingerprint,
+                request.catalogue_version,
+                request.catalogue_definition
+            ],
+        )?;
+        let accounts = computed.wide.accounts.len() as i64;
+        let seconds = computed.seconds + started.elapsed().as_secs_f64();
+        tx.execute(
+            "INSERT INTO snapshots VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+            params![
                 snapshot_id,
-                as_of: request.as_of,
-                catalogue_fingerprint: request.catalogue_fingerprint.to_string(),
-                catalogue_version: request.catalogue_version.to_string(),
-                computed_at: String::new(),
-                accounts: wide.accounts.len() as i64,
-                metrics: request.metrics.len() as i64,
+                request.as_of,
+                request.catalogue_fingerprint,
+                request.catalogue_version,
+                accounts,
+                request.metrics.len() as i64,
                 seconds,
-                health_fingerprint: Some(analyses.health_fingerprint.clone()),
-            })
-        };
-        let info = run()?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(info)
+                env!("CARGO_PKG_VERSION"),
+            ],
+        )?;
+        tx.commit()?;
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), as_of = %request.as_of, "snapshot stored");
+        Ok(SnapshotInfo {
+            snapshot_id,
+            as_of: request.as_of,
+            catalogue_fingerprint: request.catalogue_fingerprint.to_string(),
+            catalogue_version: request.catalogue_version.to_string(),
+            computed_at: String::new(),
+            accounts,
+            metrics: request.metrics.len() as i64,
+            seconds,
+            health_fingerprint: Some(analyses.health_fingerprint.clone()),
+        })
     }
 
     /// Stored snapshots, newest as-of date first.
@@ -334,7 +378,7 @@ impl Store {
         self.conn.execute_batch(&format!(
             "CREATE TEMP TABLE snapshot_wide AS SELECT a.*{} FROM \
              (SELECT {ATTRIBUTES} FROM snapshot_accounts WHERE snapshot_id = {id}) a \
-             LEFT JOIN (SELECT account_id{select_metrics} FROM metric_values WHERE snapshot_id = {id} GROUP BY account_id) v \
+             LEFT JOIN (SELECT account_id{select_metrics} FROM metric_values_named WHERE snapshot_id = {id} GROUP BY account_id) v \
              ON v.account_id = a.account_id",
             metrics.iter().map(|m| format!(", v.\"{m}\"")).collect::<String>(),
         ))?;
@@ -401,13 +445,28 @@ fn read_wide(
 
 const PART_BATCH_ROWS: usize = 65_536;
 
-fn health_parts_batch(snapshot_id: i64, rows: &[HealthPartRow]) -> Result<RecordBatch, StoreError> {
-    let text = |value: fn(&HealthPartRow) -> Option<&str>| -> ArrayRef {
-        Arc::new(rows.iter().map(value).collect::<StringArray>())
+/// Breakdown rows as an Arrow batch in the table's column order, names as codes.
+/// `positions` carries the numbering across batches (an account may straddle two).
+fn health_parts_batch(
+    snapshot_id: i64,
+    rows: &[HealthPartRow],
+    labels: &Labels,
+    positions: &mut PositionCounter,
+) -> Result<RecordBatch, StoreError> {
+    let code = |value: fn(&HealthPartRow) -> Option<&str>| -> Result<ArrayRef, StoreError> {
+        let codes = rows
+            .iter()
+            .map(|row| value(row).map(|label| labels.code(label)).transpose())
+            .collect::<Result<Int32Array, _>>()?;
+        Ok(Arc::new(codes))
     };
     let number = |value: fn(&HealthPartRow) -> Option<f64>| -> ArrayRef {
         Arc::new(rows.iter().map(value).collect::<Float64Array>())
     };
+    let position: Int32Array = rows
+        .iter()
+        .map(|row| Some(positions.next(&row.account_id)))
+        .collect();
     let columns: Vec<(&str, DataType, bool, ArrayRef)> = vec![
         (
             "snapshot_id",
@@ -419,25 +478,30 @@ fn health_parts_batch(snapshot_id: i64, rows: &[HealthPartRow]) -> Result<Record
             "account_id",
             DataType::Utf8,
             false,
-            text(|r| Some(r.account_id.as_str())),
+            Arc::new(
+                rows.iter()
+                    .map(|r| Some(r.account_id.as_str()))
+                    .collect::<StringArray>(),
+            ),
         ),
+        ("position", DataType::Int32, false, Arc::new(position)),
         (
-            "component",
-            DataType::Utf8,
+            "component_id",
+            DataType::Int32,
             false,
-            text(|r| Some(r.component.as_str())),
+            code(|r| Some(r.component.as_str()))?,
         ),
         (
-            "metric",
-            DataType::Utf8,
+            "metric_id",
+            DataType::Int32,
             true,
-            text(|r| r.metric.as_deref()),
+            code(|r| r.metric.as_deref())?,
         ),
         (
-            "category",
-            DataType::Utf8,
+            "category_id",
+            DataType::Int32,
             false,
-            text(|r| Some(r.category.as_str())),
+            code(|r| Some(r.category.as_str()))?,
         ),
         (
             "weight",
@@ -466,10 +530,10 @@ fn health_parts_batch(snapshot_id: i64, rows: &[HealthPartRow]) -> Result<Record
             number(|r| r.percentile),
         ),
         (
-            "cohort",
-            DataType::Utf8,
+            "cohort_id",
+            DataType::Int32,
             true,
-            text(|r| r.cohort.as_deref()),
+            code(|r| r.cohort.as_deref())?,
         ),
     ];
     let schema = Schema::new(
@@ -480,6 +544,66 @@ fn health_parts_batch(snapshot_id: i64, rows: &[HealthPartRow]) -> Result<Record
     );
     RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|c| c.3).collect())
         .map_err(|e| StoreError::Internal(format!("building the health breakdown batch: {e}")))
+}
+
+/// Numbers an account's breakdown rows 1, 2, … in the order the analyser wrote them
+/// (rows of one account are consecutive).
+#[derive(Default)]
+struct PositionCounter {
+    account_id: String,
+    position: i32,
+}
+
+impl PositionCounter {
+    fn next(&mut self, account_id: &str) -> i32 {
+        if self.account_id != account_id {
+            self.account_id = account_id.to_string();
+            self.position = 0;
+        }
+        self.position += 1;
+        self.position
+    }
+}
+
+/// The `labels` table in memory: names stored in per-snapshot rows as integer codes
+/// (see migration 0003 for why).
+struct Labels {
+    codes: HashMap<String, i32>,
+}
+
+impl Labels {
+    /// Loads the known labels and adds the missing ones among `names`.
+    fn ensure<'a>(
+        conn: &duckdb::Connection,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Labels, StoreError> {
+        let mut codes = HashMap::new();
+        {
+            let mut statement = conn.prepare("SELECT label, label_id FROM labels")?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                codes.insert(row.get::<_, String>(0)?, row.get::<_, i32>(1)?);
+            }
+        }
+        let mut next = codes.values().copied().max().unwrap_or(0);
+        let mut appender = conn.appender("labels")?;
+        for name in names {
+            if !codes.contains_key(name) {
+                next += 1;
+                appender.append_row(params![next, name])?;
+                codes.insert(name.to_string(), next);
+            }
+        }
+        appender.flush()?;
+        Ok(Labels { codes })
+    }
+
+    fn code(&self, label: &str) -> Result<i32, StoreError> {
+        self.codes
+            .get(label)
+            .copied()
+            .ok_or_else(|| StoreError::Internal(format!("label `{label}` has no code")))
+    }
 }
 
 /// The columns [`snapshot_account_row`] reads, in its order.
@@ -550,8 +674,30 @@ fn write_analyses(
     }
     // 100k accounts give ~3M breakdown rows: appended as Arrow batches, several times
     // faster than row by row.
+    let labels = Labels::ensure(
+        conn,
+        analyses
+            .parts
+            .iter()
+            .flat_map(|p| {
+                [
+                    Some(p.component.as_str()),
+                    p.metric.as_deref(),
+                    Some(p.category.as_str()),
+                    p.cohort.as_deref(),
+                ]
+            })
+            .chain(
+                analyses
+                    .cohorts
+                    .iter()
+                    .flat_map(|c| [Some(c.dimension.as_str()), Some(c.cohort.as_str())]),
+            )
+            .flatten(),
+    )?;
+    let mut positions = PositionCounter::default();
     for chunk in analyses.parts.chunks(PART_BATCH_ROWS) {
-        let batch = health_parts_batch(snapshot_id, chunk)?;
+        let batch = health_parts_batch(snapshot_id, chunk, &labels, &mut positions)?;
         let mut appender = conn.appender("health_parts")?;
         appender.append_record_batch(batch)?;
         appender.flush()?;
@@ -562,8 +708,8 @@ fn write_analyses(
             appender.append_row(params![
                 snapshot_id,
                 row.account_id,
-                row.dimension,
-                row.cohort
+                labels.code(&row.dimension)?,
+                labels.code(&row.cohort)?
             ])?;
         }
         appender.flush()?;
@@ -689,7 +835,7 @@ impl Store {
         let sql = format!(
             "SELECT h.account_id, acc.name, a.segment, a.owner_csm_id, a.plan_tier, CAST(a.arr AS DOUBLE), \
              a.renewal_date, h.scorecard, h.score, h.colour, p.score, h.score - p.score, p.colour, \
-             (SELECT arg_max(component, effective_weight * (100 - coalesce(score, 100))) FROM health_parts w \
+             (SELECT arg_max(component, effective_weight * (100 - coalesce(score, 100))) FROM health_parts_named w \
               WHERE w.snapshot_id = h.snapshot_id AND w.account_id = h.account_id AND w.metric IS NULL AND w.effective_weight > 0) \
              FROM health_scores h \
              JOIN snapshot_accounts a ON a.snapshot_id = h.snapshot_id AND a.account_id = h.account_id \
@@ -750,10 +896,11 @@ impl Store {
         let Some(score) = score else {
             return Ok(None);
         };
-        // rowid keeps the order the analyser wrote (component, then its metrics).
+        // `position` keeps the order the analyser wrote (component, then its metrics).
         let mut statement = self.conn.prepare(
             "SELECT account_id, component, metric, category, weight, effective_weight, value, score, \
-             points, percentile, cohort FROM health_parts WHERE snapshot_id = ? AND account_id = ? ORDER BY rowid",
+             points, percentile, cohort FROM health_parts_named WHERE snapshot_id = ? AND account_id = ? \
+             ORDER BY position",
         )?;
         let parts = statement
             .query_map(params![snapshot_id, account_id], |row| {
@@ -805,15 +952,15 @@ impl Store {
     ) -> Result<Vec<CohortRank>, StoreError> {
         let mut statement = self.conn.prepare(
             "WITH mine AS (\
-                SELECT metric, value FROM metric_values WHERE snapshot_id = $1 AND account_id = $2 \
+                SELECT metric, value FROM metric_values_named WHERE snapshot_id = $1 AND account_id = $2 \
                 UNION ALL SELECT 'health_score', score FROM health_scores \
                 WHERE snapshot_id = $1 AND account_id = $2 AND score IS NOT NULL), \
              peer_values AS (\
-                SELECT account_id, metric, value FROM metric_values WHERE snapshot_id = $1 \
+                SELECT account_id, metric, value FROM metric_values_named WHERE snapshot_id = $1 \
                 UNION ALL SELECT account_id, 'health_score', score FROM health_scores \
                 WHERE snapshot_id = $1 AND score IS NOT NULL), \
-             my_cohorts AS (SELECT dimension, cohort FROM account_cohorts WHERE snapshot_id = $1 AND account_id = $2), \
-             peers AS (SELECT c.dimension, c.cohort, c.account_id FROM account_cohorts c \
+             my_cohorts AS (SELECT dimension, cohort FROM account_cohorts_named WHERE snapshot_id = $1 AND account_id = $2), \
+             peers AS (SELECT c.dimension, c.cohort, c.account_id FROM account_cohorts_named c \
                 JOIN my_cohorts m ON m.dimension = c.dimension AND m.cohort = c.cohort WHERE c.snapshot_id = $1) \
              SELECT p.dimension, p.cohort, mine.metric, mine.value, count(*), \
                 count(*) FILTER (WHERE v.value < mine.value), count(*) FILTER (WHERE v.value = mine.value) \
@@ -843,7 +990,7 @@ impl Store {
     ) -> Result<Vec<BenchmarkRow>, StoreError> {
         self.benchmarks_where(
             "b.snapshot_id = $1 AND (b.dimension, b.cohort) IN \
-             (SELECT (dimension, cohort) FROM account_cohorts WHERE snapshot_id = $1 AND account_id = $2)",
+             (SELECT (dimension, cohort) FROM account_cohorts_named WHERE snapshot_id = $1 AND account_id = $2)",
             params![snapshot_id, account_id],
         )
     }
@@ -909,7 +1056,7 @@ impl Store {
         let mut statement = self.conn.prepare(
             "WITH snaps AS (SELECT snapshot_id, as_of FROM snapshots \
                 WHERE catalogue_fingerprint = $2 AND as_of BETWEEN $3 AND $4), \
-             vals AS (SELECT v.snapshot_id, v.metric, v.value FROM metric_values v JOIN snaps USING (snapshot_id) \
+             vals AS (SELECT v.snapshot_id, v.metric, v.value FROM metric_values_named v JOIN snaps USING (snapshot_id) \
                 WHERE v.account_id = $1 \
                 UNION ALL SELECT h.snapshot_id, 'health_score', h.score FROM health_scores h JOIN snaps USING (snapshot_id) \
                 WHERE h.account_id = $1) \

@@ -17,6 +17,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_snapshots",
         include_str!("../migrations/0002_snapshots.sql"),
     ),
+    (
+        "0003_coded_labels",
+        include_str!("../migrations/0003_coded_labels.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.
@@ -47,6 +51,16 @@ impl Default for StoreOptions {
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Tells this handle's connection from a [`Store::try_clone`]'s (temp tables are
+    /// per connection).
+    pub(crate) handle: u64,
+}
+
+/// Source of [`Store::handle`] values.
+static NEXT_HANDLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_handle() -> u64 {
+    NEXT_HANDLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Store {
@@ -77,10 +91,24 @@ impl Store {
         // handling, `now()::TIMESTAMP`) use it; pin it to UTC. (Only settable once ICU
         // is loaded, hence a SET rather than a Config entry.)
         conn.execute_batch("SET TimeZone = 'UTC'")?;
-        let store = Store { conn, path };
+        let store = Store {
+            conn,
+            path,
+            handle: next_handle(),
+        };
         store.migrate()?;
         store.remove_interrupted_loads()?;
         Ok(store)
+    }
+
+    /// A second handle on the same database, for work on another thread (a backfill
+    /// computes the next date's metrics while the previous one is being stored).
+    pub fn try_clone(&self) -> Result<Store, StoreError> {
+        Ok(Store {
+            conn: self.conn.try_clone()?,
+            path: self.path.clone(),
+            handle: next_handle(),
+        })
     }
 
     /// The database file.
