@@ -136,8 +136,8 @@ pub fn backfill(
     }
     let reader = store.try_clone()?;
     std::thread::scope(|scope| {
-        // At most one analysed date waits while the previous one is stored, so memory
-        // stays bounded by two snapshots.
+        // At most one analysed date waits in the channel: memory holds three snapshots
+        // at most (being stored, waiting, being computed).
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         let dates = &dates;
         scope.spawn(move || {
