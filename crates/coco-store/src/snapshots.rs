@@ -634,17 +634,8 @@ fn write_analyses(
     snapshot_id: i64,
     analyses: &SnapshotAnalyses,
 ) -> Result<(), StoreError> {
-    for table in [
-        "health_scores",
-        "health_parts",
-        "account_cohorts",
-        "cohort_benchmarks",
-    ] {
-        conn.execute(
-            &format!("DELETE FROM {table} WHERE snapshot_id = ?"),
-            [snapshot_id],
-        )?;
-    }
+    // The caller has already cleared this snapshot's rows (SNAPSHOT_TABLES) when it
+    // replaces one.
     if !analyses.health_fingerprint.is_empty() {
         conn.execute(
             "INSERT OR IGNORE INTO health_configs VALUES (?, ?, ?, now()::TIMESTAMP)",
