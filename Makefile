@@ -9,7 +9,7 @@ duckdb:
 ## Build and run the main job: demo portfolio -> store (./coco-data) -> portfolio summary.
 quickstart: duckdb
 	cargo build --release -p coco-cli
-	./target/release/coco quickstart
+	./target/release/coco quickstart --serve 127.0.0.1:8080
 
 ## Every test of the workspace (unit, integration on real DuckDB files, CLI end to end).
 test: duckdb

@@ -111,6 +111,23 @@ enum Command {
         after_help = "Example:\n  coco contract accounts\n  coco contract --markdown > docs/data-contract.md"
     )]
     Contract(commands::contract::ContractArgs),
+    /// Serve the web dashboard and the HTTP API (/api/v1) on the store.
+    #[command(
+        after_help = "Example:\n  coco serve --bind 127.0.0.1:8080\n\nThe store can be used by one process at a time: while the server runs, manage data through it (Ingest page, /api/v1)."
+    )]
+    Serve(commands::serve::ServeArgs),
+    /// Users of the web dashboard and API: add, list, disable, enable, set-role, reset-password.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco users add ana@example.com --role csm --csm csm_004\n  coco users set-role ana@example.com leader"
+    )]
+    Users(commands::serve::UsersCommand),
+    /// API tokens: create (secret shown once), list, revoke.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco tokens create --user admin --name bi-export\n  coco tokens revoke 3"
+    )]
+    Tokens(commands::serve::TokensCommand),
 }
 
 fn main() -> ExitCode {
@@ -142,6 +159,9 @@ fn main() -> ExitCode {
         Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
         Command::Status => commands::status(&cli.global),
         Command::Contract(args) => commands::contract::run(&cli.global, &args),
+        Command::Serve(args) => commands::serve::serve(&cli.global, &args),
+        Command::Users(command) => commands::serve::users(&cli.global, &command),
+        Command::Tokens(command) => commands::serve::tokens(&cli.global, &command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

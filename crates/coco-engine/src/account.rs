@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use coco_core::Category;
+use coco_insights::config::Cutoffs;
 use coco_insights::{
     AccountHealth, CategoryChange, Colour, ComponentScore, DeclineAssessment, DeclineEvidence,
     DeclineKind, MetricScore, ScoreChange, Shortfall, assess_decline, explain_change,
@@ -34,6 +35,8 @@ pub struct AccountView {
     pub catalogue_version: String,
     pub attributes: SnapshotAccount,
     pub health: AccountHealth,
+    /// The colour cut-offs of the account's scorecard.
+    pub cutoffs: Option<Cutoffs>,
     /// The health score at every stored snapshot up to `as_of` (same catalogue).
     pub history: Vec<ScorePoint>,
     /// The earlier snapshot the change is measured against.
@@ -74,6 +77,8 @@ pub struct MetricEvidence {
     pub category: Category,
     pub value: f64,
     pub cohorts: Vec<CohortStanding>,
+    /// The metric at every stored snapshot up to `as_of` (same catalogue), oldest first.
+    pub history: Vec<(NaiveDate, Option<f64>)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -227,6 +232,7 @@ pub fn account_view(
                 category: meta.category,
                 value,
                 cohorts: standings,
+                history: series.get(&meta.name).cloned().unwrap_or_default(),
             });
         }
     }
@@ -239,6 +245,12 @@ pub fn account_view(
         catalogue_version: snapshot.catalogue_version.clone(),
         attributes,
         shortfalls: shortfalls(&health),
+        cutoffs: config
+            .health
+            .scorecards
+            .iter()
+            .find(|s| s.name == health.scorecard)
+            .map(|s| s.cutoffs),
         health,
         history,
         compared_with: earlier.map(|e| e.as_of),

@@ -7,9 +7,12 @@
 //! - [`score`]: snapshot + health + cohorts + benchmarks as of a date; backfill.
 //! - [`account`]: the evidence view of one account (score, components, drivers,
 //!   cohort percentiles, decline assessment).
+//! - [`portfolio`]: which snapshot answers "as of D" and what it is compared with; the
+//!   portfolio page's numbers; pages of the health list.
 
 pub mod account;
 pub mod config;
+pub mod portfolio;
 pub mod score;
 
 pub use config::Config;

@@ -26,6 +26,10 @@ pub enum StoreError {
     #[error("{0}")]
     NotFound(String),
 
+    /// A request the store refuses as it stands (a duplicate name, a revoked token).
+    #[error("{0}")]
+    Invalid(String),
+
     #[error("database error: {0}")]
     Db(#[from] duckdb::Error),
 

@@ -6,7 +6,10 @@
 //! - [`quality`]: the data quality report.
 //! - [`snapshots`]: point-in-time metric snapshots and the analyses stored with them.
 //! - [`queries`]: typed read-only questions (accounts, status, portfolio summary).
+//! - [`portfolio`]: portfolio questions over a snapshot (colour totals, trends, filters, timeline).
+//! - [`auth`]: users, sessions, API tokens and the audit log (hashes only; hashing is the server's).
 
+pub mod auth;
 pub mod error;
 pub mod ingest;
 pub mod store;
@@ -14,6 +17,7 @@ pub mod store;
 pub use error::{IngestError, StoreError};
 pub use ingest::{IngestOptions, IngestReport, SourceFormat, mapping::Mapping};
 pub use store::{Store, StoreOptions};
+pub mod portfolio;
 pub mod quality;
 pub mod quarantine;
 pub mod queries;

@@ -734,6 +734,10 @@ pub struct HealthListFilter {
     pub segment: Option<String>,
     pub owner_csm_id: Option<String>,
     pub scorecard: Option<String>,
+    pub plan_tier: Option<String>,
+    /// Renewal date within these bounds (inclusive).
+    pub renewal_from: Option<NaiveDate>,
+    pub renewal_to: Option<NaiveDate>,
     pub sort: HealthSort,
     pub limit: Option<usize>,
     pub offset: usize,
@@ -746,6 +750,12 @@ pub enum HealthSort {
     Score,
     /// Biggest drop since the comparison snapshot first.
     Change,
+    /// Biggest rise since the comparison snapshot first.
+    ChangeUp,
+    /// Highest score first.
+    ScoreDesc,
+    /// Account name, A to Z.
+    Name,
     /// Highest ARR first.
     Arr,
     /// Soonest renewal first.
@@ -800,21 +810,13 @@ impl Store {
         compare_to: Option<i64>,
         filter: &HealthListFilter,
     ) -> Result<Vec<HealthListRow>, StoreError> {
-        let mut conditions = vec!["h.snapshot_id = ?".to_string()];
-        let mut values: Vec<Box<dyn duckdb::ToSql>> = vec![Box::new(snapshot_id)];
-        let mut push = |sql: &str, value: &Option<String>| {
-            if let Some(value) = value {
-                conditions.push(sql.to_string());
-                values.push(Box::new(value.clone()));
-            }
-        };
-        push("h.colour = ?", &filter.colour);
-        push("a.segment = ?", &filter.segment);
-        push("a.owner_csm_id = ?", &filter.owner_csm_id);
-        push("h.scorecard = ?", &filter.scorecard);
+        let (clause, values) = crate::portfolio::filter_clause(filter);
         let order = match filter.sort {
             HealthSort::Score => "h.score ASC NULLS LAST, h.account_id",
             HealthSort::Change => "(h.score - p.score) ASC NULLS LAST, h.account_id",
+            HealthSort::ChangeUp => "(h.score - p.score) DESC NULLS LAST, h.account_id",
+            HealthSort::ScoreDesc => "h.score DESC NULLS LAST, h.account_id",
+            HealthSort::Name => "acc.name ASC NULLS LAST, h.account_id",
             HealthSort::Arr => "a.arr DESC NULLS LAST, h.account_id",
             HealthSort::Renewal => "a.renewal_date ASC NULLS LAST, h.account_id",
             HealthSort::Account => "h.account_id",
@@ -832,12 +834,12 @@ impl Store {
              JOIN snapshot_accounts a ON a.snapshot_id = h.snapshot_id AND a.account_id = h.account_id \
              LEFT JOIN accounts acc ON acc.account_id = h.account_id \
              LEFT JOIN health_scores p ON p.snapshot_id = {compare} AND p.account_id = h.account_id \
-             WHERE {} ORDER BY {order}{limit}",
-            conditions.join(" AND "),
+             WHERE h.snapshot_id = ?{clause} ORDER BY {order}{limit}",
             compare = compare_to.unwrap_or(-1),
         );
         let mut statement = self.conn.prepare(&sql)?;
-        let params: Vec<&dyn duckdb::ToSql> = values.iter().map(|v| v.as_ref()).collect();
+        let mut params: Vec<&dyn duckdb::ToSql> = vec![&snapshot_id];
+        params.extend(values.iter().map(|value| value as &dyn duckdb::ToSql));
         let rows = statement.query_map(params.as_slice(), |row| {
             Ok(HealthListRow {
                 account_id: row.get(0)?,

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_coded_labels",
         include_str!("../migrations/0003_coded_labels.sql"),
     ),
+    ("0004_auth", include_str!("../migrations/0004_auth.sql")),
 ];
 
 /// The newest schema version this binary knows.

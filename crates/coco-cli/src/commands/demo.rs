@@ -7,7 +7,7 @@ use coco_demo::{DemoConfig, DemoSummary};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::GlobalArgs;
-use crate::commands::{accounts, ingest, metrics, open_store, today, user_error};
+use crate::commands::{accounts, ingest, metrics, open_store, serve, today, user_error};
 use crate::output::{self, Format};
 use coco_store::snapshots::{HealthListFilter, HealthSort};
 
@@ -50,6 +50,9 @@ pub struct QuickstartArgs {
     /// and drivers of change).
     #[arg(long, default_value_t = 26)]
     pub history_weeks: u32,
+    /// Then serve the dashboard on this address (the README's quickstart does).
+    #[arg(long)]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 fn generate(portfolio: &PortfolioArgs, out: &std::path::Path) -> Result<DemoSummary> {
@@ -164,10 +167,58 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
             global.data_dir.display()
         );
     } else {
+        if args.serve.is_some() {
+            return Err(user_error(
+                "--serve prints to the terminal; use --format table",
+                None,
+            ));
+        }
         output::print_object(
             &serde_json::json!({ "loads": reports, "summary": summary, "health": run, "red_accounts": at_risk }),
             global.format,
         )?;
+    }
+    // The demo store gets an admin (if it has none) so the dashboard can be opened.
+    let admin = if store.list_users()?.is_empty() {
+        Some(
+            coco_server::users::add_user(
+                &store,
+                &coco_server::users::NewUserRequest {
+                    username: "admin",
+                    display_name: Some("Administrator"),
+                    role: coco_core::Role::Admin,
+                    csm_id: None,
+                },
+                "quickstart",
+            )
+            .map_err(|e| anyhow::anyhow!(e.message))?,
+        )
+    } else {
+        None
+    };
+    if let Some(bind) = args.serve {
+        drop(store);
+        let login = match &admin {
+            Some(created) => format!(
+                "log in as `admin` with the one-time password {} (you will choose your own)",
+                created.one_time_password
+            ),
+            None => "log in with an existing user (`coco users list`; `coco users reset-password admin` prints a new one-time password)".into(),
+        };
+        println!("\nDashboard: {login}.");
+        serve::serve(
+            global,
+            &serve::ServeArgs {
+                bind,
+                connections: 4,
+                behind_tls: false,
+            },
+        )?;
+    } else if let Some(created) = admin {
+        println!(
+            "\nWeb dashboard: `coco serve`, then log in as `admin` with the one-time password {}.",
+            created.one_time_password
+        );
     }
     Ok(())
 }

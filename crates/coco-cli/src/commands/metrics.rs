@@ -1,8 +1,9 @@
 //! `coco score`, `coco metrics …`, `coco health list`: snapshots and health.
 
 use anyhow::Result;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
+use coco_engine::portfolio::SnapshotPair;
 use coco_engine::{Config, ScoreRun};
 use coco_store::snapshots::{HealthListFilter, HealthSort};
 use serde::Serialize;
@@ -287,20 +288,10 @@ pub fn health(global: &GlobalArgs, command: &HealthCommand) -> Result<()> {
     let config = load_config(global)?;
     let store = open_store(global)?;
     let as_of = args.as_of.unwrap_or_else(today);
-    let fingerprint = config.catalogue.fingerprint();
-    let Some(snapshot) = store.snapshot_on_or_before(as_of, &fingerprint)? else {
-        return Err(user_error(
-            format!("no snapshot on or before {as_of} with the current metric catalogue"),
-            Some("run `coco score` first"),
-        ));
-    };
-    let compare_date = snapshot
-        .as_of
-        .checked_sub_days(Days::new(u64::from(args.compare)))
-        .unwrap_or(snapshot.as_of);
-    let previous = store
-        .snapshot_on_or_before(compare_date, &fingerprint)?
-        .filter(|p| p.snapshot_id != snapshot.snapshot_id);
+    let SnapshotPair {
+        current: snapshot,
+        previous,
+    } = coco_engine::portfolio::snapshot_pair(&store, &config, as_of, args.compare)?;
     let filter = HealthListFilter {
         colour: args.color.map(|c| {
             match c {
@@ -323,6 +314,7 @@ pub fn health(global: &GlobalArgs, command: &HealthCommand) -> Result<()> {
         },
         limit: Some(args.limit),
         offset: args.offset,
+        ..HealthListFilter::default()
     };
     let rows = store.health_list(
         snapshot.snapshot_id,

@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod quality;
 pub mod quarantine;
+pub mod serve;
 
 use std::process::ExitCode;
 

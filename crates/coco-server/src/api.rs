@@ -1,0 +1,382 @@
+//! `/api/v1`: JSON over the same services the pages use. Errors are
+//! `{"error": {"code", "message", "field"}}`; lists are paginated with `page` and
+//! `per_page` and say their `total`. The OpenAPI document is generated from the
+//! annotations below and served at `/api/v1/openapi.json`.
+
+use std::path::PathBuf;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use chrono::Utc;
+use coco_core::Permission;
+use coco_engine::portfolio;
+use coco_store::auth::AuditEntry;
+use coco_store::{IngestOptions, IngestReport};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::OpenApi;
+
+use crate::auth::Principal;
+use crate::error::{AppError, ErrorBody};
+use crate::pages::AccountParams;
+use crate::params::ListParams;
+use crate::state::AppState;
+
+const COMPARE_DAYS: u32 = 7;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "COCO API",
+        description = "Customer Success intelligence: portfolio, accounts, health, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
+    ),
+    paths(
+        me,
+        portfolio_summary,
+        list_accounts,
+        account_detail,
+        account_timeline,
+        metrics,
+        snapshots,
+        ingest
+    ),
+    components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/me", get(me))
+        .route("/portfolio", get(portfolio_summary))
+        .route("/accounts", get(list_accounts))
+        .route("/accounts/{account_id}", get(account_detail))
+        .route("/accounts/{account_id}/timeline", get(account_timeline))
+        .route("/metrics", get(metrics))
+        .route("/snapshots", get(snapshots))
+        .route("/ingest", post(ingest))
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+fn today() -> chrono::NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Who the credential belongs to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub csm_id: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", responses(
+    (status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(Extension(principal): Extension<Principal>) -> Json<Me> {
+    Json(Me {
+        username: principal.user.username.clone(),
+        display_name: principal.user.display_name.clone(),
+        role: principal.user.role.to_string(),
+        csm_id: principal.user.csm_id.clone(),
+        permissions: Permission::ALL
+            .iter()
+            .filter(|p| principal.can(**p))
+            .map(|p| {
+                serde_json::to_value(p)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .collect(),
+    })
+}
+
+/// The portfolio page's numbers: colour totals, ARR at risk, distribution, trend,
+/// renewals ahead, movers, filter choices.
+#[utoipa::path(get, path = "/api/v1/portfolio",
+    params(
+        ("as_of" = Option<String>, Query, description = "Use the latest snapshot on or before this date (YYYY-MM-DD); default today"),
+        ("csm" = Option<String>, Query, description = "Owner CSM id"),
+        ("segment" = Option<String>, Query),
+        ("tier" = Option<String>, Query, description = "Plan tier"),
+        ("colour" = Option<String>, Query, description = "green, yellow, red or unknown"),
+    ),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn portfolio_summary(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<portfolio::PortfolioView>, AppError> {
+    let request = params.parse("score", 50)?;
+    let config = state.inner.config.clone();
+    let view = state
+        .pool()
+        .run(move |store| {
+            let pair = portfolio::snapshot_pair(
+                store,
+                &config,
+                request.as_of.unwrap_or_else(today),
+                COMPARE_DAYS,
+            )?;
+            Ok(portfolio::portfolio_view(
+                store,
+                &config,
+                pair,
+                &request.filter,
+            )?)
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Accounts with their health, change since a week earlier, ARR and renewal date.
+#[utoipa::path(get, path = "/api/v1/accounts",
+    params(
+        ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("csm" = Option<String>, Query), ("segment" = Option<String>, Query),
+        ("tier" = Option<String>, Query), ("colour" = Option<String>, Query),
+        ("sort" = Option<String>, Query, description = "score, -score, change, -change, arr, renewal, name, account"),
+        ("page" = Option<usize>, Query, description = "1-based; default 1"),
+        ("per_page" = Option<usize>, Query, description = "1–500; default 50"),
+    ),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_accounts(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<portfolio::HealthPage>, AppError> {
+    let request = params.parse("score", 50)?;
+    let config = state.inner.config.clone();
+    let page = state
+        .pool()
+        .run(move |store| {
+            let pair = portfolio::snapshot_pair(
+                store,
+                &config,
+                request.as_of.unwrap_or_else(today),
+                COMPARE_DAYS,
+            )?;
+            Ok(portfolio::health_page(
+                store,
+                pair,
+                &request.filter,
+                request.page,
+                request.per_page,
+            )?)
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+/// One account: its record (contracts, contacts, provenance) and its health evidence
+/// (score, components, history, drivers of change, cohort standing).
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}",
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn account_detail(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let config = state.inner.config.clone();
+    let body = state
+        .pool()
+        .run(move |store| {
+            let view = coco_engine::account::account_view(
+                store,
+                &config,
+                &account_id,
+                as_of,
+                COMPARE_DAYS,
+            )?;
+            let record = store.account_detail(&account_id, view.as_of)?;
+            Ok(json!({"account": record, "health": view}))
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct TimelineParams {
+    as_of: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Touchpoints, tickets and surveys up to the as-of date, newest first.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/timeline",
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query), ("limit" = Option<usize>, Query, description = "1–500; default 100")),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
+async fn account_timeline(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(params): Query<TimelineParams>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::invalid("limit", "`limit` is 1–500"));
+    }
+    let entries = state
+        .pool()
+        .run(move |store| Ok(store.account_timeline(&account_id, as_of, limit)?))
+        .await?;
+    Ok(Json(json!({"as_of": as_of, "entries": entries})))
+}
+
+/// The metric catalogue: name, description, unit, category, direction.
+#[utoipa::path(get, path = "/api/v1/metrics",
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
+async fn metrics(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let config = &state.inner.config;
+    Json(json!({
+        "catalogue_version": config.catalogue.version,
+        "fingerprint": config.catalogue.fingerprint(),
+        "metrics": config.metric_metas(),
+    }))
+}
+
+/// Stored snapshots, newest first, with the catalogue version that made each.
+#[utoipa::path(get, path = "/api/v1/snapshots",
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
+async fn snapshots(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    let list = state
+        .pool()
+        .run(|store| Ok(store.list_snapshots()?))
+        .await?;
+    Ok(Json(json!({"snapshots": list})))
+}
+
+/// Upload one file (multipart fields `entity` and `file`) to ingest: the same
+/// validation, accounting and quarantine as `coco ingest`. Needs the ingest permission.
+#[utoipa::path(post, path = "/api/v1/ingest",
+    request_body(content_type = "multipart/form-data", description = "fields: entity (e.g. accounts), file (CSV, TSV, JSON Lines or Parquet)"),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn ingest(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    multipart: Multipart,
+) -> Result<Json<IngestReport>, AppError> {
+    principal.require(Permission::Ingest)?;
+    Ok(Json(ingest_upload(&state, &principal, multipart).await?))
+}
+
+/// Keeps a file name to letters, digits, `.`, `-`, `_` (it becomes a path).
+fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        "upload.csv".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Saves an uploaded file under `<data dir>/uploads/` (kept: it is the source the
+/// load's provenance and quarantine rows point at) and ingests it.
+pub async fn ingest_upload(
+    state: &AppState,
+    principal: &Principal,
+    mut multipart: Multipart,
+) -> Result<IngestReport, AppError> {
+    let mut entity_name: Option<String> = None;
+    let mut saved: Option<PathBuf> = None;
+    let uploads = state.inner.data_dir.join("uploads");
+    std::fs::create_dir_all(&uploads)
+        .map_err(|e| AppError::internal(format!("cannot create {}: {e}", uploads.display())))?;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::invalid("file", format!("unreadable upload: {e}")))?
+    {
+        match field.name() {
+            Some("entity") => {
+                entity_name = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(|e| AppError::invalid("entity", e.to_string()))?,
+                );
+            }
+            Some("file") => {
+                let name = safe_file_name(field.file_name().unwrap_or("upload.csv"));
+                let path = uploads.join(format!(
+                    "{}-{}",
+                    Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+                    name
+                ));
+                let mut file = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| AppError::internal(format!("cannot save the upload: {e}")))?;
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| AppError::invalid("file", format!("upload interrupted: {e}")))?
+                {
+                    tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                        .await
+                        .map_err(|e| AppError::internal(format!("cannot save the upload: {e}")))?;
+                }
+                saved = Some(path);
+            }
+            _ => {}
+        }
+    }
+    let entity_name = entity_name
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| AppError::invalid("entity", "say which entity the file holds"))?;
+    let entity = coco_core::contract::entity(entity_name.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "entity",
+            format!(
+                "unknown entity `{entity_name}`; expected one of {}",
+                coco_core::ENTITIES
+                    .iter()
+                    .map(|e| e.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let path = saved.ok_or_else(|| AppError::invalid("file", "attach a file"))?;
+    let actor = principal.actor();
+    let report = state
+        .pool()
+        .run(move |store| {
+            // Ingest needs a handle of its own (it holds temp tables across steps).
+            let mut own = store.try_clone()?;
+            let report = own
+                .ingest_file(entity, &path, &IngestOptions::default())
+                .map_err(|e| AppError::invalid("file", e.to_string()))?;
+            store.audit(&AuditEntry {
+                actor: &actor,
+                action: "ingest.upload",
+                target: Some(entity.name),
+                detail: json!({
+                    "source": report.source, "rows_read": report.rows_read,
+                    "inserted": report.inserted, "updated": report.updated,
+                    "rejected": report.rejected, "load_id": report.load_id,
+                }),
+                ip: None,
+            })?;
+            Ok(report)
+        })
+        .await?;
+    Ok(report)
+}

@@ -1,0 +1,192 @@
+//! `coco serve`: COCO's web surface, one process on the embedded store.
+//!
+//! - [`pages`]: server-rendered HTML (portfolio, health, my book, account 360, login,
+//!   ingest); charts are SVG from `coco-charts`; no JavaScript needed to read.
+//! - [`api`]: `/api/v1` JSON with an OpenAPI document generated from the code.
+//! - [`auth`], [`middleware`]: passwords, sessions, tokens, CSRF, rate limiting; the
+//!   gate every request passes. [`users`]: user and token management (shared with the CLI).
+//! - [`pool`]: store handles on blocking threads.
+//!
+//! Surfaces are thin: handlers parse, call `coco-engine`/`coco-store`, and format.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod middleware;
+pub mod pages;
+pub mod params;
+pub mod pool;
+pub mod state;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use coco_engine::Config;
+use coco_store::Store;
+
+use crate::pool::StorePool;
+use crate::state::{AppState, CredentialCache, Shared};
+
+/// How to run the server.
+pub struct ServeOptions {
+    pub data_dir: PathBuf,
+    /// Store handles serving requests concurrently.
+    pub connections: usize,
+    /// Mark cookies `Secure` (set when the server is reached over HTTPS via a proxy).
+    pub secure_cookies: bool,
+}
+
+/// The templates, compiled into the binary so `coco` stays one file.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("password.html", include_str!("../templates/password.html")),
+    (
+        "portfolio.html",
+        include_str!("../templates/portfolio.html"),
+    ),
+    ("list.html", include_str!("../templates/list.html")),
+    ("account.html", include_str!("../templates/account.html")),
+    ("ingest.html", include_str!("../templates/ingest.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+];
+
+const STYLESHEET: &str = include_str!("../static/app.css");
+
+fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> {
+    let mut environment = minijinja::Environment::new();
+    // `.html` templates auto-escape every value; only chart SVG (escaped by
+    // coco-charts) is marked safe, with `|safe` at its one place of use.
+    for (name, source) in TEMPLATES {
+        environment.add_template(name, source)?;
+    }
+    environment.add_filter("money", |value: f64| {
+        coco_charts::format_value(value, coco_charts::ValueFormat::Money)
+    });
+    environment.add_filter("score", |value: Option<f64>| match value {
+        Some(score) => format!("{score:.0}"),
+        None => "–".into(),
+    });
+    environment.add_filter("signed", |value: Option<f64>| match value {
+        Some(change) if change.abs() >= 0.05 => format!("{change:+.1}"),
+        Some(_) => "±0".into(),
+        None => "–".into(),
+    });
+    environment.add_filter("number", |value: f64| {
+        // Whole numbers and large values without decimals; small fractions with two.
+        if (value.fract() == 0.0 && value.abs() < 1e12) || value.abs() >= 100.0 {
+            format!("{value:.0}")
+        } else {
+            format!("{value:.2}")
+        }
+    });
+    environment.add_filter("pct", |value: f64| format!("{:.0}%", value * 100.0));
+    Ok(environment)
+}
+
+/// Builds the shared state over an open store.
+pub fn state(store: Store, config: Config, options: &ServeOptions) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        inner: Arc::new(Shared {
+            pool: Arc::new(StorePool::new(store, options.connections)?),
+            config: Arc::new(config),
+            templates: templates()?,
+            limiter: auth::LoginLimiter::default(),
+            credentials: CredentialCache::default(),
+            secure_cookies: options.secure_cookies,
+            data_dir: options.data_dir.clone(),
+        }),
+    })
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        )],
+        STYLESHEET,
+    )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Every route, behind the authentication gate, with security headers.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::portfolio_page))
+        .route("/health", get(pages::health_page))
+        .route("/book", get(pages::book_page))
+        .route("/accounts/{account_id}", get(pages::account_page))
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route(
+            "/password",
+            get(pages::password_page).post(pages::password_submit),
+        )
+        .route(
+            "/ingest",
+            get(pages::ingest_page).post(pages::ingest_submit),
+        )
+        .route("/static/app.css", get(stylesheet))
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Headers every response carries: no framing, no sniffing, scripts only from us.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Serves until Ctrl-C. `on_ready` receives the bound address (port 0 picks one).
+pub async fn serve(
+    state: AppState,
+    bind: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {bind}: {error}"))?;
+    let address = listener.local_addr()?;
+    on_ready(address);
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,727 @@
+//! Server-rendered pages. Each handler parses its parameters, asks the engine, builds
+//! the charts, and renders a template; no numbers are computed here.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::{Duration, Utc};
+use coco_charts::{
+    Band, Bar, BarChart, LineChart, LineSeries, Size, StackedBarChart, StackedSeries, ValueFormat,
+};
+use coco_core::Permission;
+use coco_engine::portfolio;
+use coco_store::auth::AuditEntry;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{
+    self, LOGIN_CSRF_COOKIE, Principal, SESSION_COOKIE, SESSION_HOURS, cookie, digest, random_hex,
+    same_secret, set_cookie,
+};
+use crate::error::AppError;
+use crate::params::{ListParams, SORT_KEYS};
+use crate::state::AppState;
+
+type PageResult = Result<Response, PageError>;
+
+/// An [`AppError`] rendered as an HTML page.
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError(error)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        error_page(&self.0)
+    }
+}
+
+/// A minimal error page (no template: it must render even when templates fail).
+pub fn error_page(error: &AppError) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{status} · COCO</title>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"error\">\
+         <h1>{status}</h1><p>{message}</p>{field}<p><a href=\"/\">Back to the portfolio</a></p></main></body></html>",
+        status = error.status,
+        message = coco_charts::escape(&error.message),
+        field = error
+            .field
+            .as_deref()
+            .map(|f| format!("<p>Parameter: <code>{}</code></p>", coco_charts::escape(f)))
+            .unwrap_or_default(),
+    );
+    (error.status, Html(body)).into_response()
+}
+
+fn render(state: &AppState, template: &str, context: serde_json::Value) -> PageResult {
+    let page = state
+        .inner
+        .templates
+        .get_template(template)
+        .and_then(|t| t.render(context))
+        .map_err(|error| AppError::internal(format!("rendering {template}: {error:#}")))?;
+    Ok(Html(page).into_response())
+}
+
+/// What every page's layout needs about the viewer.
+fn viewer(principal: &Principal) -> serde_json::Value {
+    json!({
+        "username": principal.user.username,
+        "display_name": principal.user.display_name,
+        "role": principal.user.role,
+        "csrf": principal.csrf_token(),
+        "can_ingest": principal.can(Permission::Ingest),
+        "can_manage": principal.can(Permission::ManageUsers),
+    })
+}
+
+fn today() -> chrono::NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn size(width: u32, height: u32) -> Size {
+    Size { width, height }
+}
+
+/// Days between snapshots the "this week" comparison uses.
+const COMPARE_DAYS: u32 = 7;
+
+// ---------------------------------------------------------------------------------
+// Portfolio
+
+pub async fn portfolio_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ListParams>,
+) -> PageResult {
+    let request = params.parse("score", 50)?;
+    let config = state.inner.config.clone();
+    let filter = request.filter.clone();
+    let (view, table) = state
+        .pool()
+        .run(move |store| {
+            let pair = portfolio::snapshot_pair(
+                store,
+                &config,
+                request.as_of.unwrap_or_else(today),
+                COMPARE_DAYS,
+            )?;
+            let view = portfolio::portfolio_view(store, &config, pair.clone(), &filter)?;
+            let table =
+                portfolio::health_page(store, pair, &filter, request.page, request.per_page)?;
+            Ok((view, table))
+        })
+        .await?;
+
+    let colour_bars = BarChart {
+        title: "ARR by health colour".into(),
+        bars: view
+            .totals
+            .iter()
+            .map(|total| Bar {
+                label: format!("{} ({})", total.colour, total.accounts),
+                value: total.arr,
+                class: total.colour.clone(),
+                tooltip: Some(format!(
+                    "{}: {} accounts, {}",
+                    total.colour,
+                    total.accounts,
+                    coco_charts::format_value(total.arr, ValueFormat::Money)
+                )),
+                href: Some(format!(
+                    "/?{}",
+                    params.query_with(&[("colour", &total.colour)])
+                )),
+            })
+            .collect(),
+        value_format: ValueFormat::Money,
+        horizontal: true,
+        size: size(420, 170),
+    }
+    .render();
+    let histogram = BarChart {
+        title: "Health score distribution".into(),
+        bars: view
+            .histogram
+            .iter()
+            .map(|bucket| Bar {
+                label: format!("{}–{}", bucket.from, bucket.from + 10),
+                value: bucket.accounts as f64,
+                class: "bucket".into(),
+                tooltip: Some(format!(
+                    "score {}–{}: {} accounts",
+                    bucket.from,
+                    bucket.from + 10,
+                    bucket.accounts
+                )),
+                href: None,
+            })
+            .collect(),
+        value_format: ValueFormat::Integer,
+        horizontal: false,
+        size: size(420, 200),
+    }
+    .render();
+    let trend_dates: Vec<chrono::NaiveDate> = {
+        let mut dates: Vec<_> = view.trend.iter().map(|p| p.as_of).collect();
+        dates.dedup();
+        dates
+    };
+    let trend = StackedBarChart {
+        title: "Accounts by health colour, recent snapshots".into(),
+        x_labels: trend_dates
+            .iter()
+            .map(|d| d.format("%b %d").to_string())
+            .collect(),
+        series: ["red", "yellow", "green", "unknown"]
+            .iter()
+            .map(|colour| StackedSeries {
+                name: colour.to_string(),
+                class: colour.to_string(),
+                values: trend_dates
+                    .iter()
+                    .map(|date| {
+                        view.trend
+                            .iter()
+                            .find(|p| p.as_of == *date && p.colour == *colour)
+                            .map_or(0.0, |p| p.accounts as f64)
+                    })
+                    .collect(),
+            })
+            .collect(),
+        value_format: ValueFormat::Integer,
+        size: size(420, 200),
+    }
+    .render();
+    let pages = (table.total.max(0) as u64)
+        .div_ceil(table.per_page as u64)
+        .max(1);
+    render(
+        &state,
+        "portfolio.html",
+        json!({
+            "viewer": viewer(&principal),
+            "nav": "portfolio",
+            "view": view,
+            "table": table,
+            "pages": pages,
+            "charts": {"colours": colour_bars, "histogram": histogram, "trend": trend},
+            "params": params,
+            "sort_keys": SORT_KEYS.iter().map(|(k, _, label)| json!({"key": k, "label": label})).collect::<Vec<_>>(),
+            "sort": request.sort_key,
+            "links": {
+                "prev": params.query_with(&[("page", &(table.page.saturating_sub(1)).to_string())]),
+                "next": params.query_with(&[("page", &(table.page + 1).to_string())]),
+            },
+            "sort_links": SORT_KEYS.iter().map(|(k, _, _)| (k.to_string(), params.query_with(&[("sort", k)]))).collect::<std::collections::BTreeMap<_, _>>(),
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Health list and My book
+
+pub async fn health_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ListParams>,
+) -> PageResult {
+    list_page(state, principal, params, "health", "change").await
+}
+
+/// A CSM's own accounts, neediest first. Others pick a CSM (default: the first).
+pub async fn book_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(mut params): Query<ListParams>,
+) -> PageResult {
+    if params.csm.as_deref().is_none_or(str::is_empty) {
+        params.csm = principal.user.csm_id.clone();
+    }
+    list_page(state, principal, params, "book", "score").await
+}
+
+async fn list_page(
+    state: AppState,
+    principal: Principal,
+    params: ListParams,
+    nav: &'static str,
+    default_sort: &str,
+) -> PageResult {
+    let request = params.parse(default_sort, 50)?;
+    let config = state.inner.config.clone();
+    let filter = request.filter.clone();
+    let (table, options) = state
+        .pool()
+        .run(move |store| {
+            let pair = portfolio::snapshot_pair(
+                store,
+                &config,
+                request.as_of.unwrap_or_else(today),
+                COMPARE_DAYS,
+            )?;
+            let options = store.filter_options(pair.current.snapshot_id)?;
+            let table =
+                portfolio::health_page(store, pair, &filter, request.page, request.per_page)?;
+            Ok((table, options))
+        })
+        .await?;
+    let pages = (table.total.max(0) as u64)
+        .div_ceil(table.per_page as u64)
+        .max(1);
+    let base = if nav == "book" { "/book" } else { "/health" };
+    render(
+        &state,
+        "list.html",
+        json!({
+            "viewer": viewer(&principal),
+            "nav": nav,
+            "base": base,
+            "title": if nav == "book" { "My book" } else { "Health" },
+            "table": table,
+            "options": options,
+            "pages": pages,
+            "params": params,
+            "sort": request.sort_key,
+            "sort_keys": SORT_KEYS.iter().map(|(k, _, label)| json!({"key": k, "label": label})).collect::<Vec<_>>(),
+            "links": {
+                "prev": params.query_with(&[("page", &(table.page.saturating_sub(1)).to_string())]),
+                "next": params.query_with(&[("page", &(table.page + 1).to_string())]),
+            },
+            "sort_links": SORT_KEYS.iter().map(|(k, _, _)| (k.to_string(), params.query_with(&[("sort", k)]))).collect::<std::collections::BTreeMap<_, _>>(),
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Account 360
+
+#[derive(Debug, Deserialize)]
+pub struct AccountParams {
+    pub as_of: Option<String>,
+}
+
+pub async fn account_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(account_id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> PageResult {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let config = state.inner.config.clone();
+    let (view, detail, timeline) = state
+        .pool()
+        .run(move |store| {
+            let view = coco_engine::account::account_view(
+                store,
+                &config,
+                &account_id,
+                as_of,
+                COMPARE_DAYS,
+            )?;
+            let detail = store.account_detail(&account_id, view.as_of).ok();
+            let timeline = store.account_timeline(&account_id, view.as_of, 40)?;
+            Ok((view, detail, timeline))
+        })
+        .await?;
+    let (green, yellow) = view
+        .cutoffs
+        .map_or((70.0, 40.0), |cutoffs| (cutoffs.green, cutoffs.yellow));
+    let history_chart = LineChart {
+        title: "Health score history".into(),
+        x_labels: view
+            .history
+            .iter()
+            .map(|p| p.as_of.format("%Y-%m-%d").to_string())
+            .collect(),
+        series: vec![LineSeries {
+            name: "health score".into(),
+            class: "health".into(),
+            points: view.history.iter().map(|p| p.score).collect(),
+        }],
+        y_min: Some(0.0),
+        y_max: Some(100.0),
+        y_unit: String::new(),
+        bands: vec![
+            Band {
+                from: 0.0,
+                to: yellow,
+                class: "red".into(),
+            },
+            Band {
+                from: yellow,
+                to: green,
+                class: "yellow".into(),
+            },
+            Band {
+                from: green,
+                to: 100.0,
+                class: "green".into(),
+            },
+        ],
+        size: size(560, 200),
+    }
+    .render();
+    let usage_charts: Vec<serde_json::Value> = view
+        .evidence
+        .iter()
+        .filter(|metric| {
+            metric.category == coco_core::Category::ProductUsage && metric.history.len() > 1
+        })
+        .take(4)
+        .map(|metric| {
+            let chart = LineChart {
+                title: format!("{} ({})", metric.metric, metric.unit),
+                x_labels: metric
+                    .history
+                    .iter()
+                    .map(|(date, _)| date.format("%Y-%m-%d").to_string())
+                    .collect(),
+                series: vec![LineSeries {
+                    name: metric.metric.clone(),
+                    class: "series-0".into(),
+                    points: metric.history.iter().map(|(_, value)| *value).collect(),
+                }],
+                y_min: None,
+                y_max: None,
+                y_unit: String::new(),
+                bands: Vec::new(),
+                size: size(270, 140),
+            }
+            .render();
+            json!({"metric": metric.metric, "chart": chart})
+        })
+        .collect();
+    render(
+        &state,
+        "account.html",
+        json!({
+            "viewer": viewer(&principal),
+            "nav": "",
+            "view": view,
+            "detail": detail,
+            "timeline": timeline,
+            "charts": {"history": history_chart, "usage": usage_charts},
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Login, logout, password
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    pub next: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Only same-site paths are followed after login (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
+) -> PageResult {
+    let csrf = random_hex(16);
+    let mut response = render(
+        &state,
+        "login.html",
+        json!({
+            "csrf": csrf,
+            "next": safe_next(query.next.as_deref()),
+            "error": query.error,
+        }),
+    )?;
+    if let Ok(value) =
+        set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, state.inner.secure_cookies).parse()
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+    pub csrf: String,
+    pub next: Option<String>,
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
+    let ip = Some(peer.ip());
+    let login_csrf = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| cookie(v, LOGIN_CSRF_COOKIE))
+        .unwrap_or("");
+    if login_csrf.is_empty() || !same_secret(login_csrf, &form.csrf) {
+        return Err(AppError::forbidden(
+            "the login form's CSRF token is missing or stale; reload the login page",
+        )
+        .into());
+    }
+    let next = safe_next(form.next.as_deref());
+    if let Some(wait) = state.inner.limiter.blocked(ip, &form.username) {
+        let mut response = render(
+            &state,
+            "login.html",
+            json!({
+                "csrf": form.csrf,
+                "next": next,
+                "error": format!("Too many failed attempts. Try again in {} minutes.", wait.as_secs().div_ceil(60)),
+            }),
+        )?;
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(value) = wait.as_secs().to_string().parse() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(response);
+    }
+    let username = form.username.trim().to_lowercase();
+    let lookup = username.clone();
+    let found = state
+        .pool()
+        .run(move |store| Ok(store.user_by_username(&lookup)?))
+        .await?;
+    let password = form.password.clone();
+    // Verify against a dummy hash when the user is unknown, so timing does not tell.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, dummy_hash()),
+    };
+    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let ip_text = ip.map(|ip| ip.to_string());
+    let user = match user {
+        Some(user) if verified && !user.disabled => user,
+        _ => {
+            state.inner.limiter.record_failure(ip, &username);
+            let actor = username.clone();
+            let ip_audit = ip_text.clone();
+            state
+                .pool()
+                .run(move |store| {
+                    Ok(store.audit(&AuditEntry {
+                        actor: &actor,
+                        action: "login.failure",
+                        target: None,
+                        detail: json!({}),
+                        ip: ip_audit.as_deref(),
+                    })?)
+                })
+                .await?;
+            let mut response = render(
+                &state,
+                "login.html",
+                json!({"csrf": form.csrf, "next": next, "error": "Unknown user or wrong password."}),
+            )?;
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(response);
+        }
+    };
+    state.inner.limiter.record_success(ip, &username);
+    let session = random_hex(32);
+    let session_digest = digest(&session);
+    let csrf = random_hex(32);
+    let expires = Utc::now().naive_utc() + Duration::hours(SESSION_HOURS);
+    let user_id = user.user_id;
+    state
+        .pool()
+        .run(move |store| {
+            Ok(store.create_session(
+                &session_digest,
+                user_id,
+                &csrf,
+                expires,
+                &AuditEntry {
+                    actor: &username,
+                    action: "login.success",
+                    target: None,
+                    detail: json!({}),
+                    ip: ip_text.as_deref(),
+                },
+            )?)
+        })
+        .await?;
+    let target = if user.must_change_password {
+        "/password".to_string()
+    } else {
+        next
+    };
+    let mut response = Redirect::to(&target).into_response();
+    let secure = state.inner.secure_cookies;
+    for value in [
+        set_cookie(SESSION_COOKIE, &session, SESSION_HOURS * 3600, secure),
+        set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
+    ] {
+        if let Ok(value) = value.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+/// An argon2id hash of a random string nobody knows, verified against when the
+/// username is unknown so both paths take the same time.
+fn dummy_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| auth::hash_password(&random_hex(16)).unwrap_or_default())
+        .clone()
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+) -> PageResult {
+    if let Some(session) = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| cookie(v, SESSION_COOKIE))
+    {
+        let session_digest = digest(session);
+        let actor = principal.actor();
+        state
+            .pool()
+            .run(move |store| {
+                Ok(store.delete_session(
+                    &session_digest,
+                    &AuditEntry {
+                        actor: &actor,
+                        action: "logout",
+                        target: None,
+                        detail: json!({}),
+                        ip: None,
+                    },
+                )?)
+            })
+            .await?;
+    }
+    state.inner.credentials.clear();
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(value) = set_cookie(SESSION_COOKIE, "", 0, state.inner.secure_cookies).parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+pub async fn password_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> PageResult {
+    render(
+        &state,
+        "password.html",
+        json!({"viewer": viewer(&principal), "nav": "", "must_change": principal.user.must_change_password}),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    pub current: String,
+    pub password: String,
+    pub confirm: String,
+}
+
+pub async fn password_submit(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    let problem = if form.password != form.confirm {
+        Some("The two new passwords differ.".to_string())
+    } else if form.password == form.current {
+        Some("The new password must differ from the current one.".to_string())
+    } else {
+        auth::check_password_rules(&form.password).err()
+    };
+    let username = principal.user.username.clone();
+    let lookup = username.clone();
+    let stored = state
+        .pool()
+        .run(move |store| Ok(store.user_by_username(&lookup)?))
+        .await?;
+    let current = form.current.clone();
+    let current_ok = match stored {
+        Some((_, hash)) => {
+            tokio::task::spawn_blocking(move || auth::verify_password(&current, &hash))
+                .await
+                .unwrap_or(false)
+        }
+        None => false,
+    };
+    let problem =
+        problem.or_else(|| (!current_ok).then(|| "The current password is wrong.".into()));
+    if let Some(problem) = problem {
+        let mut response = render(
+            &state,
+            "password.html",
+            json!({"viewer": viewer(&principal), "nav": "", "must_change": principal.user.must_change_password, "error": problem}),
+        )?;
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        return Ok(response);
+    }
+    let new_password = form.password.clone();
+    state
+        .pool()
+        .run(move |store| crate::users::change_password(store, &username, &new_password))
+        .await?;
+    state.inner.credentials.clear();
+    Ok(Redirect::to("/").into_response())
+}
+
+// ---------------------------------------------------------------------------------
+// Ingest
+
+pub async fn ingest_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> PageResult {
+    principal.require(Permission::Ingest)?;
+    render(
+        &state,
+        "ingest.html",
+        json!({
+            "viewer": viewer(&principal),
+            "nav": "ingest",
+            "entities": coco_core::ENTITIES.iter().map(|e| e.name).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+pub async fn ingest_submit(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    multipart: Multipart,
+) -> PageResult {
+    principal.require(Permission::Ingest)?;
+    let report = crate::api::ingest_upload(&state, &principal, multipart).await?;
+    render(
+        &state,
+        "ingest.html",
+        json!({
+            "viewer": viewer(&principal),
+            "nav": "ingest",
+            "entities": coco_core::ENTITIES.iter().map(|e| e.name).collect::<Vec<_>>(),
+            "report": report,
+        }),
+    )
+}

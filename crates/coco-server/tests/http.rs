@@ -1,0 +1,483 @@
+//! The server end to end over real HTTP on loopback, on a real DuckDB store holding a
+//! scored demo portfolio: authentication, CSRF, roles, tokens, rate limiting, SQL
+//! injection and XSS attempts, the pages and the API.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use coco_core::Role;
+use coco_server::users::{NewUserRequest, add_user, create_token};
+use coco_store::{IngestOptions, Store};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+const XSS_NAME: &str = "<script>alert('owned')</script> & \"Sons\"";
+const END: (i32, u32, u32) = (2026, 10, 31);
+
+struct Server {
+    address: SocketAddr,
+    _dir: tempfile::TempDir,
+    admin_password: String,
+    viewer_password: String,
+    admin_token: String,
+    viewer_token: String,
+    xss_account: String,
+}
+
+/// Replaces the first account's name in the demo's accounts.csv with an XSS payload.
+fn poison_first_account_name(files: &Path) -> String {
+    let path = files.join("accounts.csv");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let name_column = headers.iter().position(|h| h == "name").unwrap();
+    let id_column = headers.iter().position(|h| h == "account_id").unwrap();
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let first = rows[0].clone();
+    let account_id = first[id_column].to_string();
+    rows[0] = first
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i == name_column { XSS_NAME } else { v })
+        .collect();
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&headers).unwrap();
+    for row in rows {
+        writer.write_record(&row).unwrap();
+    }
+    writer.flush().unwrap();
+    account_id
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("demo");
+    let end = NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap();
+    coco_demo::generate(
+        &coco_demo::DemoConfig::new(120, 6, 11, end),
+        &files,
+        &|_| {},
+    )
+    .unwrap();
+    let xss_account = poison_first_account_name(&files);
+    let data = dir.path().join("data");
+    let mut store = Store::open(&data).unwrap();
+    store
+        .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
+        .unwrap();
+    let config = coco_engine::Config::load(None).unwrap();
+    coco_engine::backfill(
+        &store,
+        &config,
+        end - chrono::Days::new(14),
+        end,
+        7,
+        &mut |_| {},
+    )
+    .unwrap();
+    let admin = add_user(
+        &store,
+        &NewUserRequest {
+            username: "Admin",
+            display_name: None,
+            role: Role::Admin,
+            csm_id: None,
+        },
+        "test",
+    )
+    .unwrap();
+    let viewer = add_user(
+        &store,
+        &NewUserRequest {
+            username: "viewer",
+            display_name: Some("Vi <b>Ewer</b>"),
+            role: Role::Viewer,
+            csm_id: Some("csm_001"),
+        },
+        "test",
+    )
+    .unwrap();
+    let (_, admin_token) = create_token(&store, "admin", "tests", None, "test").unwrap();
+    let (_, viewer_token) = create_token(&store, "viewer", "tests", None, "test").unwrap();
+    let options = coco_server::ServeOptions {
+        data_dir: data,
+        connections: 2,
+        secure_cookies: false,
+    };
+    let state = coco_server::state(store, config, &options).unwrap();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        coco_server::serve(state, "127.0.0.1:0".parse().unwrap(), |address| {
+            let _ = sender.send(address);
+        })
+        .await
+        .unwrap();
+    });
+    Server {
+        address: receiver.await.unwrap(),
+        _dir: dir,
+        admin_password: admin.one_time_password,
+        viewer_password: viewer.one_time_password,
+        admin_token,
+        viewer_token,
+        xss_account,
+    }
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// Logs in (changing the one-time password) and returns the client and its CSRF token.
+async fn log_in(server: &Server, username: &str, one_time: &str) -> (reqwest::Client, String) {
+    let client = browser();
+    let page = client
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = client
+        .post(server.url("/login"))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("username", username),
+            ("password", one_time),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/password");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    // Until the one-time password is replaced, every page leads to /password.
+    let blocked = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(blocked.headers()["location"], "/password");
+    let page = client
+        .get(server.url("/password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let new_password = format!("{username}-chosen-password");
+    let changed = client
+        .post(server.url("/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current", one_time),
+            ("password", new_password.as_str()),
+            ("confirm", new_password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    (client, csrf)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_is_safe_and_shows_the_portfolio() {
+    let server = start().await;
+    let anonymous = browser();
+
+    // Nothing but login and the health check answers without authentication.
+    assert_eq!(
+        anonymous
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    for path in ["/", "/health", "/book", "/ingest", "/accounts/acc_00001"] {
+        let response = anonymous.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            response.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next=")
+        );
+    }
+    for path in [
+        "/api/v1/accounts",
+        "/api/v1/portfolio",
+        "/api/v1/openapi.json",
+        "/api/v1/me",
+    ] {
+        let response = anonymous.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthenticated");
+    }
+    let forged = anonymous
+        .get(server.url("/api/v1/accounts"))
+        .bearer_auth("coco_not-a-real-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+
+    // The login form itself needs its CSRF token.
+    let no_csrf = anonymous
+        .post(server.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", server.admin_password.as_str()),
+            ("csrf", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+
+    let (admin, csrf) = log_in(&server, "admin", &server.admin_password).await;
+
+    // The portfolio: as-of date, tiles, charts, the account table.
+    let page = admin.get(server.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Data as of <strong>2026-10-31</strong>"),
+        "{html}"
+    );
+    assert!(html.contains("changes since 2026-10-24"));
+    assert!(html.contains("<svg") && html.contains("ARR by health colour"));
+    assert!(html.contains("id=\"accounts\""));
+
+    // XSS: the poisoned name is text on every page that shows it, and in the API JSON.
+    let escaped = "&lt;script&gt;alert(&#x27;owned&#x27;)&lt;&#x2f;script&gt;";
+    for path in [
+        format!("/accounts/{}", server.xss_account),
+        "/health?sort=name&per_page=500".to_string(),
+    ] {
+        let html = admin
+            .get(server.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !html.contains("<script>alert"),
+            "{path} renders the name as markup"
+        );
+        assert!(
+            html.contains(escaped) || html.contains("&lt;script&gt;alert("),
+            "{path} does not show the escaped name"
+        );
+    }
+    let account = admin
+        .get(server.url(&format!("/accounts/{}", server.xss_account)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("id=\"breakdown\"") && account.contains("id=\"history-chart\""));
+    assert!(account.contains("id=\"timeline\""));
+
+    // SQL injection: sort keys are allow-listed, values are bound.
+    let injected = admin
+        .get(server.url("/api/v1/accounts?sort=score;DROP%20TABLE%20accounts"))
+        .bearer_auth(&server.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(injected.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = injected.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "sort");
+    for parameter in ["csm", "segment", "tier"] {
+        let response = admin
+            .get(server.url(&format!(
+                "/api/v1/accounts?{parameter}=x%27%20OR%20%271%27=%271"
+            )))
+            .bearer_auth(&server.admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{parameter}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["total"], 0, "{parameter} matched rows");
+    }
+    for (parameter, value) in [
+        ("colour", "red'--"),
+        ("as_of", "2026-10-31'"),
+        ("page", "1;"),
+    ] {
+        let response = admin
+            .get(server.url(&format!("/api/v1/accounts?{parameter}={value}")))
+            .bearer_auth(&server.admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{parameter}");
+    }
+    let all: serde_json::Value = admin
+        .get(server.url("/api/v1/accounts?per_page=1"))
+        .bearer_auth(&server.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        all["total"].as_i64().unwrap() > 50,
+        "the accounts table survived"
+    );
+
+    // The API: account detail with a token, OpenAPI document.
+    let detail: serde_json::Value = anonymous
+        .get(server.url(&format!("/api/v1/accounts/{}", server.xss_account)))
+        .bearer_auth(&server.viewer_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["account"]["name"], XSS_NAME);
+    assert!(
+        detail["health"]["health"]["components"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 2
+    );
+    let openapi: serde_json::Value = anonymous
+        .get(server.url("/api/v1/openapi.json"))
+        .bearer_auth(&server.viewer_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(openapi["paths"]["/api/v1/accounts/{account_id}"].is_object());
+
+    // Roles: a viewer cannot ingest, by page or by API.
+    let (viewer, _) = log_in(&server, "viewer", &server.viewer_password).await;
+    assert_eq!(
+        viewer
+            .get(server.url("/ingest"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let upload = |token: &str| {
+        let form = reqwest::multipart::Form::new().text("entity", "csms").part(
+            "file",
+            reqwest::multipart::Part::bytes(
+                b"csm_id,name,email\ncsm_900,New CSM,new@example.com\ncsm_901,,bad\n".to_vec(),
+            )
+            .file_name("csms.csv"),
+        );
+        anonymous
+            .post(server.url("/api/v1/ingest"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+    };
+    assert_eq!(
+        upload(&server.viewer_token).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let report = upload(&server.admin_token).await.unwrap();
+    assert_eq!(report.status(), StatusCode::OK);
+    let report: serde_json::Value = report.json().await.unwrap();
+    assert_eq!(report["rows_read"], 2);
+    assert_eq!(report["rejected"], 1, "{report}");
+
+    // CSRF: a session's state-changing request without the token is refused.
+    let forged_logout = admin.post(server.url("/logout")).send().await.unwrap();
+    assert_eq!(forged_logout.status(), StatusCode::FORBIDDEN);
+    let logout = admin
+        .post(server.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        admin.get(server.url("/")).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER,
+        "the session ended"
+    );
+
+    // Rate limiting: five failures, then 429 even with the right password.
+    let attacker = browser();
+    for attempt in 0..6 {
+        let page = attacker
+            .get(server.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let response = attacker
+            .post(server.url("/login"))
+            .form(&[
+                ("csrf", hidden(&page, "csrf").as_str()),
+                ("username", "viewer"),
+                (
+                    "password",
+                    if attempt < 5 {
+                        "wrong-password"
+                    } else {
+                        "viewer-chosen-password"
+                    },
+                ),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let expected = if attempt < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(response.status(), expected, "attempt {attempt}");
+    }
+}
