@@ -39,7 +39,10 @@ fn version_2_snapshots_read_the_same_after_the_upgrade() {
     }
 
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), coco_store::store::SCHEMA_VERSION);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        coco_store::store::SCHEMA_VERSION
+    );
 
     let snapshot = store.list_snapshots().unwrap().remove(0);
     let metrics = vec!["events_30d".to_string(), "nps_latest".to_string()];
