@@ -19,11 +19,9 @@ use utoipa::OpenApi;
 
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
-use crate::pages::AccountParams;
+use crate::pages::{AccountParams, COMPARE_DAYS, snapshots_as_of, today};
 use crate::params::ListParams;
 use crate::state::AppState;
-
-const COMPARE_DAYS: u32 = 7;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -60,10 +58,6 @@ pub fn routes() -> Router<AppState> {
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
-}
-
-fn today() -> chrono::NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// Who the credential belongs to.
@@ -117,12 +111,7 @@ async fn portfolio_summary(
     let view = state
         .pool()
         .run(move |store| {
-            let pair = portfolio::snapshot_pair(
-                store,
-                &config,
-                request.as_of.unwrap_or_else(today),
-                COMPARE_DAYS,
-            )?;
+            let pair = snapshots_as_of(store, &config, request.as_of)?;
             Ok(portfolio::portfolio_view(
                 store,
                 &config,
@@ -154,12 +143,7 @@ async fn list_accounts(
     let page = state
         .pool()
         .run(move |store| {
-            let pair = portfolio::snapshot_pair(
-                store,
-                &config,
-                request.as_of.unwrap_or_else(today),
-                COMPARE_DAYS,
-            )?;
+            let pair = snapshots_as_of(store, &config, request.as_of)?;
             Ok(portfolio::health_page(
                 store,
                 pair,

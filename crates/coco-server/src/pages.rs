@@ -79,8 +79,24 @@ fn viewer(principal: &Principal) -> serde_json::Value {
     })
 }
 
-fn today() -> chrono::NaiveDate {
+/// Today on the server's clock: the default "as of" of every page and endpoint.
+pub(crate) fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
+}
+
+/// The snapshot answering a request "as of" (default today) and the one a week
+/// earlier it is compared with — one rule for every page and endpoint.
+pub(crate) fn snapshots_as_of(
+    store: &coco_store::Store,
+    config: &coco_engine::Config,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<portfolio::SnapshotPair, AppError> {
+    Ok(portfolio::snapshot_pair(
+        store,
+        config,
+        as_of.unwrap_or_else(today),
+        COMPARE_DAYS,
+    )?)
 }
 
 fn size(width: u32, height: u32) -> Size {
@@ -88,7 +104,7 @@ fn size(width: u32, height: u32) -> Size {
 }
 
 /// Days between snapshots the "this week" comparison uses.
-const COMPARE_DAYS: u32 = 7;
+pub(crate) const COMPARE_DAYS: u32 = 7;
 
 // ---------------------------------------------------------------------------------
 // Portfolio
@@ -104,12 +120,7 @@ pub async fn portfolio_page(
     let (view, table) = state
         .pool()
         .run(move |store| {
-            let pair = portfolio::snapshot_pair(
-                store,
-                &config,
-                request.as_of.unwrap_or_else(today),
-                COMPARE_DAYS,
-            )?;
+            let pair = snapshots_as_of(store, &config, request.as_of)?;
             let view = portfolio::portfolio_view(store, &config, pair.clone(), &filter)?;
             let table =
                 portfolio::health_page(store, pair, &filter, request.page, request.per_page)?;
@@ -258,12 +269,7 @@ async fn list_page(
     let (table, options) = state
         .pool()
         .run(move |store| {
-            let pair = portfolio::snapshot_pair(
-                store,
-                &config,
-                request.as_of.unwrap_or_else(today),
-                COMPARE_DAYS,
-            )?;
+            let pair = snapshots_as_of(store, &config, request.as_of)?;
             let options = store.filter_options(pair.current.snapshot_id)?;
             let table =
                 portfolio::health_page(store, pair, &filter, request.page, request.per_page)?;
