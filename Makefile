@@ -1,7 +1,7 @@
 # The two commands of the README. Both fetch the prebuilt DuckDB library first
 # (scripts/setup-duckdb.sh, idempotent).
 
-.PHONY: quickstart test bench lint duckdb
+.PHONY: quickstart test bench lint duckdb browser-deps
 
 duckdb:
 	@./scripts/setup-duckdb.sh
@@ -11,8 +11,14 @@ quickstart: duckdb
 	cargo build --release -p coco-cli
 	./target/release/coco quickstart --serve 127.0.0.1:8080
 
-## Every test of the workspace (unit, integration on real DuckDB files, CLI end to end).
-test: duckdb
+## The npm side of the browser tests (playwright-core; Chromium itself comes from apt).
+browser-deps:
+	@test -d crates/coco-server/tests/browser/node_modules/playwright-core || \
+		npm ci --prefix crates/coco-server/tests/browser --no-audit --no-fund
+
+## Every test of the workspace (unit, integration on real DuckDB files, CLI end to end,
+## the dashboard in headless Chromium).
+test: duckdb browser-deps
 	cargo test --workspace
 
 ## Formatting and lints, as CI runs them.

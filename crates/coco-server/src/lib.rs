@@ -58,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> {
     let mut environment = minijinja::Environment::new();
@@ -115,6 +116,24 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// Served at `/favicon.ico` too: browsers ask for it on their own, and an anonymous
+/// request that redirected to the login page would rotate the login form's CSRF cookie.
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        FAVICON,
+    )
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -137,6 +156,8 @@ pub fn router(state: AppState) -> Router {
             get(pages::ingest_page).post(pages::ingest_submit),
         )
         .route("/static/app.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -16,7 +16,7 @@ use crate::state::AppState;
 const FORM_LIMIT: usize = 256 * 1024;
 
 fn is_public(path: &str) -> bool {
-    path == "/login" || path == "/healthz" || path.starts_with("/static/")
+    path == "/login" || path == "/healthz" || path == "/favicon.ico" || path.starts_with("/static/")
 }
 
 /// Resolves the request's principal from a bearer token or the session cookie.

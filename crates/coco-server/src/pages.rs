@@ -435,11 +435,23 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+fn login_csrf_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| cookie(v, LOGIN_CSRF_COOKIE))
+}
+
 pub async fn login_page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> PageResult {
-    let csrf = random_hex(16);
+    // An existing token is kept: a second tab, a reload or any stray request for the
+    // login page must not invalidate the form already on screen.
+    let csrf = login_csrf_cookie(&headers)
+        .filter(|token| token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or_else(|| random_hex(16), str::to_string);
     let mut response = render(
         &state,
         "login.html",
@@ -472,11 +484,7 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> PageResult {
     let ip = Some(peer.ip());
-    let login_csrf = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| cookie(v, LOGIN_CSRF_COOKIE))
-        .unwrap_or("");
+    let login_csrf = login_csrf_cookie(&headers).unwrap_or("");
     if login_csrf.is_empty() || !same_secret(login_csrf, &form.csrf) {
         return Err(AppError::forbidden(
             "the login form's CSRF token is missing or stale; reload the login page",

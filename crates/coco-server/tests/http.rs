@@ -2,133 +2,11 @@
 //! scored demo portfolio: authentication, CSRF, roles, tokens, rate limiting, SQL
 //! injection and XSS attempts, the pages and the API.
 
-use std::net::SocketAddr;
-use std::path::Path;
+mod common;
 
-use chrono::NaiveDate;
-use coco_core::Role;
-use coco_server::users::{NewUserRequest, add_user, create_token};
-use coco_store::{IngestOptions, Store};
+use common::{END, Server, XSS_NAME, start};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
-
-const XSS_NAME: &str = "<script>alert('owned')</script> & \"Sons\"";
-const END: (i32, u32, u32) = (2026, 10, 31);
-
-struct Server {
-    address: SocketAddr,
-    _dir: tempfile::TempDir,
-    admin_password: String,
-    viewer_password: String,
-    admin_token: String,
-    viewer_token: String,
-    xss_account: String,
-}
-
-/// Replaces the first account's name in the demo's accounts.csv with an XSS payload.
-fn poison_first_account_name(files: &Path) -> String {
-    let path = files.join("accounts.csv");
-    let mut reader = csv::Reader::from_path(&path).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let name_column = headers.iter().position(|h| h == "name").unwrap();
-    let id_column = headers.iter().position(|h| h == "account_id").unwrap();
-    let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let first = rows[0].clone();
-    let account_id = first[id_column].to_string();
-    rows[0] = first
-        .iter()
-        .enumerate()
-        .map(|(i, v)| if i == name_column { XSS_NAME } else { v })
-        .collect();
-    let mut writer = csv::Writer::from_path(&path).unwrap();
-    writer.write_record(&headers).unwrap();
-    for row in rows {
-        writer.write_record(&row).unwrap();
-    }
-    writer.flush().unwrap();
-    account_id
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let files = dir.path().join("demo");
-    let end = NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap();
-    coco_demo::generate(
-        &coco_demo::DemoConfig::new(120, 6, 11, end),
-        &files,
-        &|_| {},
-    )
-    .unwrap();
-    let xss_account = poison_first_account_name(&files);
-    let data = dir.path().join("data");
-    let mut store = Store::open(&data).unwrap();
-    store
-        .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
-        .unwrap();
-    let config = coco_engine::Config::load(None).unwrap();
-    coco_engine::backfill(
-        &store,
-        &config,
-        end - chrono::Days::new(14),
-        end,
-        7,
-        &mut |_| {},
-    )
-    .unwrap();
-    let admin = add_user(
-        &store,
-        &NewUserRequest {
-            username: "Admin",
-            display_name: None,
-            role: Role::Admin,
-            csm_id: None,
-        },
-        "test",
-    )
-    .unwrap();
-    let viewer = add_user(
-        &store,
-        &NewUserRequest {
-            username: "viewer",
-            display_name: Some("Vi <b>Ewer</b>"),
-            role: Role::Viewer,
-            csm_id: Some("csm_001"),
-        },
-        "test",
-    )
-    .unwrap();
-    let (_, admin_token) = create_token(&store, "admin", "tests", None, "test").unwrap();
-    let (_, viewer_token) = create_token(&store, "viewer", "tests", None, "test").unwrap();
-    let options = coco_server::ServeOptions {
-        data_dir: data,
-        connections: 2,
-        secure_cookies: false,
-    };
-    let state = coco_server::state(store, config, &options).unwrap();
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        coco_server::serve(state, "127.0.0.1:0".parse().unwrap(), |address| {
-            let _ = sender.send(address);
-        })
-        .await
-        .unwrap();
-    });
-    Server {
-        address: receiver.await.unwrap(),
-        _dir: dir,
-        admin_password: admin.one_time_password,
-        viewer_password: viewer.one_time_password,
-        admin_token,
-        viewer_token,
-        xss_account,
-    }
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
-    }
-}
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -240,6 +118,22 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthenticated");
     }
+    // The icon browsers fetch on their own is public, and a second visit to the login
+    // page keeps the token of the form already on screen (found by the browser test:
+    // the favicon request used to redirect to /login and rotate it).
+    let icon = anonymous
+        .get(server.url("/favicon.ico"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    let first_form = anonymous.get(server.url("/login")).send().await.unwrap();
+    let first_form = first_form.text().await.unwrap();
+    let second_form = anonymous.get(server.url("/login")).send().await.unwrap();
+    let second_form = second_form.text().await.unwrap();
+    assert_eq!(hidden(&first_form, "csrf"), hidden(&second_form, "csrf"));
+
     let forged = anonymous
         .get(server.url("/api/v1/accounts"))
         .bearer_auth("coco_not-a-real-token")

@@ -1,0 +1,80 @@
+//! The dashboard in real headless Chromium: a server on the scored demo portfolio, and
+//! `tests/browser/dashboard.mjs` (Playwright's `playwright-core` driving Debian's
+//! `chromium`) walking through it as a CSM would — log in, portfolio, filter, sort, an
+//! account's 360, log out; a viewer's book and the ingest page they cannot reach; an
+//! account named `<script>…` rendered as text.
+//!
+//! Needs `chromium` (`apt-get install chromium`, or `COCO_CHROMIUM=/path`) and the npm
+//! packages of `tests/browser` (`npm ci --prefix crates/coco-server/tests/browser`);
+//! `.ci/run` and `make test` install them. A machine that truly cannot run a browser
+//! can opt out with `COCO_SKIP_BROWSER_TESTS=1`; a missing browser is otherwise a
+//! failure, never a silent pass.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{END, XSS_NAME, start};
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("COCO_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csm_walks_through_the_dashboard_in_chromium() {
+    if std::env::var_os("COCO_SKIP_BROWSER_TESTS").is_some() {
+        eprintln!("COCO_SKIP_BROWSER_TESTS is set: the browser test did not run");
+        return;
+    }
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let chromium = chromium().expect(
+        "Chromium not found: `apt-get install chromium`, or set COCO_CHROMIUM=/path/to/chromium \
+         (COCO_SKIP_BROWSER_TESTS=1 skips this test)",
+    );
+    assert!(
+        scripts.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci --prefix {}`",
+        scripts.display()
+    );
+
+    let server = start().await;
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
+    let as_of = chrono::NaiveDate::from_ymd_opt(END.0, END.1, END.2)
+        .unwrap()
+        .to_string();
+    let mut command = Command::new("node");
+    command
+        .arg(scripts.join("dashboard.mjs"))
+        .current_dir(&scripts)
+        .env("COCO_URL", server.url(""))
+        .env("COCO_CHROMIUM", &chromium)
+        .env("COCO_ADMIN_PASSWORD", &server.admin_password)
+        .env("COCO_VIEWER_PASSWORD", &server.viewer_password)
+        .env("COCO_VIEWER_CSM", &server.viewer_csm)
+        .env("COCO_XSS_ACCOUNT", &server.xss_account)
+        .env("COCO_XSS_NAME", XSS_NAME)
+        .env("COCO_AS_OF", &as_of)
+        .env("COCO_ARTIFACTS", &artifacts);
+    // The server runs on this runtime's workers; the browser is waited for off them.
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("node could not be started (is Node.js installed?)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "the browser journey failed ({}); steps:\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("all browser steps passed"));
+}

@@ -1,0 +1,281 @@
+// End-to-end journey through the COCO dashboard in real headless Chromium.
+//
+// Started by crates/coco-server/tests/browser.rs, which runs a server on a scored demo
+// portfolio and passes everything this script needs in the environment:
+//   COCO_URL             base address of the server (http://127.0.0.1:PORT)
+//   COCO_CHROMIUM        the Chromium executable (Debian's /usr/bin/chromium)
+//   COCO_ADMIN_PASSWORD  one-time password of user "admin"
+//   COCO_VIEWER_PASSWORD one-time password of user "viewer" (role viewer, linked to a CSM)
+//   COCO_VIEWER_CSM      the CSM id the viewer is linked to
+//   COCO_XSS_ACCOUNT     id of the account whose name is an XSS payload
+//   COCO_XSS_NAME        that payload
+//   COCO_AS_OF           the as-of date every page must show
+//   COCO_ARTIFACTS       where a failing step leaves its screenshot and HTML
+//
+// Exits 0 when every step passed; otherwise prints the failed step and exits 1.
+
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`dashboard.mjs: environment variable ${name} is not set`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const base = env("COCO_URL");
+const asOf = env("COCO_AS_OF");
+const xssName = env("COCO_XSS_NAME");
+const artifacts = env("COCO_ARTIFACTS");
+
+const browser = await chromium.launch({
+  executablePath: env("COCO_CHROMIUM"),
+  args: ["--headless", "--no-sandbox", "--disable-gpu"],
+});
+
+// Anything a page says about itself that a user would never want: script dialogs (an
+// XSS payload that ran), uncaught errors, console errors (CSP violations land there).
+const incidents = [];
+
+async function newPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("dialog", async (dialog) => {
+    incidents.push(`dialog opened on ${page.url()}: ${dialog.message()}`);
+    await dialog.dismiss();
+  });
+  page.on("pageerror", (error) => incidents.push(`page error on ${page.url()}: ${error}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") {
+      incidents.push(`console error on ${page.url()}: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+let current = null;
+async function step(name, body) {
+  process.stdout.write(`- ${name} ... `);
+  try {
+    await body();
+    assert.deepEqual(incidents, [], "the page raised incidents");
+    console.log("ok");
+  } catch (error) {
+    console.log("FAILED");
+    console.error(error);
+    if (current) {
+      mkdirSync(artifacts, { recursive: true });
+      const stem = join(artifacts, name.replace(/[^a-z0-9]+/gi, "-"));
+      await current.screenshot({ path: `${stem}.png`, fullPage: true }).catch(() => {});
+      writeFileSync(`${stem}.html`, await current.content().catch(() => ""));
+      console.error(`screenshot and HTML of the failing page: ${stem}.{png,html}`);
+    }
+    await browser.close();
+    process.exit(1);
+  }
+}
+
+const path = (page) => {
+  const url = new URL(page.url());
+  return url.pathname + url.search;
+};
+
+/** Logs in with a one-time password and replaces it, as a new user must. */
+async function firstLogin(page, username, oneTime) {
+  await page.goto(`${base}/`);
+  assert.equal(path(page), "/login?next=%2F", "an anonymous visitor is sent to the login page");
+  await page.fill("#login input[name=username]", username);
+  await page.fill("#login input[name=password]", oneTime);
+  await Promise.all([page.waitForURL("**/password"), page.click("#login button[type=submit]")]);
+  // The one-time password must be replaced before anything else opens.
+  await page.goto(`${base}/health`);
+  assert.equal(path(page), "/password");
+  const chosen = `${username}-chose-this-one`;
+  await page.fill("#password input[name=current]", oneTime);
+  await page.fill("#password input[name=password]", chosen);
+  await page.fill("#password input[name=confirm]", chosen);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === "/"),
+    page.click("#password button[type=submit]"),
+  ]);
+}
+
+/** The rows of the account table as objects keyed by column header. */
+async function tableRows(page) {
+  return page.$$eval("#accounts tbody tr", (rows) => {
+    const headers = [...document.querySelectorAll("#accounts thead th")].map((th) =>
+      th.textContent.trim(),
+    );
+    return rows
+      .filter((row) => row.cells.length === headers.length)
+      .map((row) =>
+        Object.fromEntries(headers.map((h, i) => [h, row.cells[i].textContent.trim()])),
+      );
+  });
+}
+
+const countOf = async (page) => {
+  const text = await page.textContent("p.count");
+  const match = /^(\d+) accounts/.exec(text.trim());
+  assert.ok(match, `account count line: ${text}`);
+  return Number(match[1]);
+};
+
+// --- The admin's morning -----------------------------------------------------------
+
+const admin = await newPage();
+current = admin;
+let unfilteredTotal = 0;
+
+await step("admin logs in and replaces the one-time password", async () => {
+  await firstLogin(admin, "admin", env("COCO_ADMIN_PASSWORD"));
+  assert.equal(await admin.textContent("h1"), "Portfolio");
+});
+
+await step("portfolio shows its as-of date, tiles and SVG charts", async () => {
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+  const accounts = Number(await admin.textContent("#tile-accounts"));
+  assert.ok(accounts > 0, "the accounts tile counts accounts");
+  unfilteredTotal = await countOf(admin);
+  assert.equal(unfilteredTotal, accounts, "the table holds every scored account");
+  const charts = await admin.$$eval("section.charts figure", (figures) =>
+    figures.map((f) => ({
+      caption: f.querySelector("figcaption").textContent,
+      svg: !!f.querySelector("svg"),
+      marks: f.querySelectorAll("svg rect, svg path, svg polyline").length,
+    })),
+  );
+  assert.equal(charts.length, 3);
+  for (const chart of charts) {
+    assert.ok(chart.svg && chart.marks > 0, `chart "${chart.caption}" is drawn`);
+  }
+  // The colour bars really are rendered with a size on screen.
+  const box = await admin.locator("section.charts figure svg").first().boundingBox();
+  assert.ok(box && box.width > 100 && box.height > 50, "the first chart has a visible size");
+  assert.ok((await tableRows(admin)).length > 0, "the account table has rows");
+});
+
+let segment = "";
+await step("filtering by segment narrows the table to that segment", async () => {
+  const options = await admin.$$eval("#filters select[name=segment] option", (opts) =>
+    opts.map((o) => o.value).filter((v) => v),
+  );
+  assert.ok(options.length > 1, "the demo has several segments");
+  segment = options[0];
+  await admin.selectOption("#filters select[name=segment]", segment);
+  await Promise.all([
+    admin.waitForURL((url) => url.searchParams.get("segment") === segment),
+    admin.click("#filters button[type=submit]"),
+  ]);
+  const total = await countOf(admin);
+  assert.ok(total > 0 && total < unfilteredTotal, `${total} of ${unfilteredTotal} accounts`);
+  const rows = await tableRows(admin);
+  assert.ok(rows.length > 0);
+  for (const row of rows) {
+    assert.equal(row.Segment, segment);
+  }
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+});
+
+await step("sorting by health keeps the filter and orders the scores", async () => {
+  await Promise.all([
+    admin.waitForURL((url) => url.searchParams.get("sort") !== null),
+    admin.click("#accounts thead th >> text=Health"),
+  ]);
+  const url = new URL(admin.url());
+  assert.equal(url.searchParams.get("segment"), segment);
+  const scores = (await tableRows(admin))
+    .map((row) => Number(row.Health))
+    .filter((score) => !Number.isNaN(score));
+  assert.ok(scores.length > 1);
+  const ascending = scores.every((s, i) => i === 0 || scores[i - 1] <= s);
+  const descending = scores.every((s, i) => i === 0 || scores[i - 1] >= s);
+  assert.ok(ascending || descending, `scores are ordered: ${scores.join(", ")}`);
+});
+
+let opened = "";
+await step("opening an account shows its 360: breakdown, history chart, drivers", async () => {
+  const link = admin.locator("#accounts tbody tr td:first-child a").first();
+  opened = (await link.textContent()).trim();
+  await Promise.all([admin.waitForURL("**/accounts/**"), link.click()]);
+  assert.equal((await admin.textContent("#account-name")).trim(), opened);
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+  const score = Number(await admin.textContent("#health-score"));
+  assert.ok(score >= 0 && score <= 100, `score ${score}`);
+  const components = await admin.$$eval("#breakdown tbody tr", (rows) =>
+    rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())),
+  );
+  assert.ok(components.length >= 3, "the breakdown lists the scorecard's components");
+  for (const [name, , weight] of components) {
+    assert.ok(name && /%$/.test(weight), `component ${name} has a weight (${weight})`);
+  }
+  assert.equal(await admin.locator("#history-chart svg").count(), 1, "history chart drawn");
+  const box = await admin.locator("#history-chart svg").boundingBox();
+  assert.ok(box && box.width > 100, "history chart is visible");
+  assert.ok(await admin.isVisible("#drivers h2"), "drivers of change section");
+  assert.ok(await admin.isVisible("#evidence"), "metric evidence section");
+});
+
+await step("an account named with <script> renders as text", async () => {
+  await admin.goto(`${base}/accounts/${encodeURIComponent(env("COCO_XSS_ACCOUNT"))}`);
+  assert.equal((await admin.textContent("#account-name")).trim(), xssName);
+  assert.equal(await admin.locator("script").count(), 0, "no script element on the page");
+  // The title carries the name too, as text.
+  assert.ok((await admin.title()).startsWith(xssName));
+  // Search for it through the table: the link text is the literal payload.
+  await admin.goto(`${base}/health?sort=name`);
+  const names = (await tableRows(admin)).map((row) => row.Account);
+  assert.ok(names.includes(xssName), "the payload is listed, as text, in the health list");
+  assert.equal(await admin.locator("script").count(), 0);
+});
+
+await step("admin sees the ingest page", async () => {
+  assert.equal(await admin.locator("header nav a", { hasText: "Ingest" }).count(), 1);
+  const response = await admin.goto(`${base}/ingest`);
+  assert.equal(response.status(), 200);
+  assert.ok(await admin.isVisible("form input[type=file]"));
+});
+
+await step("logging out ends the session", async () => {
+  await admin.goto(`${base}/`);
+  await Promise.all([admin.waitForURL("**/login"), admin.click("#logout")]);
+  await admin.goto(`${base}/health`);
+  assert.equal(path(admin), "/login?next=%2Fhealth", "the old session no longer opens pages");
+});
+
+// --- A viewer ----------------------------------------------------------------------
+
+const viewer = await newPage();
+current = viewer;
+
+await step("a viewer logs in and sees their book", async () => {
+  await firstLogin(viewer, "viewer", env("COCO_VIEWER_PASSWORD"));
+  await viewer.click("header nav a >> text=My book");
+  await viewer.waitForURL("**/book**");
+  const csm = env("COCO_VIEWER_CSM");
+  const rows = await tableRows(viewer);
+  assert.ok(rows.length > 0, "the viewer's CSM has accounts");
+  for (const row of rows) {
+    assert.equal(row.CSM, csm);
+  }
+});
+
+await step("a viewer cannot reach ingest", async () => {
+  assert.equal(await viewer.locator("header nav a", { hasText: "Ingest" }).count(), 0);
+  const response = await viewer.goto(`${base}/ingest`);
+  assert.equal(response.status(), 403);
+  // Chromium logs every 4xx document as a console error; this one is the point.
+  const expected = incidents.findIndex((line) => line.includes("status of 403"));
+  assert.ok(expected >= 0, "Chromium saw the 403");
+  incidents.splice(expected, 1);
+  assert.equal(await viewer.textContent("h1"), "403 Forbidden");
+  assert.equal(await viewer.locator("input[type=file]").count(), 0);
+});
+
+await browser.close();
+console.log("all browser steps passed");

@@ -1,0 +1,139 @@
+//! The test server shared by the HTTP and browser suites: a real DuckDB store holding a
+//! scored demo portfolio (120 accounts, three weekly snapshots, the first account named
+//! with an XSS payload), an admin and a viewer with one-time passwords and API tokens,
+//! served on an ephemeral loopback port.
+
+// Each test binary uses its own subset of this module.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use coco_core::Role;
+use coco_server::users::{NewUserRequest, add_user, create_token};
+use coco_store::{IngestOptions, Store};
+
+pub const XSS_NAME: &str = "<script>alert('owned')</script> & \"Sons\"";
+pub const END: (i32, u32, u32) = (2026, 10, 31);
+
+pub struct Server {
+    pub address: SocketAddr,
+    _dir: tempfile::TempDir,
+    pub admin_password: String,
+    pub viewer_password: String,
+    pub admin_token: String,
+    pub viewer_token: String,
+    pub xss_account: String,
+    /// The CSM the viewer is linked to (the XSS account's CSM).
+    pub viewer_csm: String,
+}
+
+/// Replaces the first account's name in the demo's accounts.csv with an XSS payload;
+/// returns that account's id and its CSM's id.
+fn poison_first_account_name(files: &Path) -> (String, String) {
+    let path = files.join("accounts.csv");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let name_column = headers.iter().position(|h| h == "name").unwrap();
+    let id_column = headers.iter().position(|h| h == "account_id").unwrap();
+    let csm_column = headers.iter().position(|h| h == "owner_csm_id").unwrap();
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let first = rows[0].clone();
+    let account_id = first[id_column].to_string();
+    let csm_id = first[csm_column].to_string();
+    rows[0] = first
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i == name_column { XSS_NAME } else { v })
+        .collect();
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&headers).unwrap();
+    for row in rows {
+        writer.write_record(&row).unwrap();
+    }
+    writer.flush().unwrap();
+    (account_id, csm_id)
+}
+
+pub async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("demo");
+    let end = NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap();
+    coco_demo::generate(
+        &coco_demo::DemoConfig::new(120, 6, 11, end),
+        &files,
+        &|_| {},
+    )
+    .unwrap();
+    let (xss_account, viewer_csm) = poison_first_account_name(&files);
+    let data = dir.path().join("data");
+    let mut store = Store::open(&data).unwrap();
+    store
+        .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
+        .unwrap();
+    let config = coco_engine::Config::load(None).unwrap();
+    coco_engine::backfill(
+        &store,
+        &config,
+        end - chrono::Days::new(14),
+        end,
+        7,
+        &mut |_| {},
+    )
+    .unwrap();
+    let admin = add_user(
+        &store,
+        &NewUserRequest {
+            username: "Admin",
+            display_name: None,
+            role: Role::Admin,
+            csm_id: None,
+        },
+        "test",
+    )
+    .unwrap();
+    let viewer = add_user(
+        &store,
+        &NewUserRequest {
+            username: "viewer",
+            display_name: Some("Vi <b>Ewer</b>"),
+            role: Role::Viewer,
+            csm_id: Some(&viewer_csm),
+        },
+        "test",
+    )
+    .unwrap();
+    let (_, admin_token) = create_token(&store, "admin", "tests", None, "test").unwrap();
+    let (_, viewer_token) = create_token(&store, "viewer", "tests", None, "test").unwrap();
+    let options = coco_server::ServeOptions {
+        data_dir: data,
+        connections: 2,
+        secure_cookies: false,
+    };
+    let state = coco_server::state(store, config, &options).unwrap();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        coco_server::serve(state, "127.0.0.1:0".parse().unwrap(), |address| {
+            let _ = sender.send(address);
+        })
+        .await
+        .unwrap();
+    });
+    Server {
+        address: receiver.await.unwrap(),
+        _dir: dir,
+        admin_password: admin.one_time_password,
+        viewer_password: viewer.one_time_password,
+        admin_token,
+        viewer_token,
+        xss_account,
+        viewer_csm,
+    }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+}
