@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 
 use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono::Utc;
 use coco_core::Permission;
-use coco_engine::portfolio;
 use coco_store::auth::AuditEntry;
 use coco_store::{IngestOptions, IngestReport};
 use serde::{Deserialize, Serialize};
@@ -19,9 +19,10 @@ use utoipa::OpenApi;
 
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
-use crate::pages::{AccountParams, COMPARE_DAYS, snapshots_as_of, today};
+use crate::pages::AccountParams;
 use crate::params::ListParams;
 use crate::state::AppState;
+use crate::views::{self, today};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -105,22 +106,10 @@ async fn me(Extension(principal): Extension<Principal>) -> Json<Me> {
 async fn portfolio_summary(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
-) -> Result<Json<portfolio::PortfolioView>, AppError> {
+) -> Result<Response, AppError> {
     let request = params.parse("score", 50)?;
-    let config = state.inner.config.clone();
-    let view = state
-        .pool()
-        .run(move |store| {
-            let pair = snapshots_as_of(store, &config, request.as_of)?;
-            Ok(portfolio::portfolio_view(
-                store,
-                &config,
-                pair,
-                &request.filter,
-            )?)
-        })
-        .await?;
-    Ok(Json(view))
+    let view = views::portfolio_view(&state, &request).await?;
+    Ok(Json(&*view).into_response())
 }
 
 /// Accounts with their health, change since a week earlier, ARR and renewal date.
@@ -137,23 +126,10 @@ async fn portfolio_summary(
 async fn list_accounts(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
-) -> Result<Json<portfolio::HealthPage>, AppError> {
+) -> Result<Response, AppError> {
     let request = params.parse("score", 50)?;
-    let config = state.inner.config.clone();
-    let page = state
-        .pool()
-        .run(move |store| {
-            let pair = snapshots_as_of(store, &config, request.as_of)?;
-            Ok(portfolio::health_page(
-                store,
-                pair,
-                &request.filter,
-                request.page,
-                request.per_page,
-            )?)
-        })
-        .await?;
-    Ok(Json(page))
+    let listed = views::health_page(&state, &request).await?;
+    Ok(Json(&listed.0).into_response())
 }
 
 /// One account: its record (contracts, contacts, provenance) and its health evidence
@@ -165,24 +141,23 @@ async fn account_detail(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
     Query(params): Query<AccountParams>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Response, AppError> {
     let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
-    let config = state.inner.config.clone();
-    let body = state
-        .pool()
-        .run(move |store| {
-            let view = coco_engine::account::account_view(
-                store,
-                &config,
-                &account_id,
-                as_of,
-                COMPARE_DAYS,
-            )?;
-            let record = store.account_detail(&account_id, view.as_of)?;
-            Ok(json!({"account": record, "health": view}))
-        })
-        .await?;
-    Ok(Json(body))
+    let bundle = views::account(&state, &account_id, as_of).await?;
+    let record = bundle
+        .detail
+        .as_ref()
+        .ok_or_else(|| AppError::not_found(format!("no account {account_id}")))?;
+    #[derive(Serialize)]
+    struct Body<'a> {
+        account: &'a coco_store::queries::AccountDetail,
+        health: &'a coco_engine::account::AccountView,
+    }
+    Ok(Json(Body {
+        account: record,
+        health: &bundle.view,
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,6 +336,8 @@ pub async fn ingest_upload(
             })?;
             Ok(report)
         })
-        .await?;
-    Ok(report)
+        .await;
+    // Whatever the upload did, views computed before it may be stale.
+    state.inner.views.invalidate();
+    report
 }

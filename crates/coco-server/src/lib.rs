@@ -18,6 +18,7 @@ pub mod params;
 pub mod pool;
 pub mod state;
 pub mod users;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +54,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("list.html", include_str!("../templates/list.html")),
     ("account.html", include_str!("../templates/account.html")),
+    ("layout.html", include_str!("../templates/layout.html")),
     ("ingest.html", include_str!("../templates/ingest.html")),
     ("macros.html", include_str!("../templates/macros.html")),
 ];
@@ -100,6 +102,7 @@ pub fn state(store: Store, config: Config, options: &ServeOptions) -> anyhow::Re
             templates: templates()?,
             limiter: auth::LoginLimiter::default(),
             credentials: CredentialCache::default(),
+            views: crate::views::ViewCache::default(),
             secure_cookies: options.secure_cookies,
             data_dir: options.data_dir.clone(),
         }),
@@ -201,6 +204,7 @@ pub async fn serve(
         .map_err(|error| anyhow::anyhow!("cannot listen on {bind}: {error}"))?;
     let address = listener.local_addr()?;
     on_ready(address);
+    tokio::spawn(views::warm_up(state.clone()));
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

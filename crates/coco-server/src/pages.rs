@@ -10,7 +10,6 @@ use coco_charts::{
     Band, Bar, BarChart, LineChart, LineSeries, Size, StackedBarChart, StackedSeries, ValueFormat,
 };
 use coco_core::Permission;
-use coco_engine::portfolio;
 use coco_store::auth::AuditEntry;
 use serde::Deserialize;
 use serde_json::json;
@@ -20,8 +19,11 @@ use crate::auth::{
     same_secret, set_cookie,
 };
 use crate::error::AppError;
-use crate::params::{ListParams, SORT_KEYS};
+use crate::params::{ListParams, ListRequest, SORT_KEYS};
 use crate::state::AppState;
+use crate::views::{self, today};
+use coco_engine::portfolio::{HealthPage, PortfolioView};
+use coco_store::portfolio::FilterOptions;
 
 type PageResult = Result<Response, PageError>;
 
@@ -57,14 +59,40 @@ pub fn error_page(error: &AppError) -> Response {
     (error.status, Html(body)).into_response()
 }
 
-fn render(state: &AppState, template: &str, context: serde_json::Value) -> PageResult {
-    let page = state
+fn render_to_string(
+    state: &AppState,
+    template: &str,
+    context: serde_json::Value,
+) -> Result<String, AppError> {
+    state
         .inner
         .templates
         .get_template(template)
         .and_then(|t| t.render(context))
-        .map_err(|error| AppError::internal(format!("rendering {template}: {error:#}")))?;
-    Ok(Html(page).into_response())
+        .map_err(|error| AppError::internal(format!("rendering {template}: {error:#}")))
+}
+
+fn render(state: &AppState, template: &str, context: serde_json::Value) -> PageResult {
+    Ok(Html(render_to_string(state, template, context)?).into_response())
+}
+
+/// A page's shared content in the viewer's layout.
+fn in_layout(
+    state: &AppState,
+    principal: &Principal,
+    nav: &str,
+    content: &views::Content,
+) -> PageResult {
+    render(
+        state,
+        "layout.html",
+        json!({
+            "viewer": viewer(principal),
+            "nav": nav,
+            "title": content.title,
+            "content": content.html,
+        }),
+    )
 }
 
 /// What every page's layout needs about the viewer.
@@ -80,25 +108,6 @@ fn viewer(principal: &Principal) -> serde_json::Value {
 }
 
 /// Today on the server's clock: the default "as of" of every page and endpoint.
-pub(crate) fn today() -> chrono::NaiveDate {
-    Utc::now().date_naive()
-}
-
-/// The snapshot answering a request "as of" (default today) and the one a week
-/// earlier it is compared with — one rule for every page and endpoint.
-pub(crate) fn snapshots_as_of(
-    store: &coco_store::Store,
-    config: &coco_engine::Config,
-    as_of: Option<chrono::NaiveDate>,
-) -> Result<portfolio::SnapshotPair, AppError> {
-    Ok(portfolio::snapshot_pair(
-        store,
-        config,
-        as_of.unwrap_or_else(today),
-        COMPARE_DAYS,
-    )?)
-}
-
 fn size(width: u32, height: u32) -> Size {
     Size { width, height }
 }
@@ -115,19 +124,27 @@ pub async fn portfolio_page(
     Query(params): Query<ListParams>,
 ) -> PageResult {
     let request = params.parse("score", 50)?;
-    let config = state.inner.config.clone();
-    let filter = request.filter.clone();
-    let (view, table) = state
-        .pool()
-        .run(move |store| {
-            let pair = snapshots_as_of(store, &config, request.as_of)?;
-            let view = portfolio::portfolio_view(store, &config, pair.clone(), &filter)?;
-            let table =
-                portfolio::health_page(store, pair, &filter, request.page, request.per_page)?;
-            Ok((view, table))
-        })
-        .await?;
+    let key = format!(
+        "portfolio|{}|{params:?}",
+        request.as_of.unwrap_or_else(today)
+    );
+    let shared = state.clone();
+    let content = views::content(&state, key, async move {
+        let view = views::portfolio_view(&shared, &request).await?;
+        let listed = views::health_page(&shared, &request).await?;
+        portfolio_content(&shared, &params, &request, &view, &listed.0)
+    })
+    .await?;
+    in_layout(&state, &principal, "portfolio", &content)
+}
 
+fn portfolio_content(
+    state: &AppState,
+    params: &ListParams,
+    request: &ListRequest,
+    view: &PortfolioView,
+    table: &HealthPage,
+) -> Result<views::Content, AppError> {
     let colour_bars = BarChart {
         title: "ARR by health colour".into(),
         bars: view
@@ -211,11 +228,10 @@ pub async fn portfolio_page(
     let pages = (table.total.max(0) as u64)
         .div_ceil(table.per_page as u64)
         .max(1);
-    render(
-        &state,
+    let html = render_to_string(
+        state,
         "portfolio.html",
         json!({
-            "viewer": viewer(&principal),
             "nav": "portfolio",
             "view": view,
             "table": table,
@@ -230,7 +246,11 @@ pub async fn portfolio_page(
             },
             "sort_links": SORT_KEYS.iter().map(|(k, _, _)| (k.to_string(), params.query_with(&[("sort", k)]))).collect::<std::collections::BTreeMap<_, _>>(),
         }),
-    )
+    )?;
+    Ok(views::Content {
+        title: "Portfolio".into(),
+        html,
+    })
 }
 
 // ---------------------------------------------------------------------------------
@@ -264,30 +284,36 @@ async fn list_page(
     default_sort: &str,
 ) -> PageResult {
     let request = params.parse(default_sort, 50)?;
-    let config = state.inner.config.clone();
-    let filter = request.filter.clone();
-    let (table, options) = state
-        .pool()
-        .run(move |store| {
-            let pair = snapshots_as_of(store, &config, request.as_of)?;
-            let options = store.filter_options(pair.current.snapshot_id)?;
-            let table =
-                portfolio::health_page(store, pair, &filter, request.page, request.per_page)?;
-            Ok((table, options))
-        })
-        .await?;
+    let key = format!("{nav}|{}|{params:?}", request.as_of.unwrap_or_else(today));
+    let shared = state.clone();
+    let content = views::content(&state, key, async move {
+        let listed = views::health_page(&shared, &request).await?;
+        list_content(&shared, &params, &request, nav, &listed.0, &listed.1)
+    })
+    .await?;
+    in_layout(&state, &principal, nav, &content)
+}
+
+fn list_content(
+    state: &AppState,
+    params: &ListParams,
+    request: &ListRequest,
+    nav: &str,
+    table: &HealthPage,
+    options: &FilterOptions,
+) -> Result<views::Content, AppError> {
     let pages = (table.total.max(0) as u64)
         .div_ceil(table.per_page as u64)
         .max(1);
     let base = if nav == "book" { "/book" } else { "/health" };
-    render(
-        &state,
+    let title = if nav == "book" { "My book" } else { "Health" };
+    let html = render_to_string(
+        state,
         "list.html",
         json!({
-            "viewer": viewer(&principal),
             "nav": nav,
             "base": base,
-            "title": if nav == "book" { "My book" } else { "Health" },
+            "title": title,
             "table": table,
             "options": options,
             "pages": pages,
@@ -300,7 +326,11 @@ async fn list_page(
             },
             "sort_links": SORT_KEYS.iter().map(|(k, _, _)| (k.to_string(), params.query_with(&[("sort", k)]))).collect::<std::collections::BTreeMap<_, _>>(),
         }),
-    )
+    )?;
+    Ok(views::Content {
+        title: title.into(),
+        html,
+    })
 }
 
 // ---------------------------------------------------------------------------------
@@ -318,22 +348,21 @@ pub async fn account_page(
     Query(params): Query<AccountParams>,
 ) -> PageResult {
     let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
-    let config = state.inner.config.clone();
-    let (view, detail, timeline) = state
-        .pool()
-        .run(move |store| {
-            let view = coco_engine::account::account_view(
-                store,
-                &config,
-                &account_id,
-                as_of,
-                COMPARE_DAYS,
-            )?;
-            let detail = store.account_detail(&account_id, view.as_of).ok();
-            let timeline = store.account_timeline(&account_id, view.as_of, 40)?;
-            Ok((view, detail, timeline))
-        })
-        .await?;
+    let key = format!("account|{as_of}|{account_id}");
+    let shared = state.clone();
+    let content = views::content(&state, key, async move {
+        let bundle = views::account(&shared, &account_id, as_of).await?;
+        account_content(&shared, &bundle)
+    })
+    .await?;
+    in_layout(&state, &principal, "", &content)
+}
+
+fn account_content(
+    state: &AppState,
+    bundle: &views::AccountBundle,
+) -> Result<views::Content, AppError> {
+    let (view, detail, timeline) = (&bundle.view, &bundle.detail, &bundle.timeline);
     let (green, yellow) = view
         .cutoffs
         .map_or((70.0, 40.0), |cutoffs| (cutoffs.green, cutoffs.yellow));
@@ -402,18 +431,20 @@ pub async fn account_page(
             json!({"metric": metric.metric, "chart": chart})
         })
         .collect();
-    render(
-        &state,
+    let html = render_to_string(
+        state,
         "account.html",
         json!({
-            "viewer": viewer(&principal),
-            "nav": "",
             "view": view,
             "detail": detail,
             "timeline": timeline,
             "charts": {"history": history_chart, "usage": usage_charts},
         }),
-    )
+    )?;
+    Ok(views::Content {
+        title: view.name.clone().unwrap_or_else(|| view.account_id.clone()),
+        html,
+    })
 }
 
 // ---------------------------------------------------------------------------------

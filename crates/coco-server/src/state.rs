@@ -22,6 +22,8 @@ pub struct Shared {
     pub templates: minijinja::Environment<'static>,
     pub limiter: LoginLimiter,
     pub credentials: CredentialCache,
+    /// Memoised page and API views (see `views`).
+    pub views: crate::views::ViewCache,
     /// Set the `Secure` attribute on cookies (the server sits behind TLS).
     pub secure_cookies: bool,
     pub data_dir: PathBuf,

@@ -323,6 +323,50 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
     assert_eq!(report["rows_read"], 2);
     assert_eq!(report["rejected"], 1, "{report}");
 
+    // Views are cached; an upload that changes the data is seen at once.
+    let detail_url = server.url(&format!("/api/v1/accounts/{}", server.xss_account));
+    let name_now = || async {
+        let detail: serde_json::Value = anonymous
+            .get(&detail_url)
+            .bearer_auth(&server.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        detail["account"]["name"].as_str().unwrap().to_string()
+    };
+    assert_eq!(name_now().await, XSS_NAME);
+    let accounts = std::fs::read_to_string(server.files.join("accounts.csv")).unwrap();
+    let mut lines = accounts.lines();
+    let header = lines.next().unwrap();
+    let first = lines.next().unwrap();
+    let renamed = format!(
+        "{header}\n{}\n",
+        first.replacen(
+            &format!("\"{}\"", XSS_NAME.replace('"', "\"\"")),
+            "Renamed Ltd",
+            1
+        )
+    );
+    assert!(renamed.contains("Renamed Ltd"), "{first}");
+    let form = reqwest::multipart::Form::new()
+        .text("entity", "accounts")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(renamed.into_bytes()).file_name("accounts.csv"),
+        );
+    let report = anonymous
+        .post(server.url("/api/v1/ingest"))
+        .bearer_auth(&server.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.status(), StatusCode::OK);
+    assert_eq!(name_now().await, "Renamed Ltd");
+
     // CSRF: a session's state-changing request without the token is refused.
     let forged_logout = admin.post(server.url("/logout")).send().await.unwrap();
     assert_eq!(forged_logout.status(), StatusCode::FORBIDDEN);

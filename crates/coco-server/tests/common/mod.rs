@@ -25,6 +25,8 @@ pub struct Server {
     pub admin_token: String,
     pub viewer_token: String,
     pub xss_account: String,
+    /// The demo's source files (the XSS account is the first row of accounts.csv).
+    pub files: std::path::PathBuf,
     /// The CSM the viewer is linked to (the XSS account's CSM).
     pub viewer_csm: String,
 }
@@ -129,6 +131,7 @@ pub async fn start() -> Server {
         viewer_token,
         xss_account,
         viewer_csm,
+        files,
     }
 }
 
