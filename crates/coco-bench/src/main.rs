@@ -19,6 +19,7 @@ use coco_core::contract;
 use coco_store::{IngestOptions, Store, StoreOptions};
 
 mod scoring;
+mod web;
 
 #[derive(Parser)]
 #[command(about = "COCO benchmarks: ingest throughput and demo generation")]
@@ -59,6 +60,22 @@ enum BenchCommand {
         #[arg(long, default_value = "bench-data")]
         work_dir: PathBuf,
         /// DuckDB memory limit while scoring.
+        #[arg(long, default_value = "2GB")]
+        memory_limit: String,
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
+    /// The web server under load (`oha`): portfolio, account 360, API account detail,
+    /// 200 connections — on a 100,000-account book.
+    Web {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// Seconds per scenario.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        #[arg(long, default_value = "bench-data")]
+        work_dir: PathBuf,
+        /// DuckDB memory limit of the server.
         #[arg(long, default_value = "2GB")]
         memory_limit: String,
         #[arg(long)]
@@ -108,6 +125,19 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string(&measurement)?);
             Ok(())
         }
+        BenchCommand::Web {
+            accounts,
+            seconds,
+            work_dir,
+            memory_limit,
+            write,
+        } => web::run(web::WebOptions {
+            accounts,
+            seconds,
+            work: work_dir,
+            memory_limit,
+            write,
+        }),
         BenchCommand::Score {
             sizes,
             backfill_accounts,

@@ -14,6 +14,7 @@ use coco_insights::{
     mid_rank_percentile, shortfalls,
 };
 use coco_store::Store;
+use coco_store::cohort_index::CohortValueIndex;
 use coco_store::snapshots::{HealthPartRow, HealthScoreRow, SnapshotAccount, SnapshotInfo};
 use serde::Serialize;
 
@@ -100,6 +101,20 @@ pub fn account_view(
     as_of: NaiveDate,
     compare_days: u32,
 ) -> Result<AccountView, EngineError> {
+    account_view_with(store, config, account_id, as_of, compare_days, None)
+}
+
+/// [`account_view`], ranking the account among its cohorts with `cohort_index` when it
+/// is the index of the snapshot the view uses (a long-running process keeps one for
+/// the latest snapshot), else in SQL. The answers are the same.
+pub fn account_view_with(
+    store: &Store,
+    config: &Config,
+    account_id: &str,
+    as_of: NaiveDate,
+    compare_days: u32,
+    cohort_index: Option<&CohortValueIndex>,
+) -> Result<AccountView, EngineError> {
     let fingerprint = config.catalogue.fingerprint();
     let snapshot = store
         .snapshot_on_or_before(as_of, &fingerprint)?
@@ -117,10 +132,7 @@ pub fn account_view(
             ))
         })?;
     let health = load_health(store, &snapshot, account_id)?;
-    let name = store
-        .account_detail(account_id, snapshot.as_of)
-        .ok()
-        .map(|detail| detail.account.name);
+    let name = store.account_name(account_id)?;
 
     let metas = config.metric_metas();
     let first_date = snapshot.as_of - Days::new(400);
@@ -183,7 +195,10 @@ pub fn account_view(
     }
     let change_by_category = change.as_ref().map(|c| c.by_category()).unwrap_or_default();
 
-    let ranks = store.account_cohort_ranks(snapshot.snapshot_id, account_id)?;
+    let ranks = match cohort_index.filter(|index| index.snapshot_id() == snapshot.snapshot_id) {
+        Some(index) => index.account_ranks(store, account_id)?,
+        None => store.account_cohort_ranks(snapshot.snapshot_id, account_id)?,
+    };
     let benchmarks = store.account_benchmarks(snapshot.snapshot_id, account_id)?;
     let mut evidence: Vec<MetricEvidence> = Vec::new();
     for meta in &metas {

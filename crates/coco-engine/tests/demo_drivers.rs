@@ -230,3 +230,50 @@ fn the_holiday_dip_is_classified_as_temporary() {
         "{temporary} temporary vs {structural} structural"
     );
 }
+
+#[test]
+fn the_in_memory_cohort_index_ranks_exactly_like_sql() {
+    let end = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let (_dir, store) = demo_store(300, 5, end);
+    let config = Config::load(None).unwrap();
+    let run = score_as_of(&store, &config, end).unwrap();
+    let snapshot_id = run.snapshot.snapshot_id;
+    let index = store.cohort_value_index(snapshot_id).unwrap();
+    assert_eq!(index.snapshot_id(), snapshot_id);
+    assert!(!index.is_empty());
+    let accounts = store
+        .health_list(snapshot_id, None, &Default::default())
+        .unwrap();
+    assert!(accounts.len() > 200);
+    let mut compared = 0;
+    for row in accounts.iter().step_by(7) {
+        let in_sql = store
+            .account_cohort_ranks(snapshot_id, &row.account_id)
+            .unwrap();
+        let in_memory = index.account_ranks(&store, &row.account_id).unwrap();
+        assert!(!in_sql.is_empty(), "{} has cohort ranks", row.account_id);
+        let key = |r: &coco_store::snapshots::CohortRank| {
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}",
+                r.dimension, r.cohort, r.metric, r.value, r.n, r.below, r.equal
+            )
+        };
+        let mut sql: Vec<String> = in_sql.iter().map(key).collect();
+        let mut memory: Vec<String> = in_memory.iter().map(key).collect();
+        sql.sort();
+        memory.sort();
+        assert_eq!(sql, memory, "{}", row.account_id);
+        compared += sql.len();
+    }
+    assert!(compared > 1000, "{compared} ranks compared");
+    // The account view is the same whichever way it ranks.
+    let account = &accounts[3].account_id;
+    let plain = coco_engine::account::account_view(&store, &config, account, end, 7).unwrap();
+    let indexed =
+        coco_engine::account::account_view_with(&store, &config, account, end, 7, Some(&index))
+            .unwrap();
+    assert_eq!(
+        serde_json::to_string(&plain.evidence).unwrap(),
+        serde_json::to_string(&indexed.evidence).unwrap()
+    );
+}

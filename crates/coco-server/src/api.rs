@@ -339,5 +339,6 @@ pub async fn ingest_upload(
         .await;
     // Whatever the upload did, views computed before it may be stale.
     state.inner.views.invalidate();
+    tokio::spawn(views::warm_up(state.clone()));
     report
 }

@@ -14,14 +14,15 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use coco_engine::account::AccountView;
 use coco_engine::portfolio::{self, HealthPage, PortfolioView};
 use coco_store::Store;
+use coco_store::cohort_index::CohortValueIndex;
 use coco_store::portfolio::{FilterOptions, TimelineEntry};
 use coco_store::queries::AccountDetail;
 use coco_store::snapshots::HealthListFilter;
@@ -36,6 +37,11 @@ type Entry = Arc<dyn Any + Send + Sync>;
 pub struct ViewCache {
     generation: AtomicU64,
     entries: moka::future::Cache<String, Entry>,
+    /// The latest snapshot's cohort values (see `coco_store::cohort_index`), built by
+    /// [`warm_up`]; account views of other snapshots rank in SQL.
+    cohort_index: RwLock<Option<Arc<CohortValueIndex>>>,
+    /// The accounts whose views the last completed warm-up computed.
+    warmed: RwLock<Option<Vec<String>>>,
 }
 
 impl Default for ViewCache {
@@ -47,6 +53,8 @@ impl Default for ViewCache {
                 .max_capacity(4096)
                 .time_to_idle(Duration::from_secs(3600))
                 .build(),
+            cohort_index: RwLock::new(None),
+            warmed: RwLock::new(None),
         }
     }
 }
@@ -56,6 +64,25 @@ impl ViewCache {
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate_all();
+        if let Ok(mut index) = self.cohort_index.write() {
+            *index = None;
+        }
+        if let Ok(mut warmed) = self.warmed.write() {
+            *warmed = None;
+        }
+    }
+
+    /// The accounts the last completed warm-up made ready (None: none completed since
+    /// the start or the last write).
+    pub fn warmed_accounts(&self) -> Option<Vec<String>> {
+        self.warmed.read().ok().and_then(|warmed| warmed.clone())
+    }
+
+    fn cohort_index(&self) -> Option<Arc<CohortValueIndex>> {
+        self.cohort_index
+            .read()
+            .ok()
+            .and_then(|index| index.clone())
     }
 
     /// The entry under `key`, made by `make` when absent. Errors are not cached.
@@ -223,19 +250,41 @@ pub async fn account(
     let config = Arc::clone(&state.inner.config);
     let account_id = account_id.to_string();
     let key = format!("account|{as_of}|{account_id}");
+    let cohort_index = state.inner.views.cohort_index();
+    let pool = Arc::clone(state.pool());
     state
         .inner
         .views
-        .get_or_compute(state, key, move |store| {
-            let view = coco_engine::account::account_view(
-                store,
-                &config,
-                &account_id,
-                as_of,
-                COMPARE_DAYS,
-            )?;
-            let detail = store.account_detail(&account_id, view.as_of).ok();
-            let timeline = store.account_timeline(&account_id, view.as_of, TIMELINE_ENTRIES)?;
+        .cached(key, async move {
+            // The record and timeline are read as of the snapshot the view uses, on a
+            // second handle while the view is computed: half the wait, same work.
+            let snapshot_date = {
+                let config = Arc::clone(&config);
+                pool.run(move |store| {
+                    Ok(snapshots_as_of(store, &config, Some(as_of))?.current.as_of)
+                })
+                .await?
+            };
+            let view = {
+                let account_id = account_id.clone();
+                pool.run(move |store| {
+                    Ok(coco_engine::account::account_view_with(
+                        store,
+                        &config,
+                        &account_id,
+                        as_of,
+                        COMPARE_DAYS,
+                        cohort_index.as_deref(),
+                    )?)
+                })
+            };
+            let record = pool.run(move |store| {
+                let detail = store.account_detail(&account_id, snapshot_date).ok();
+                let timeline =
+                    store.account_timeline(&account_id, snapshot_date, TIMELINE_ENTRIES)?;
+                Ok((detail, timeline))
+            });
+            let (view, (detail, timeline)) = tokio::try_join!(view, record)?;
             Ok(AccountBundle {
                 view,
                 detail,
@@ -246,23 +295,85 @@ pub async fn account(
 }
 
 /// Computes the views everyone opens first (the portfolio and the health list with
-/// no filter, as of today) so the first visitor of the morning does not wait for them.
+/// no filter, as of today) and the latest snapshot's cohort index, so the first
+/// visitors of the morning do not wait for them. Run at start and after every write.
 pub async fn warm_up(state: AppState) {
     let started = std::time::Instant::now();
+    let views = &state.inner.views;
+    let generation = views.generation.load(Ordering::SeqCst);
     let request = match crate::params::ListParams::default().parse("score", 50) {
         Ok(request) => request,
         Err(_) => return,
     };
-    let portfolio = portfolio_view(&state, &request).await;
-    let health = health_page(&state, &request).await;
-    match (portfolio, health) {
-        (Ok(_), Ok(_)) => tracing::info!(
-            seconds = started.elapsed().as_secs_f64(),
-            "portfolio and health list computed"
-        ),
-        // No snapshot yet, for instance: the pages say so when opened.
-        (Err(error), _) | (_, Err(error)) => {
-            tracing::info!(%error.message, "views not warmed up")
+    let portfolio = match portfolio_view(&state, &request).await {
+        Ok(portfolio) => portfolio,
+        Err(error) => {
+            // No snapshot yet, for instance: the pages say so when opened.
+            tracing::info!(%error.message, "views not warmed up");
+            return;
         }
+    };
+    let neediest = match health_page(&state, &request).await {
+        Ok(listed) => listed
+            .0
+            .rows
+            .iter()
+            .map(|row| row.account_id.clone())
+            .collect(),
+        Err(error) => {
+            tracing::info!(%error.message, "health list not warmed up");
+            Vec::new()
+        }
+    };
+    let snapshot_id = portfolio.snapshots.current.snapshot_id;
+    let built = state
+        .pool()
+        .run(move |store| Ok(store.cohort_value_index(snapshot_id)?))
+        .await;
+    match built {
+        // A write since the start makes this index stale: the next warm-up builds one.
+        Ok(index) if views.generation.load(Ordering::SeqCst) == generation => {
+            tracing::info!(
+                snapshot_id,
+                values = index.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "portfolio, health list and cohort index ready"
+            );
+            if let Ok(mut slot) = views.cohort_index.write() {
+                *slot = Some(Arc::new(index));
+            }
+        }
+        Ok(_) => return,
+        Err(error) => tracing::warn!(%error.message, "cohort index not built"),
+    }
+    // The accounts a CSM is likeliest to open next: the portfolio's movers, largest
+    // renewals and lowest scores. One at a time, so visitors are never kept waiting.
+    let mut likely: Vec<String> = portfolio
+        .fallers
+        .iter()
+        .chain(&portfolio.risers)
+        .chain(&portfolio.renewals.largest)
+        .map(|row| row.account_id.clone())
+        .chain(neediest)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    likely.retain(|id| seen.insert(id.clone()));
+    let as_of = today();
+    let mut ready = Vec::new();
+    for account_id in likely {
+        if views.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        if account(&state, &account_id, as_of).await.is_ok() {
+            ready.push(account_id);
+        }
+    }
+    tracing::info!(
+        accounts = ready.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "account views of the likeliest accounts ready"
+    );
+    if let Ok(mut warmed) = views.warmed.write() {
+        *warmed = Some(ready);
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{END, Server, XSS_NAME, start};
+use common::{Server, XSS_NAME, start};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 

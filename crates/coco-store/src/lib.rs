@@ -10,6 +10,7 @@
 //! - [`auth`]: users, sessions, API tokens and the audit log (hashes only; hashing is the server's).
 
 pub mod auth;
+pub mod cohort_index;
 pub mod error;
 pub mod ingest;
 pub mod store;

@@ -111,6 +111,16 @@ impl Store {
         Ok(rows)
     }
 
+    /// The account's name (None: no such account, or it has none).
+    pub fn account_name(&self, account_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM accounts WHERE account_id = ?")?
+            .query_row([account_id], |row| row.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
     pub fn account_detail(
         &self,
         account_id: &str,

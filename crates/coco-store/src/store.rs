@@ -22,6 +22,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0003_coded_labels.sql"),
     ),
     ("0004_auth", include_str!("../migrations/0004_auth.sql")),
+    (
+        "0005_metric_values_by_account",
+        include_str!("../migrations/0005_metric_values_by_account.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.
