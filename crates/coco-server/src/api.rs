@@ -38,7 +38,8 @@ use crate::views::{self, today};
         account_timeline,
         metrics,
         snapshots,
-        ingest
+        ingest,
+        score
     ),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
 )]
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics", get(metrics))
         .route("/snapshots", get(snapshots))
         .route("/ingest", post(ingest))
+        .route("/score", post(score))
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -341,4 +343,63 @@ pub async fn ingest_upload(
     state.inner.views.invalidate();
     tokio::spawn(views::warm_up(state.clone()));
     report
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ScoreParams {
+    pub as_of: Option<String>,
+}
+
+/// Compute every customer's metrics and health as of a date (default today) and store
+/// the snapshot, as `coco score` does — the step that makes uploaded data show on the
+/// pages. Needs the scoring permission; audited. Takes ~2 s per 10,000 accounts.
+#[utoipa::path(post, path = "/api/v1/score",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD, not after today; default today")),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn score(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ScoreParams>,
+) -> Result<Json<coco_engine::ScoreRun>, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    Ok(Json(run_scoring(&state, &principal, as_of).await?))
+}
+
+/// Scores as of `as_of` on behalf of `principal`, then drops every memoised view and
+/// warms the defaults up again. Shared by the API and the page's button.
+pub(crate) async fn run_scoring(
+    state: &AppState,
+    principal: &Principal,
+    as_of: chrono::NaiveDate,
+) -> Result<coco_engine::ScoreRun, AppError> {
+    principal.require(Permission::Score)?;
+    if as_of > today() {
+        return Err(AppError::invalid(
+            "as_of",
+            format!("{as_of} has not happened yet: a score uses only data known on its date"),
+        ));
+    }
+    let actor = principal.actor();
+    let config = std::sync::Arc::clone(&state.inner.config);
+    let result = state
+        .pool()
+        .run(move |store| {
+            let run = coco_engine::score_as_of(store, &config, as_of)?;
+            store.audit(&AuditEntry {
+                actor: &actor,
+                action: "score.run",
+                target: Some(&as_of.to_string()),
+                detail: json!({
+                    "snapshot_id": run.snapshot.snapshot_id,
+                    "accounts": run.snapshot.accounts,
+                    "colours": run.colours,
+                }),
+                ip: None,
+            })?;
+            Ok(run)
+        })
+        .await;
+    state.inner.views.invalidate();
+    tokio::spawn(views::warm_up(state.clone()));
+    result
 }

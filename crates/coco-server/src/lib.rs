@@ -55,6 +55,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("list.html", include_str!("../templates/list.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("layout.html", include_str!("../templates/layout.html")),
+    ("scored.html", include_str!("../templates/scored.html")),
     ("ingest.html", include_str!("../templates/ingest.html")),
     ("macros.html", include_str!("../templates/macros.html")),
 ];
@@ -158,6 +159,7 @@ pub fn router(state: AppState) -> Router {
             "/ingest",
             get(pages::ingest_page).post(pages::ingest_submit),
         )
+        .route("/score", post(pages::score_submit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))

@@ -103,6 +103,7 @@ fn viewer(principal: &Principal) -> serde_json::Value {
         "role": principal.user.role,
         "csrf": principal.csrf_token(),
         "can_ingest": principal.can(Permission::Ingest),
+        "can_score": principal.can(Permission::Score),
         "can_manage": principal.can(Permission::ManageUsers),
     })
 }
@@ -767,6 +768,26 @@ pub async fn ingest_submit(
             "nav": "ingest",
             "entities": coco_core::ENTITIES.iter().map(|e| e.name).collect::<Vec<_>>(),
             "report": report,
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Scoring
+
+/// The "Score now" button: stores today's snapshot, then shows what it found.
+pub async fn score_submit(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> PageResult {
+    let run = crate::api::run_scoring(&state, &principal, today()).await?;
+    render(
+        &state,
+        "scored.html",
+        json!({
+            "viewer": viewer(&principal),
+            "nav": "",
+            "run": run,
         }),
     )
 }

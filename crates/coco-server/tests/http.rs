@@ -367,6 +367,51 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
     assert_eq!(report.status(), StatusCode::OK);
     assert_eq!(name_now().await, "Renamed Ltd");
 
+    // Scoring from the API: leaders and admins only, never a future date, audited.
+    let score = |token: &str, as_of: &str| {
+        anonymous
+            .post(server.url(&format!("/api/v1/score?as_of={as_of}")))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(
+        score(&server.viewer_token, "2026-10-30")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let future = score(&server.admin_token, "2999-01-01").await.unwrap();
+    assert_eq!(future.status(), StatusCode::BAD_REQUEST);
+    let future: serde_json::Value = future.json().await.unwrap();
+    assert_eq!(future["error"]["field"], "as_of");
+    let snapshots = || async {
+        let list: serde_json::Value = anonymous
+            .get(server.url("/api/v1/snapshots"))
+            .bearer_auth(&server.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list["snapshots"].as_array().unwrap().len()
+    };
+    let before = snapshots().await;
+    let scored = score(&server.admin_token, "2026-10-30").await.unwrap();
+    assert_eq!(scored.status(), StatusCode::OK);
+    let scored: serde_json::Value = scored.json().await.unwrap();
+    assert_eq!(scored["snapshot"]["as_of"], "2026-10-30");
+    assert!(
+        scored["snapshot"]["accounts"].as_i64().unwrap() > 50,
+        "{scored}"
+    );
+    assert_eq!(
+        snapshots().await,
+        before + 1,
+        "a new snapshot is listed at once"
+    );
+
     // CSRF: a session's state-changing request without the token is refused.
     let forged_logout = admin.post(server.url("/logout")).send().await.unwrap();
     assert_eq!(forged_logout.status(), StatusCode::FORBIDDEN);

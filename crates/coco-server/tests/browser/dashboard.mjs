@@ -241,6 +241,18 @@ await step("admin sees the ingest page", async () => {
   assert.ok(await admin.isVisible("form input[type=file]"));
 });
 
+await step("admin scores today and the portfolio moves to that snapshot", async () => {
+  await admin.goto(`${base}/`);
+  await Promise.all([admin.waitForURL("**/score"), admin.click("#score-now")]);
+  const today = new Date().toISOString().slice(0, 10);
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), today);
+  assert.ok((await admin.textContent("h1")).includes(today));
+  assert.ok((await admin.locator("#colours li").count()) >= 1);
+  await admin.click("text=Open the portfolio");
+  await admin.waitForURL((url) => url.pathname === "/");
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), today);
+});
+
 await step("logging out ends the session", async () => {
   await admin.goto(`${base}/`);
   await Promise.all([admin.waitForURL("**/login"), admin.click("#logout")]);
@@ -265,8 +277,9 @@ await step("a viewer logs in and sees their book", async () => {
   }
 });
 
-await step("a viewer cannot reach ingest", async () => {
+await step("a viewer cannot reach ingest nor score", async () => {
   assert.equal(await viewer.locator("header nav a", { hasText: "Ingest" }).count(), 0);
+  assert.equal(await viewer.locator("#score-now").count(), 0);
   const response = await viewer.goto(`${base}/ingest`);
   assert.equal(response.status(), 403);
   // Chromium logs every 4xx document as a console error; this one is the point.
