@@ -39,7 +39,8 @@ use crate::views::{self, today};
         metrics,
         snapshots,
         ingest,
-        score
+        score,
+        crate::admin::audit_api
     ),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
 )]
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/snapshots", get(snapshots))
         .route("/ingest", post(ingest))
         .route("/score", post(score))
+        .route("/audit", get(crate::admin::audit_api))
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {

@@ -9,6 +9,7 @@
 //!
 //! Surfaces are thin: handlers parse, call `coco-engine`/`coco-store`, and format.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -56,6 +57,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account.html", include_str!("../templates/account.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("scored.html", include_str!("../templates/scored.html")),
+    ("admin.html", include_str!("../templates/admin.html")),
     ("ingest.html", include_str!("../templates/ingest.html")),
     ("macros.html", include_str!("../templates/macros.html")),
 ];
@@ -160,6 +162,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::ingest_page).post(pages::ingest_submit),
         )
         .route("/score", post(pages::score_submit))
+        .route("/admin", get(admin::admin_page).post(admin::admin_submit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))

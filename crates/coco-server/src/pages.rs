@@ -76,6 +76,21 @@ fn render(state: &AppState, template: &str, context: serde_json::Value) -> PageR
     Ok(Html(render_to_string(state, template, context)?).into_response())
 }
 
+/// A per-viewer page (not cached): the template with the viewer and navigation added.
+pub(crate) fn render_page(
+    state: &AppState,
+    principal: &Principal,
+    template: &str,
+    nav: &str,
+    mut context: serde_json::Value,
+) -> PageResult {
+    if let Some(fields) = context.as_object_mut() {
+        fields.insert("viewer".into(), viewer(principal));
+        fields.insert("nav".into(), nav.into());
+    }
+    render(state, template, context)
+}
+
 /// A page's shared content in the viewer's layout.
 fn in_layout(
     state: &AppState,

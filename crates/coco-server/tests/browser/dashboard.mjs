@@ -253,6 +253,28 @@ await step("admin scores today and the portfolio moves to that snapshot", async 
   assert.equal(await admin.getAttribute("p.asof", "data-as-of"), today);
 });
 
+await step("admin adds a user and sees it in the audit log", async () => {
+  await admin.click("header nav a >> text=Admin");
+  await admin.waitForURL("**/admin");
+  await admin.fill("#add-user input[name=username]", "casey");
+  await admin.fill("#add-user input[name=display_name]", "Casey <i>CSM</i>");
+  await admin.selectOption("#add-user select[name=role]", "csm");
+  await Promise.all([admin.waitForLoadState("load"), admin.click("#add-user button[type=submit]")]);
+  await admin.waitForSelector("#notice");
+  assert.match(await admin.textContent("#notice"), /User casey \(csm\) added\. One-time password, shown once: \S{12,}/);
+  assert.equal(await admin.locator("#users tr[data-username=casey]").count(), 1);
+  assert.ok((await admin.textContent("#users")).includes("Casey <i>CSM</i>"), "the name is shown as text");
+  assert.ok((await admin.textContent("#audit tbody tr:first-child")).includes("user.add"));
+  // An admin cannot disable themselves.
+  await Promise.all([
+    admin.waitForLoadState("load"),
+    admin.click("#users tr[data-username=admin] button:text('Disable')"),
+  ]);
+  assert.ok((await admin.textContent("main")).includes("you cannot disable or demote yourself"));
+  const expected = incidents.findIndex((line) => line.includes("status of 400"));
+  if (expected >= 0) incidents.splice(expected, 1);
+});
+
 await step("logging out ends the session", async () => {
   await admin.goto(`${base}/`);
   await Promise.all([admin.waitForURL("**/login"), admin.click("#logout")]);
@@ -277,9 +299,15 @@ await step("a viewer logs in and sees their book", async () => {
   }
 });
 
-await step("a viewer cannot reach ingest nor score", async () => {
+await step("a viewer cannot reach ingest, scoring or admin", async () => {
   assert.equal(await viewer.locator("header nav a", { hasText: "Ingest" }).count(), 0);
+  assert.equal(await viewer.locator("header nav a", { hasText: "Admin" }).count(), 0);
   assert.equal(await viewer.locator("#score-now").count(), 0);
+  const admin403 = await viewer.goto(`${base}/admin`);
+  assert.equal(admin403.status(), 403);
+  const seen = incidents.findIndex((line) => line.includes("status of 403"));
+  if (seen >= 0) incidents.splice(seen, 1);
+  await viewer.goto(`${base}/`);
   const response = await viewer.goto(`${base}/ingest`);
   assert.equal(response.status(), 403);
   // Chromium logs every 4xx document as a console error; this one is the point.
