@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user's role. Tokens act with their user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, including users, tokens and the audit log.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Declared per metric in the catalogue; scoring, benchmarks and the decline rule read
 /// it so that "days since last touchpoint went up" is recognised as a decline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     HigherIsBetter,

@@ -28,6 +28,7 @@ const LAST_YEAR_TOLERANCE_DAYS: i64 = 7;
 const ASSESSED_DRIVERS: usize = 8;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView {
     pub account_id: String,
     pub name: Option<String>,
@@ -54,12 +55,14 @@ pub struct AccountView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScorePoint {
     pub as_of: NaiveDate,
     pub score: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DriverDecline {
     pub metric: String,
     pub category: Category,
@@ -71,6 +74,7 @@ pub struct DriverDecline {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricEvidence {
     pub metric: String,
     pub description: String,
@@ -83,6 +87,7 @@ pub struct MetricEvidence {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CohortStanding {
     pub dimension: String,
     pub cohort: String,

@@ -15,6 +15,8 @@ pub mod config;
 pub mod portfolio;
 pub mod score;
 
+/// What `Config::metric_metas` returns (re-exported for the API's schemas).
+pub use coco_insights::MetricMeta;
 pub use config::Config;
 pub use score::{ScoreRun, backfill, score_as_of};
 

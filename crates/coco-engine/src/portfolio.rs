@@ -14,6 +14,7 @@ use crate::config::Config;
 
 /// The snapshot that answers "as of `as_of`" and the one it is compared with.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnapshotPair {
     pub current: SnapshotInfo,
     /// The latest snapshot at least `compare_days` older, if any.
@@ -48,6 +49,7 @@ pub fn snapshot_pair(
 
 /// A page of the health list and how many rows the filter selects in all.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthPage {
     pub snapshots: SnapshotPair,
     pub rows: Vec<HealthListRow>,
@@ -87,6 +89,7 @@ pub fn health_page(
 
 /// Renewals inside the look-ahead window, and the ARR they carry by colour.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenewalsAhead {
     pub within_days: u32,
     pub accounts: i64,
@@ -98,6 +101,7 @@ pub struct RenewalsAhead {
 
 /// Everything the portfolio page shows.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortfolioView {
     pub snapshots: SnapshotPair,
     pub totals: Vec<ColourTotal>,

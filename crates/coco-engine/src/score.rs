@@ -24,6 +24,7 @@ pub const HEALTH_SCORE: &str = "health_score";
 
 /// What one scoring run did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreRun {
     pub snapshot: SnapshotInfo,
     /// Accounts per colour (green, yellow, red, unknown).

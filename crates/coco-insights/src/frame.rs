@@ -13,6 +13,7 @@ pub use coco_core::Direction;
 
 /// What the metric catalogue says about one metric column of a snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricMeta {
     pub name: String,
     pub description: String,

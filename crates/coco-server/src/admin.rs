@@ -190,6 +190,11 @@ async fn admin_view(
     )
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditBody {
+    pub entries: Vec<coco_store::auth::AuditRow>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct AuditParams {
     pub limit: Option<usize>,
@@ -199,7 +204,7 @@ pub struct AuditParams {
 /// The audit log, newest first (admins).
 #[utoipa::path(get, path = "/api/v1/audit",
     params(("limit" = Option<usize>, Query, description = "1–1000; default 100"), ("offset" = Option<usize>, Query)),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AuditBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn audit_api(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -215,5 +220,5 @@ pub async fn audit_api(
         .pool()
         .run(move |store| Ok(store.audit_log(limit, offset)?))
         .await?;
-    Ok(Json(json!({"entries": entries})).into_response())
+    Ok(Json(AuditBody { entries }).into_response())
 }

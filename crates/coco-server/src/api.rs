@@ -106,7 +106,7 @@ async fn me(Extension(principal): Extension<Principal>) -> Json<Me> {
         ("tier" = Option<String>, Query, description = "Plan tier"),
         ("colour" = Option<String>, Query, description = "green, yellow, red or unknown"),
     ),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = coco_engine::portfolio::PortfolioView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn portfolio_summary(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
@@ -126,7 +126,7 @@ async fn portfolio_summary(
         ("page" = Option<usize>, Query, description = "1-based; default 1"),
         ("per_page" = Option<usize>, Query, description = "1–500; default 50"),
     ),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = coco_engine::portfolio::HealthPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_accounts(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
@@ -140,7 +140,7 @@ async fn list_accounts(
 /// (score, components, history, drivers of change, cohort standing).
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}",
     params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = AccountBody), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn account_detail(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
@@ -152,16 +152,36 @@ async fn account_detail(
         .detail
         .as_ref()
         .ok_or_else(|| AppError::not_found(format!("no account {account_id}")))?;
-    #[derive(Serialize)]
-    struct Body<'a> {
-        account: &'a coco_store::queries::AccountDetail,
-        health: &'a coco_engine::account::AccountView,
-    }
-    Ok(Json(Body {
+    Ok(Json(AccountBody {
         account: record,
         health: &bundle.view,
     })
     .into_response())
+}
+
+/// One account: its record and its health evidence.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AccountBody<'a> {
+    pub account: &'a coco_store::queries::AccountDetail,
+    pub health: &'a coco_engine::account::AccountView,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TimelineBody {
+    pub as_of: chrono::NaiveDate,
+    pub entries: Vec<coco_store::portfolio::TimelineEntry>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MetricsBody {
+    pub catalogue_version: String,
+    pub fingerprint: String,
+    pub metrics: Vec<coco_engine::MetricMeta>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SnapshotsBody {
+    pub snapshots: Vec<coco_store::snapshots::SnapshotInfo>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,12 +193,12 @@ struct TimelineParams {
 /// Touchpoints, tickets and surveys up to the as-of date, newest first.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/timeline",
     params(("account_id" = String, Path), ("as_of" = Option<String>, Query), ("limit" = Option<usize>, Query, description = "1–500; default 100")),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = TimelineBody), (status = 401, body = ErrorBody)))]
 async fn account_timeline(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
     Query(params): Query<TimelineParams>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<TimelineBody>, AppError> {
     let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
@@ -188,37 +208,37 @@ async fn account_timeline(
         .pool()
         .run(move |store| Ok(store.account_timeline(&account_id, as_of, limit)?))
         .await?;
-    Ok(Json(json!({"as_of": as_of, "entries": entries})))
+    Ok(Json(TimelineBody { as_of, entries }))
 }
 
 /// The metric catalogue: name, description, unit, category, direction.
 #[utoipa::path(get, path = "/api/v1/metrics",
-    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
-async fn metrics(State(state): State<AppState>) -> Json<serde_json::Value> {
+    responses((status = 200, body = MetricsBody), (status = 401, body = ErrorBody)))]
+async fn metrics(State(state): State<AppState>) -> Json<MetricsBody> {
     let config = &state.inner.config;
-    Json(json!({
-        "catalogue_version": config.catalogue.version,
-        "fingerprint": config.catalogue.fingerprint(),
-        "metrics": config.metric_metas(),
-    }))
+    Json(MetricsBody {
+        catalogue_version: config.catalogue.version.clone(),
+        fingerprint: config.catalogue.fingerprint(),
+        metrics: config.metric_metas(),
+    })
 }
 
 /// Stored snapshots, newest first, with the catalogue version that made each.
 #[utoipa::path(get, path = "/api/v1/snapshots",
-    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
-async fn snapshots(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
-    let list = state
+    responses((status = 200, body = SnapshotsBody), (status = 401, body = ErrorBody)))]
+async fn snapshots(State(state): State<AppState>) -> Result<Json<SnapshotsBody>, AppError> {
+    let snapshots = state
         .pool()
         .run(|store| Ok(store.list_snapshots()?))
         .await?;
-    Ok(Json(json!({"snapshots": list})))
+    Ok(Json(SnapshotsBody { snapshots }))
 }
 
 /// Upload one file (multipart fields `entity` and `file`) to ingest: the same
 /// validation, accounting and quarantine as `coco ingest`. Needs the ingest permission.
 #[utoipa::path(post, path = "/api/v1/ingest",
     request_body(content_type = "multipart/form-data", description = "fields: entity (e.g. accounts), file (CSV, TSV, JSON Lines or Parquet)"),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = coco_store::IngestReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn ingest(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -357,7 +377,7 @@ pub struct ScoreParams {
 /// pages. Needs the scoring permission; audited. Takes ~2 s per 10,000 accounts.
 #[utoipa::path(post, path = "/api/v1/score",
     params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD, not after today; default today")),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = coco_engine::ScoreRun), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn score(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -287,6 +287,38 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
         .await
         .unwrap();
     assert!(openapi["paths"]["/api/v1/accounts/{account_id}"].is_object());
+    // Bodies are typed: every response schema is a named component, and every
+    // component a reference points at exists (no dangling $ref).
+    let schemas = &openapi["components"]["schemas"];
+    for name in [
+        "PortfolioView",
+        "HealthPage",
+        "HealthListRow",
+        "AccountBody",
+        "AccountView",
+        "AccountHealth",
+        "ComponentScore",
+        "MetricEvidence",
+        "AccountDetail",
+        "SnapshotInfo",
+        "ScoreRun",
+        "IngestReport",
+    ] {
+        assert!(
+            schemas[name].is_object(),
+            "schema {name} in the OpenAPI document"
+        );
+    }
+    assert_eq!(
+        openapi["paths"]["/api/v1/portfolio"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/PortfolioView"
+    );
+    let text = openapi.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(schemas[name].is_object(), "dangling reference to {name}");
+    }
 
     // Roles: a viewer cannot ingest, by page or by API.
     let (viewer, _) = log_in(&server, "viewer", &server.viewer_password).await;

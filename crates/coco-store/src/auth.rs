@@ -14,6 +14,7 @@ use crate::store::Store;
 
 /// A user as surfaces see it (never the password hash).
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRow {
     pub user_id: i64,
     pub username: String,
@@ -45,6 +46,7 @@ pub struct SessionRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRow {
     pub token_id: i64,
     pub username: String,
@@ -66,6 +68,7 @@ pub struct AuditEntry<'a> {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRow {
     pub audit_id: i64,
     pub at: NaiveDateTime,

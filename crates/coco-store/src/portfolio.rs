@@ -11,6 +11,7 @@ use crate::snapshots::HealthListFilter;
 use crate::store::Store;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColourTotal {
     pub colour: String,
     pub accounts: i64,
@@ -18,6 +19,7 @@ pub struct ColourTotal {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColourTrendPoint {
     pub snapshot_id: i64,
     pub as_of: NaiveDate,
@@ -27,6 +29,7 @@ pub struct ColourTrendPoint {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreBucket {
     /// Lower bound of a 10-point bucket (0, 10, …, 90; 100 falls in 90).
     pub from: i64,
@@ -35,6 +38,7 @@ pub struct ScoreBucket {
 
 /// A choice in a filter drop-down.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilterOption {
     pub value: String,
     pub label: String,
@@ -42,6 +46,7 @@ pub struct FilterOption {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilterOptions {
     pub csms: Vec<FilterOption>,
     pub segments: Vec<FilterOption>,
@@ -50,6 +55,7 @@ pub struct FilterOptions {
 
 /// One entry of an account's timeline.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub at: NaiveDateTime,
     /// touchpoint, ticket or survey

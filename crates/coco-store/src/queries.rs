@@ -18,6 +18,7 @@ pub struct AccountFilter {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountRow {
     pub account_id: String,
     pub name: String,
@@ -34,6 +35,7 @@ pub struct AccountRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractRow {
     pub contract_id: String,
     pub product: String,
@@ -47,6 +49,7 @@ pub struct ContractRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactRow {
     pub contact_id: String,
     pub name: Option<String>,
@@ -58,6 +61,7 @@ pub struct ContactRow {
 
 /// Where a stored row came from.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provenance {
     pub load_id: i64,
     pub source: String,
@@ -66,6 +70,7 @@ pub struct Provenance {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountDetail {
     #[serde(flatten)]
     pub account: AccountRow,

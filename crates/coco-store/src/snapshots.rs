@@ -46,6 +46,7 @@ pub struct ComputedSnapshot {
 
 /// Account attributes at the as-of date.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnapshotAccount {
     pub account_id: String,
     pub segment: Option<String>,
@@ -133,6 +134,7 @@ pub struct BenchmarkRow {
 
 /// A stored snapshot.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnapshotInfo {
     pub snapshot_id: i64,
     pub as_of: NaiveDate,
@@ -794,6 +796,7 @@ pub enum HealthSort {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthListRow {
     pub account_id: String,
     pub name: Option<String>,

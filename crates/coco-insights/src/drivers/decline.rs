@@ -114,6 +114,7 @@ fn out_of_range(field: &'static str, expected: &'static str, value: f64) -> Conf
 
 /// The evidence about one metric of one account that declined between two snapshots.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeclineEvidence {
     pub metric: String,
     pub direction: Direction,
@@ -134,6 +135,7 @@ pub struct DeclineEvidence {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineKind {
     /// Shared by the cohort, seasonal, or already recovering: no action on its own.
@@ -158,6 +160,7 @@ impl DeclineKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeclineAssessment {
     pub kind: DeclineKind,
     /// The account's relative worsening between the snapshots (0.25 = 25% worse);

@@ -20,6 +20,7 @@ pub use decline::{DeclineAssessment, DeclineEvidence, DeclineKind, DeclineRule, 
 
 /// One metric's part in a score change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Driver {
     pub component: String,
     pub metric: String,
@@ -38,6 +39,7 @@ pub struct Driver {
 
 /// A score change between two snapshots, decomposed by metric.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreChange {
     pub account_id: String,
     pub scorecard_before: String,
@@ -52,6 +54,7 @@ pub struct ScoreChange {
 
 /// A score change summed over the metrics of one category.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryChange {
     pub category: Category,
     pub points_before: f64,
@@ -61,6 +64,7 @@ pub struct CategoryChange {
 
 /// A score change summed over the metrics of one component.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentChange {
     pub component: String,
     pub points_before: f64,
@@ -209,6 +213,7 @@ impl ScoreChange {
 
 /// What one metric costs the score right now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shortfall {
     pub component: String,
     pub metric: String,

@@ -65,6 +65,7 @@ impl ScorecardDef {
 
 /// Score ≥ green → green, ≥ yellow → yellow, else red.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cutoffs {
     pub green: f64,

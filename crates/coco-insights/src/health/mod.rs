@@ -31,6 +31,7 @@ pub use config::{
 
 /// The colour band of a score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Colour {
     Green,
@@ -66,6 +67,7 @@ impl Colour {
 
 /// One account's health.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountHealth {
     pub account_id: String,
     pub scorecard: String,
@@ -81,6 +83,7 @@ pub struct AccountHealth {
 
 /// One component of an account's score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentScore {
     pub name: String,
     pub category: Category,
@@ -99,6 +102,7 @@ pub struct ComponentScore {
 
 /// One metric of an account's score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricScore {
     pub metric: String,
     pub category: Category,

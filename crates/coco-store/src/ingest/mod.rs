@@ -78,6 +78,7 @@ pub struct IngestOptions<'a> {
 
 /// What one load did. `rows_read = inserted + updated + unchanged + rejected`, always.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestReport {
     pub load_id: i64,
     pub entity: &'static str,
