@@ -57,13 +57,8 @@ enum BenchCommand {
         sizes: Vec<String>,
         #[arg(long, default_value_t = 10_000)]
         backfill_accounts: usize,
-        #[arg(long, default_value = "bench-data")]
-        work_dir: PathBuf,
-        /// DuckDB memory limit while scoring.
-        #[arg(long, default_value = "2GB")]
-        memory_limit: String,
-        #[arg(long)]
-        write: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// The web server under load (`oha`): portfolio, account 360, API account detail,
     /// 200 connections — on a 100,000-account book.
@@ -73,13 +68,8 @@ enum BenchCommand {
         /// Seconds per scenario.
         #[arg(long, default_value_t = 15)]
         seconds: u64,
-        #[arg(long, default_value = "bench-data")]
-        work_dir: PathBuf,
-        /// DuckDB memory limit of the server.
-        #[arg(long, default_value = "2GB")]
-        memory_limit: String,
-        #[arg(long)]
-        write: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// (internal) one measurement in a child process; prints JSON.
     #[command(hide = true)]
@@ -89,6 +79,20 @@ enum BenchCommand {
         file: PathBuf,
         memory_limit: String,
     },
+}
+
+/// Where the benchmark books live, DuckDB's memory limit, where the report goes.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// Scratch folder; generated books are kept there for later runs.
+    #[arg(long, default_value = "bench-data")]
+    work_dir: PathBuf,
+    /// DuckDB memory limit while measuring.
+    #[arg(long, default_value = "2GB")]
+    memory_limit: String,
+    /// Replace the generated section of this Markdown file with the results.
+    #[arg(long)]
+    write: Option<PathBuf>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -128,22 +132,18 @@ fn main() -> Result<()> {
         BenchCommand::Web {
             accounts,
             seconds,
-            work_dir,
-            memory_limit,
-            write,
+            store,
         } => web::run(web::WebOptions {
             accounts,
             seconds,
-            work: work_dir,
-            memory_limit,
-            write,
+            work: store.work_dir,
+            memory_limit: store.memory_limit,
+            write: store.write,
         }),
         BenchCommand::Score {
             sizes,
             backfill_accounts,
-            work_dir,
-            memory_limit,
-            write,
+            store,
         } => {
             let sizes = sizes
                 .iter()
@@ -158,9 +158,9 @@ fn main() -> Result<()> {
             scoring::run(
                 &sizes,
                 backfill_accounts,
-                &work_dir,
-                &memory_limit,
-                write.as_deref(),
+                &store.work_dir,
+                &store.memory_limit,
+                store.write.as_deref(),
             )
         }
         BenchCommand::Run {

@@ -173,13 +173,7 @@ fn prepare_web_store(options: &WebOptions) -> Result<PathBuf> {
         book.join(coco_store::store::DATABASE_FILE),
         web.join(coco_store::store::DATABASE_FILE),
     )?;
-    let store = Store::open_with(
-        &web,
-        &StoreOptions {
-            memory_limit: options.memory_limit.clone(),
-            ..StoreOptions::default()
-        },
-    )?;
+    let store = open_store(&web, &options.memory_limit)?;
     let config = coco_engine::Config::load(None)?;
     eprintln!(
         "web store: four weekly snapshots of {} accounts",
@@ -206,6 +200,16 @@ fn prepare_web_store(options: &WebOptions) -> Result<PathBuf> {
     drop(store);
     std::fs::write(web.join("READY"), "")?;
     Ok(web)
+}
+
+fn open_store(dir: &Path, memory_limit: &str) -> Result<Store> {
+    Ok(Store::open_with(
+        dir,
+        &StoreOptions {
+            memory_limit: memory_limit.to_string(),
+            ..StoreOptions::default()
+        },
+    )?)
 }
 
 fn write_urls(path: &Path, base: &str, prefix: &str, accounts: &[String]) -> Result<()> {
@@ -246,13 +250,7 @@ pub fn run(options: WebOptions) -> Result<()> {
         bail!("`oha` is not installed: cargo install oha");
     }
     let web = prepare_web_store(&options)?;
-    let store = Store::open_with(
-        &web,
-        &StoreOptions {
-            memory_limit: options.memory_limit.clone(),
-            ..StoreOptions::default()
-        },
-    )?;
+    let store = open_store(&web, &options.memory_limit)?;
     // A fresh token per run (names are unique per user).
     let token_name = format!(
         "coco-bench web {}",

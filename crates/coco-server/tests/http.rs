@@ -16,6 +16,23 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// GET with a bearer token, the body as JSON.
+async fn api_json(
+    client: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    token: &str,
+) -> serde_json::Value {
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
@@ -245,30 +262,24 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{parameter}");
     }
-    let all: serde_json::Value = admin
-        .get(server.url("/api/v1/accounts?per_page=1"))
-        .bearer_auth(&server.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: serde_json::Value = api_json(
+        &admin,
+        server.url("/api/v1/accounts?per_page=1"),
+        &server.admin_token,
+    )
+    .await;
     assert!(
         all["total"].as_i64().unwrap() > 50,
         "the accounts table survived"
     );
 
     // The API: account detail with a token, OpenAPI document.
-    let detail: serde_json::Value = anonymous
-        .get(server.url(&format!("/api/v1/accounts/{}", server.xss_account)))
-        .bearer_auth(&server.viewer_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: serde_json::Value = api_json(
+        &anonymous,
+        server.url(&format!("/api/v1/accounts/{}", server.xss_account)),
+        &server.viewer_token,
+    )
+    .await;
     assert_eq!(detail["account"]["name"], XSS_NAME);
     assert!(
         detail["health"]["health"]["components"]
@@ -277,15 +288,12 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
             .len()
             > 2
     );
-    let openapi: serde_json::Value = anonymous
-        .get(server.url("/api/v1/openapi.json"))
-        .bearer_auth(&server.viewer_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let openapi: serde_json::Value = api_json(
+        &anonymous,
+        server.url("/api/v1/openapi.json"),
+        &server.viewer_token,
+    )
+    .await;
     assert!(openapi["paths"]["/api/v1/accounts/{account_id}"].is_object());
     // Bodies are typed: every response schema is a named component, and every
     // component a reference points at exists (no dangling $ref).
@@ -358,15 +366,8 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
     // Views are cached; an upload that changes the data is seen at once.
     let detail_url = server.url(&format!("/api/v1/accounts/{}", server.xss_account));
     let name_now = || async {
-        let detail: serde_json::Value = anonymous
-            .get(&detail_url)
-            .bearer_auth(&server.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let detail: serde_json::Value =
+            api_json(&anonymous, &detail_url, &server.admin_token).await;
         detail["account"]["name"].as_str().unwrap().to_string()
     };
     assert_eq!(name_now().await, XSS_NAME);
@@ -418,15 +419,12 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
     let future: serde_json::Value = future.json().await.unwrap();
     assert_eq!(future["error"]["field"], "as_of");
     let snapshots = || async {
-        let list: serde_json::Value = anonymous
-            .get(server.url("/api/v1/snapshots"))
-            .bearer_auth(&server.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: serde_json::Value = api_json(
+            &anonymous,
+            server.url("/api/v1/snapshots"),
+            &server.admin_token,
+        )
+        .await;
         list["snapshots"].as_array().unwrap().len()
     };
     let before = snapshots().await;
