@@ -161,6 +161,12 @@ pub fn account_view_with(
         })
         .unwrap_or_default();
 
+    let index = cohort_index.filter(|index| index.snapshot_id() == snapshot.snapshot_id);
+    let benchmarks = match index {
+        Some(index) => index.account_benchmarks(account_id),
+        None => store.account_benchmarks(snapshot.snapshot_id, account_id)?,
+    };
+
     let compare_target = snapshot
         .as_of
         .checked_sub_days(Days::new(u64::from(compare_days)))
@@ -189,7 +195,13 @@ pub fn account_view_with(
                 match explain_change(&before, &health, &metas) {
                     Ok(explained) => {
                         declines = assess_declines(
-                            store, config, &explained, earlier, &snapshot, account_id, &series,
+                            store,
+                            config,
+                            &explained,
+                            earlier,
+                            &snapshot,
+                            &benchmarks,
+                            &series,
                         )?;
                         change = Some(explained);
                     }
@@ -200,11 +212,23 @@ pub fn account_view_with(
     }
     let change_by_category = change.as_ref().map(|c| c.by_category()).unwrap_or_default();
 
-    let ranks = match cohort_index.filter(|index| index.snapshot_id() == snapshot.snapshot_id) {
-        Some(index) => index.account_ranks(store, account_id)?,
+    let ranks = match index {
+        Some(index) => {
+            // The account's own values at this snapshot, from the history just read.
+            let mine: Vec<(String, f64)> = series
+                .iter()
+                .filter_map(|(metric, points)| {
+                    points
+                        .iter()
+                        .find(|(date, _)| *date == snapshot.as_of)
+                        .and_then(|(_, value)| *value)
+                        .map(|value| (metric.clone(), value))
+                })
+                .collect();
+            index.account_ranks(account_id, &mine)
+        }
         None => store.account_cohort_ranks(snapshot.snapshot_id, account_id)?,
     };
-    let benchmarks = store.account_benchmarks(snapshot.snapshot_id, account_id)?;
     let mut evidence: Vec<MetricEvidence> = Vec::new();
     for meta in &metas {
         let mut standings: Vec<CohortStanding> = ranks
@@ -356,12 +380,12 @@ fn assess_declines(
     change: &ScoreChange,
     earlier: &SnapshotInfo,
     later: &SnapshotInfo,
-    account_id: &str,
+    // The account's cohort benchmarks in `later`.
+    later_benchmarks: &[coco_store::snapshots::BenchmarkRow],
     series: &BTreeMap<String, Vec<(NaiveDate, Option<f64>)>>,
 ) -> Result<Vec<DriverDecline>, EngineError> {
     let fingerprint = config.catalogue.fingerprint();
     // Peers: the first configured cohort dimension the account belongs to.
-    let later_benchmarks = store.account_benchmarks(later.snapshot_id, account_id)?;
     let cohort = config.health.cohorts.iter().find_map(|def| {
         later_benchmarks
             .iter()

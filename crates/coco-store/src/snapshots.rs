@@ -1021,6 +1021,11 @@ impl Store {
         )
     }
 
+    /// Every cohort benchmark of a snapshot, ordered by dimension and metric.
+    pub fn snapshot_benchmarks(&self, snapshot_id: i64) -> Result<Vec<BenchmarkRow>, StoreError> {
+        self.benchmarks_where("b.snapshot_id = $1", params![snapshot_id])
+    }
+
     /// Benchmarks of the named cohorts in a snapshot (e.g. the same cohorts a year ago).
     pub fn cohort_benchmarks(
         &self,
