@@ -452,7 +452,7 @@ fn assess_declines(
             value_before,
             value_after,
             cohort_median_before: median(&earlier_benchmarks, &driver.metric),
-            cohort_median_after: median(&later_benchmarks, &driver.metric),
+            cohort_median_after: median(later_benchmarks, &driver.metric),
             last_year_before: value_at(&last_year_before, &driver.metric),
             last_year_after: value_at(&last_year_after, &driver.metric),
         };
