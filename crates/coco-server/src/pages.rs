@@ -76,6 +76,54 @@ fn render(state: &AppState, template: &str, context: serde_json::Value) -> PageR
     Ok(Html(render_to_string(state, template, context)?).into_response())
 }
 
+/// What an account table needs besides its rows: page count, sort and paging links
+/// that keep the request's filters.
+trait WithTable {
+    fn with_table(self, params: &ListParams, request: &ListRequest, table: &HealthPage) -> Self;
+}
+
+impl WithTable for serde_json::Value {
+    fn with_table(
+        mut self,
+        params: &ListParams,
+        request: &ListRequest,
+        table: &HealthPage,
+    ) -> Self {
+        let pages = (table.total.max(0) as u64)
+            .div_ceil(table.per_page as u64)
+            .max(1);
+        if let Some(fields) = self.as_object_mut() {
+            fields.insert("pages".into(), pages.into());
+            fields.insert("params".into(), json!(params));
+            fields.insert("sort".into(), request.sort_key.clone().into());
+            fields.insert(
+                "sort_keys".into(),
+                SORT_KEYS
+                    .iter()
+                    .map(|(k, _, label)| json!({"key": k, "label": label}))
+                    .collect(),
+            );
+            fields.insert(
+                "links".into(),
+                json!({
+                    "prev": params.query_with(&[("page", &(table.page.saturating_sub(1)).to_string())]),
+                    "next": params.query_with(&[("page", &(table.page + 1).to_string())]),
+                }),
+            );
+            fields.insert(
+                "sort_links".into(),
+                json!(
+                    SORT_KEYS
+                        .iter()
+                        .map(|(k, _, _)| (k.to_string(), params.query_with(&[("sort", k)])))
+                        .collect::<std::collections::BTreeMap<_, _>>()
+                ),
+            );
+        }
+        self
+    }
+}
+
 /// A per-viewer page (not cached): the template with the viewer and navigation added.
 pub(crate) fn render_page(
     state: &AppState,
@@ -241,9 +289,6 @@ fn portfolio_content(
         size: size(420, 200),
     }
     .render();
-    let pages = (table.total.max(0) as u64)
-        .div_ceil(table.per_page as u64)
-        .max(1);
     let html = render_to_string(
         state,
         "portfolio.html",
@@ -251,17 +296,9 @@ fn portfolio_content(
             "nav": "portfolio",
             "view": view,
             "table": table,
-            "pages": pages,
             "charts": {"colours": colour_bars, "histogram": histogram, "trend": trend},
-            "params": params,
-            "sort_keys": SORT_KEYS.iter().map(|(k, _, label)| json!({"key": k, "label": label})).collect::<Vec<_>>(),
-            "sort": request.sort_key,
-            "links": {
-                "prev": params.query_with(&[("page", &(table.page.saturating_sub(1)).to_string())]),
-                "next": params.query_with(&[("page", &(table.page + 1).to_string())]),
-            },
-            "sort_links": SORT_KEYS.iter().map(|(k, _, _)| (k.to_string(), params.query_with(&[("sort", k)]))).collect::<std::collections::BTreeMap<_, _>>(),
-        }),
+        })
+        .with_table(params, request, table),
     )?;
     Ok(views::Content {
         title: "Portfolio".into(),
@@ -318,9 +355,6 @@ fn list_content(
     table: &HealthPage,
     options: &FilterOptions,
 ) -> Result<views::Content, AppError> {
-    let pages = (table.total.max(0) as u64)
-        .div_ceil(table.per_page as u64)
-        .max(1);
     let base = if nav == "book" { "/book" } else { "/health" };
     let title = if nav == "book" { "My book" } else { "Health" };
     let html = render_to_string(
@@ -332,16 +366,8 @@ fn list_content(
             "title": title,
             "table": table,
             "options": options,
-            "pages": pages,
-            "params": params,
-            "sort": request.sort_key,
-            "sort_keys": SORT_KEYS.iter().map(|(k, _, label)| json!({"key": k, "label": label})).collect::<Vec<_>>(),
-            "links": {
-                "prev": params.query_with(&[("page", &(table.page.saturating_sub(1)).to_string())]),
-                "next": params.query_with(&[("page", &(table.page + 1).to_string())]),
-            },
-            "sort_links": SORT_KEYS.iter().map(|(k, _, _)| (k.to_string(), params.query_with(&[("sort", k)]))).collect::<std::collections::BTreeMap<_, _>>(),
-        }),
+        })
+        .with_table(params, request, table),
     )?;
     Ok(views::Content {
         title: title.into(),

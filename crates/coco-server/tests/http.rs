@@ -16,6 +16,11 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// GET, the body as text.
+async fn page_text(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// GET with a bearer token, the body as JSON.
 async fn api_json(
     client: &reqwest::Client,
@@ -45,14 +50,7 @@ fn hidden(html: &str, name: &str) -> String {
 /// Logs in (changing the one-time password) and returns the client and its CSRF token.
 async fn log_in(server: &Server, username: &str, one_time: &str) -> (reqwest::Client, String) {
     let client = browser();
-    let page = client
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&client, server.url("/login")).await;
     let response = client
         .post(server.url("/login"))
         .form(&[
@@ -74,14 +72,7 @@ async fn log_in(server: &Server, username: &str, one_time: &str) -> (reqwest::Cl
     // Until the one-time password is replaced, every page leads to /password.
     let blocked = client.get(server.url("/")).send().await.unwrap();
     assert_eq!(blocked.headers()["location"], "/password");
-    let page = client
-        .get(server.url("/password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&client, server.url("/password")).await;
     let csrf = hidden(&page, "csrf");
     let new_password = format!("{username}-chosen-password");
     let changed = client
@@ -198,14 +189,7 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
         format!("/accounts/{}", server.xss_account),
         "/health?sort=name&per_page=500".to_string(),
     ] {
-        let html = admin
-            .get(server.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page_text(&admin, server.url(&path)).await;
         assert!(
             !html.contains("<script>alert"),
             "{path} renders the name as markup"
@@ -215,14 +199,11 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
             "{path} does not show the escaped name"
         );
     }
-    let account = admin
-        .get(server.url(&format!("/accounts/{}", server.xss_account)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = page_text(
+        &admin,
+        server.url(&format!("/accounts/{}", server.xss_account)),
+    )
+    .await;
     assert!(account.contains("id=\"breakdown\"") && account.contains("id=\"history-chart\""));
     assert!(account.contains("id=\"timeline\""));
 
@@ -461,14 +442,7 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
     // Rate limiting: five failures, then 429 even with the right password.
     let attacker = browser();
     for attempt in 0..6 {
-        let page = attacker
-            .get(server.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&attacker, server.url("/login")).await;
         let response = attacker
             .post(server.url("/login"))
             .form(&[
