@@ -19,6 +19,36 @@ pub(crate) const LABEL_ROW: f64 = 24.0;
 const LABEL_GAP: f64 = 6.0;
 
 /// How many ticks a value axis of `length` pixels should aim for: about one per 40 px.
+/// The plot area of a chart whose value axis runs up its left side, room made for the
+/// widest tick label, and the scale from value to y.
+pub(crate) fn left_value_plot(
+    tick_labels: &[String],
+    ticks: &crate::scale::Ticks,
+    width: f64,
+    top: f64,
+    plot_height: f64,
+    right_margin: f64,
+) -> (Rect, LinearScale) {
+    let widest = tick_labels
+        .iter()
+        .map(|label| text_width(label))
+        .fold(0.0, f64::max);
+    let left = bound(PAD + widest + 6.0, 24.0, width * 0.4);
+    let plot = Rect {
+        x: left,
+        y: top,
+        width: (width - left - right_margin).max(1.0),
+        height: plot_height,
+    };
+    let scale = LinearScale {
+        lo: ticks.lo,
+        hi: ticks.hi,
+        start: plot.bottom(),
+        end: plot.y,
+    };
+    (plot, scale)
+}
+
 pub(crate) fn tick_target(length: f64) -> usize {
     bound((length / 40.0).floor(), 2.0, 6.0) as usize
 }

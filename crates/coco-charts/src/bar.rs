@@ -1,7 +1,9 @@
 //! Bar charts: one value per labelled bar, vertical or horizontal.
 
 use crate::Size;
-use crate::axis::{LABEL_ROW, category_axis, tick_target, value_axis_bottom, value_axis_left};
+use crate::axis::{
+    LABEL_ROW, category_axis, left_value_plot, tick_target, value_axis_bottom, value_axis_left,
+};
 use crate::escape::{Escaped, class_list, safe_href};
 use crate::format::{ValueFormat, format_value};
 use crate::scale::{LinearScale, finite_extent, label_step, nice_ticks};
@@ -83,23 +85,7 @@ impl BarChart {
         let plot_height = (height - LABEL_ROW - top).max(1.0);
         let ticks = nice_ticks(lo, hi, tick_target(plot_height), true);
         let tick_labels = self.format_all(&ticks.values);
-        let widest = tick_labels
-            .iter()
-            .map(|label| text_width(label))
-            .fold(0.0, f64::max);
-        let left = bound(PAD + widest + 6.0, 24.0, width * 0.4);
-        let plot = Rect {
-            x: left,
-            y: top,
-            width: (width - left - PAD).max(1.0),
-            height: plot_height,
-        };
-        let scale = LinearScale {
-            lo: ticks.lo,
-            hi: ticks.hi,
-            start: plot.bottom(),
-            end: plot.y,
-        };
+        let (plot, scale) = left_value_plot(&tick_labels, &ticks, width, top, plot_height, PAD);
         let count = self.bars.len();
         let slot = plot.width / count.max(1) as f64;
         let labels: Vec<&str> = self.bars.iter().map(|bar| bar.label.as_str()).collect();

@@ -1,13 +1,13 @@
 //! Line (time-series) charts.
 
 use crate::Size;
-use crate::axis::{LABEL_ROW, category_axis, tick_target, value_axis_left};
+use crate::axis::{LABEL_ROW, category_axis, left_value_plot, tick_target, value_axis_left};
 use crate::escape::{Escaped, class_list};
 use crate::format::{ValueFormat, decimals_for_step, format_value, tick_number};
 use crate::scale::{LinearScale, Ticks, finite_extent, nice_ticks, non_degenerate};
 use crate::svg::{
     Canvas, FONT_SIZE, Legend, Num, PAD, Rect, Swatch, bound, gap_path, legend_entries,
-    point_tooltip, text_width,
+    point_tooltip,
 };
 
 /// One line on a [`LineChart`].
@@ -104,23 +104,8 @@ impl LineChart {
             .iter()
             .map(|&value| format!("{}{}", tick_number(value, decimals), self.y_unit))
             .collect();
-        let widest = tick_labels
-            .iter()
-            .map(|label| text_width(label))
-            .fold(0.0, f64::max);
-        let left = bound(PAD + widest + 6.0, 24.0, width * 0.4);
-        let plot = Rect {
-            x: left,
-            y: top,
-            width: (width - left - RIGHT_MARGIN).max(1.0),
-            height: plot_height,
-        };
-        let y_scale = LinearScale {
-            lo: ticks.lo,
-            hi: ticks.hi,
-            start: plot.bottom(),
-            end: plot.y,
-        };
+        let (plot, y_scale) =
+            left_value_plot(&tick_labels, &ticks, width, top, plot_height, RIGHT_MARGIN);
         let spacing = if count > 1 {
             plot.width / (count - 1) as f64
         } else {

@@ -1,13 +1,11 @@
 //! Stacked bars over time, e.g. accounts (or ARR) per health colour per snapshot date.
 
 use crate::Size;
-use crate::axis::{LABEL_ROW, category_axis, tick_target, value_axis_left};
+use crate::axis::{LABEL_ROW, category_axis, left_value_plot, tick_target, value_axis_left};
 use crate::escape::class_list;
 use crate::format::{ValueFormat, format_value};
-use crate::scale::{LinearScale, nice_ticks};
-use crate::svg::{
-    Canvas, FONT_SIZE, Legend, PAD, Rect, Swatch, bound, legend_entries, point_tooltip, text_width,
-};
+use crate::scale::nice_ticks;
+use crate::svg::{Canvas, FONT_SIZE, Legend, PAD, Rect, Swatch, legend_entries, point_tooltip};
 
 /// One layer of a [`StackedBarChart`], e.g. the green accounts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -77,23 +75,7 @@ impl StackedBarChart {
             .iter()
             .map(|&value| format_value(value, self.value_format))
             .collect();
-        let widest = tick_labels
-            .iter()
-            .map(|label| text_width(label))
-            .fold(0.0, f64::max);
-        let left = bound(PAD + widest + 6.0, 24.0, width * 0.4);
-        let plot = Rect {
-            x: left,
-            y: top,
-            width: (width - left - PAD).max(1.0),
-            height: plot_height,
-        };
-        let scale = LinearScale {
-            lo: ticks.lo,
-            hi: ticks.hi,
-            start: plot.bottom(),
-            end: plot.y,
-        };
+        let (plot, scale) = left_value_plot(&tick_labels, &ticks, width, top, plot_height, PAD);
         let slot = plot.width / count.max(1) as f64;
 
         value_axis_left(&mut canvas, plot, &scale, &ticks.values, &tick_labels);

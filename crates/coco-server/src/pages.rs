@@ -783,15 +783,7 @@ pub async fn ingest_page(
     Extension(principal): Extension<Principal>,
 ) -> PageResult {
     principal.require(Permission::Ingest)?;
-    render(
-        &state,
-        "ingest.html",
-        json!({
-            "viewer": viewer(&principal),
-            "nav": "ingest",
-            "entities": coco_core::ENTITIES.iter().map(|e| e.name).collect::<Vec<_>>(),
-        }),
-    )
+    ingest_view(&state, &principal, None)
 }
 
 pub async fn ingest_submit(
@@ -801,12 +793,21 @@ pub async fn ingest_submit(
 ) -> PageResult {
     principal.require(Permission::Ingest)?;
     let report = crate::api::ingest_upload(&state, &principal, multipart).await?;
-    render(
-        &state,
+    ingest_view(&state, &principal, Some(report))
+}
+
+/// The upload form, with the report of the upload just made if any.
+fn ingest_view(
+    state: &AppState,
+    principal: &Principal,
+    report: Option<coco_store::IngestReport>,
+) -> PageResult {
+    render_page(
+        state,
+        principal,
         "ingest.html",
+        "ingest",
         json!({
-            "viewer": viewer(&principal),
-            "nav": "ingest",
             "entities": coco_core::ENTITIES.iter().map(|e| e.name).collect::<Vec<_>>(),
             "report": report,
         }),
@@ -822,13 +823,5 @@ pub async fn score_submit(
     Extension(principal): Extension<Principal>,
 ) -> PageResult {
     let run = crate::api::run_scoring(&state, &principal, today()).await?;
-    render(
-        &state,
-        "scored.html",
-        json!({
-            "viewer": viewer(&principal),
-            "nav": "",
-            "run": run,
-        }),
-    )
+    render_page(&state, &principal, "scored.html", "", json!({ "run": run }))
 }
