@@ -13,9 +13,12 @@ use coco_insights::{
     DeclineKind, MetricScore, ScoreChange, Shortfall, assess_decline, explain_change,
     mid_rank_percentile, shortfalls,
 };
-use coco_store::Store;
-use coco_store::cohort_index::CohortValueIndex;
-use coco_store::snapshots::{HealthPartRow, HealthScoreRow, SnapshotAccount, SnapshotInfo};
+use coco_store::read_model::{AccountReadModel, ReadModelSpec};
+use coco_store::snapshots::{
+    BenchmarkRow, CohortRank, HealthPartRow, HealthScoreRow, HistoryPoint, SnapshotAccount,
+    SnapshotInfo,
+};
+use coco_store::{Store, StoreError};
 use serde::Serialize;
 
 use crate::EngineError;
@@ -97,6 +100,222 @@ pub struct CohortStanding {
     pub median: Option<f64>,
 }
 
+/// Where an account view reads its rows: the store (SQL, any snapshot) or the
+/// in-memory read model of the latest snapshot ([`AccountReadModel`]), which answers
+/// the same questions with the same rows (tested) without a query.
+pub trait AccountSource {
+    fn snapshot_on_or_before(
+        &self,
+        on_or_before: NaiveDate,
+        fingerprint: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError>;
+    fn snapshot_account(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<SnapshotAccount>, StoreError>;
+    #[allow(clippy::type_complexity)]
+    fn account_health(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError>;
+    fn account_name(&self, account_id: &str) -> Result<Option<String>, StoreError>;
+    fn account_history(
+        &self,
+        account_id: &str,
+        fingerprint: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<HistoryPoint>, StoreError>;
+    fn account_benchmarks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<BenchmarkRow>, StoreError>;
+    fn cohort_benchmarks(
+        &self,
+        snapshot_id: i64,
+        cohorts: &[(String, String)],
+    ) -> Result<Vec<BenchmarkRow>, StoreError>;
+    fn account_cohort_ranks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<CohortRank>, StoreError>;
+}
+
+impl AccountSource for Store {
+    fn snapshot_on_or_before(
+        &self,
+        on_or_before: NaiveDate,
+        fingerprint: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        Store::snapshot_on_or_before(self, on_or_before, fingerprint)
+    }
+    fn snapshot_account(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<SnapshotAccount>, StoreError> {
+        Store::snapshot_account(self, snapshot_id, account_id)
+    }
+    fn account_health(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError> {
+        Store::account_health(self, snapshot_id, account_id)
+    }
+    fn account_name(&self, account_id: &str) -> Result<Option<String>, StoreError> {
+        Store::account_name(self, account_id)
+    }
+    fn account_history(
+        &self,
+        account_id: &str,
+        fingerprint: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
+        Store::account_history(self, account_id, fingerprint, from, to)
+    }
+    fn account_benchmarks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        Store::account_benchmarks(self, snapshot_id, account_id)
+    }
+    fn cohort_benchmarks(
+        &self,
+        snapshot_id: i64,
+        cohorts: &[(String, String)],
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        Store::cohort_benchmarks(self, snapshot_id, cohorts)
+    }
+    fn account_cohort_ranks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<CohortRank>, StoreError> {
+        Store::account_cohort_ranks(self, snapshot_id, account_id)
+    }
+}
+
+impl AccountSource for AccountReadModel {
+    fn snapshot_on_or_before(
+        &self,
+        on_or_before: NaiveDate,
+        fingerprint: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        Ok(AccountReadModel::snapshot_on_or_before(
+            self,
+            on_or_before,
+            fingerprint,
+        ))
+    }
+    fn snapshot_account(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<SnapshotAccount>, StoreError> {
+        AccountReadModel::snapshot_account(self, snapshot_id, account_id)
+    }
+    fn account_health(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError> {
+        AccountReadModel::account_health(self, snapshot_id, account_id)
+    }
+    fn account_name(&self, account_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(AccountReadModel::account_name(self, account_id))
+    }
+    fn account_history(
+        &self,
+        account_id: &str,
+        fingerprint: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
+        AccountReadModel::account_history(self, account_id, fingerprint, from, to)
+    }
+    fn account_benchmarks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        AccountReadModel::account_benchmarks(self, snapshot_id, account_id)
+    }
+    fn cohort_benchmarks(
+        &self,
+        snapshot_id: i64,
+        cohorts: &[(String, String)],
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        AccountReadModel::cohort_benchmarks(self, snapshot_id, cohorts)
+    }
+    fn account_cohort_ranks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<CohortRank>, StoreError> {
+        AccountReadModel::account_cohort_ranks(self, snapshot_id, account_id)
+    }
+}
+
+/// How far back an account view's history reaches.
+const HISTORY_DAYS: u64 = 400;
+
+/// The date a snapshot's change is measured from.
+fn compare_date(snapshot: &SnapshotInfo, compare_days: u32) -> NaiveDate {
+    snapshot
+        .as_of
+        .checked_sub_days(Days::new(u64::from(compare_days)))
+        .unwrap_or(snapshot.as_of)
+}
+
+/// The snapshots a view as of `as_of` reads: the latest on or before it and the one it
+/// is compared with (None: nothing scored yet).
+fn view_snapshots(
+    source: &dyn AccountSource,
+    fingerprint: &str,
+    as_of: NaiveDate,
+    compare_days: u32,
+) -> Result<Option<(SnapshotInfo, Option<SnapshotInfo>)>, StoreError> {
+    let Some(snapshot) = source.snapshot_on_or_before(as_of, fingerprint)? else {
+        return Ok(None);
+    };
+    let earlier = source
+        .snapshot_on_or_before(compare_date(&snapshot, compare_days), fingerprint)?
+        .filter(|e| e.snapshot_id != snapshot.snapshot_id);
+    Ok(Some((snapshot, earlier)))
+}
+
+/// The read model holding everything an account view as of `as_of` reads (None:
+/// nothing scored yet). A long-running process builds it once per data generation.
+pub fn read_model(
+    store: &Store,
+    config: &Config,
+    as_of: NaiveDate,
+    compare_days: u32,
+    timeline_entries: usize,
+) -> Result<Option<AccountReadModel>, EngineError> {
+    let fingerprint = config.catalogue.fingerprint();
+    let Some((snapshot, earlier)) = view_snapshots(store, &fingerprint, as_of, compare_days)?
+    else {
+        return Ok(None);
+    };
+    let spec = ReadModelSpec {
+        history_from: snapshot.as_of - Days::new(HISTORY_DAYS),
+        history_to: snapshot.as_of,
+        records_as_of: snapshot.as_of,
+        timeline_entries,
+        fingerprint,
+        full: std::iter::once(snapshot).chain(earlier).collect(),
+    };
+    Ok(Some(store.account_read_model(&spec)?))
+}
+
 /// Builds the view from the latest snapshot on or before `as_of`, explaining the change
 /// since the snapshot `compare_days` earlier.
 pub fn account_view(
@@ -106,23 +325,19 @@ pub fn account_view(
     as_of: NaiveDate,
     compare_days: u32,
 ) -> Result<AccountView, EngineError> {
-    account_view_with(store, config, account_id, as_of, compare_days, None)
+    account_view_from(store, config, account_id, as_of, compare_days)
 }
 
-/// [`account_view`], ranking the account among its cohorts with `cohort_index` when it
-/// is the index of the snapshot the view uses (a long-running process keeps one for
-/// the latest snapshot), else in SQL. The answers are the same.
-pub fn account_view_with(
-    store: &Store,
+/// [`account_view`] reading from any [`AccountSource`]; the answers are the same.
+pub fn account_view_from(
+    store: &dyn AccountSource,
     config: &Config,
     account_id: &str,
     as_of: NaiveDate,
     compare_days: u32,
-    cohort_index: Option<&CohortValueIndex>,
 ) -> Result<AccountView, EngineError> {
     let fingerprint = config.catalogue.fingerprint();
-    let snapshot = store
-        .snapshot_on_or_before(as_of, &fingerprint)?
+    let (snapshot, earlier) = view_snapshots(store, &fingerprint, as_of, compare_days)?
         .ok_or_else(|| {
             EngineError::NotFound(format!(
                 "no snapshot on or before {as_of} with the current metric catalogue: run `coco score`"
@@ -140,7 +355,7 @@ pub fn account_view_with(
     let name = store.account_name(account_id)?;
 
     let metas = config.metric_metas();
-    let first_date = snapshot.as_of - Days::new(400);
+    let first_date = snapshot.as_of - Days::new(HISTORY_DAYS);
     let points = store.account_history(account_id, &fingerprint, first_date, snapshot.as_of)?;
     let mut series: BTreeMap<String, Vec<(NaiveDate, Option<f64>)>> = BTreeMap::new();
     for point in &points {
@@ -161,26 +376,15 @@ pub fn account_view_with(
         })
         .unwrap_or_default();
 
-    let index = cohort_index.filter(|index| index.snapshot_id() == snapshot.snapshot_id);
-    let benchmarks = match index {
-        Some(index) => index.account_benchmarks(account_id),
-        None => store.account_benchmarks(snapshot.snapshot_id, account_id)?,
-    };
-
-    let compare_target = snapshot
-        .as_of
-        .checked_sub_days(Days::new(u64::from(compare_days)))
-        .unwrap_or(snapshot.as_of);
-    let earlier = store
-        .snapshot_on_or_before(compare_target, &fingerprint)?
-        .filter(|e| e.snapshot_id != snapshot.snapshot_id);
+    let benchmarks = store.account_benchmarks(snapshot.snapshot_id, account_id)?;
     let mut change = None;
     let mut change_note = None;
     let mut declines = Vec::new();
     match &earlier {
         None => {
             change_note = Some(format!(
-                "no snapshot on or before {compare_target} to compare with: run `coco metrics backfill`"
+                "no snapshot on or before {} to compare with: run `coco metrics backfill`",
+                compare_date(&snapshot, compare_days)
             ))
         }
         Some(earlier) => match store.snapshot_account(earlier.snapshot_id, account_id)? {
@@ -212,23 +416,7 @@ pub fn account_view_with(
     }
     let change_by_category = change.as_ref().map(|c| c.by_category()).unwrap_or_default();
 
-    let ranks = match index {
-        Some(index) => {
-            // The account's own values at this snapshot, from the history just read.
-            let mine: Vec<(String, f64)> = series
-                .iter()
-                .filter_map(|(metric, points)| {
-                    points
-                        .iter()
-                        .find(|(date, _)| *date == snapshot.as_of)
-                        .and_then(|(_, value)| *value)
-                        .map(|value| (metric.clone(), value))
-                })
-                .collect();
-            index.account_ranks(account_id, &mine)
-        }
-        None => store.account_cohort_ranks(snapshot.snapshot_id, account_id)?,
-    };
+    let ranks = store.account_cohort_ranks(snapshot.snapshot_id, account_id)?;
     let mut evidence: Vec<MetricEvidence> = Vec::new();
     for meta in &metas {
         let mut standings: Vec<CohortStanding> = ranks
@@ -308,7 +496,7 @@ pub fn account_view_with(
 
 /// The health stored for an account in a snapshot, as the analyzers' type.
 fn load_health(
-    store: &Store,
+    store: &dyn AccountSource,
     snapshot: &SnapshotInfo,
     account_id: &str,
 ) -> Result<AccountHealth, EngineError> {
@@ -375,7 +563,7 @@ pub fn health_from_rows(score: HealthScoreRow, parts: Vec<HealthPartRow>) -> Acc
 
 /// The decline rule applied to the drivers that cost the most points.
 fn assess_declines(
-    store: &Store,
+    store: &dyn AccountSource,
     config: &Config,
     change: &ScoreChange,
     earlier: &SnapshotInfo,

@@ -232,11 +232,13 @@ fn the_holiday_dip_is_classified_as_temporary() {
 }
 
 #[test]
-fn the_in_memory_cohort_index_ranks_exactly_like_sql() {
+fn the_in_memory_cohort_index_and_read_model_answer_exactly_like_sql() {
     let end = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let (_dir, store) = demo_store(300, 5, end);
     let config = Config::load(None).unwrap();
-    // A week earlier too, so views have a change, drivers and declines to compare.
+    // Two weeks earlier too, so views have a history, a change, drivers and declines
+    // to compare.
+    score_as_of(&store, &config, end - chrono::Days::new(14)).unwrap();
     score_as_of(&store, &config, end - chrono::Days::new(7)).unwrap();
     let run = score_as_of(&store, &config, end).unwrap();
     let snapshot_id = run.snapshot.snapshot_id;
@@ -252,14 +254,7 @@ fn the_in_memory_cohort_index_ranks_exactly_like_sql() {
         let in_sql = store
             .account_cohort_ranks(snapshot_id, &row.account_id)
             .unwrap();
-        // The account's own values, as the SQL reads them.
-        let mine: Vec<(String, f64)> = in_sql
-            .iter()
-            .map(|r| (r.metric.clone(), r.value))
-            .collect::<std::collections::BTreeMap<_, _>>()
-            .into_iter()
-            .collect();
-        let in_memory = index.account_ranks(&row.account_id, &mine);
+        let in_memory = index.account_ranks(&row.account_id);
         let key_benchmark = |b: &coco_store::snapshots::BenchmarkRow| {
             format!(
                 "{}|{}|{}|{}|{}",
@@ -296,19 +291,62 @@ fn the_in_memory_cohort_index_ranks_exactly_like_sql() {
         compared += sql.len();
     }
     assert!(compared > 1000, "{compared} ranks compared");
-    // The account view is the same whichever way it ranks, declines included.
+    // The account view is the same from the store and from the in-memory read model,
+    // declines included, and so are the account records.
+    let model = coco_engine::account::read_model(&store, &config, end, 7, 40)
+        .unwrap()
+        .expect("a read model of the scored book");
+    assert_eq!(model.latest().snapshot_id, snapshot_id);
     let mut with_declines = 0;
+    let mut with_history = 0;
+    let mut with_timeline = 0;
     for row in accounts.iter().take(40) {
         let account = &row.account_id;
         let plain = coco_engine::account::account_view(&store, &config, account, end, 7).unwrap();
-        let indexed =
-            coco_engine::account::account_view_with(&store, &config, account, end, 7, Some(&index))
-                .unwrap();
+        let in_memory =
+            coco_engine::account::account_view_from(&model, &config, account, end, 7).unwrap();
         assert_eq!(
             serde_json::to_string(&plain).unwrap(),
-            serde_json::to_string(&indexed).unwrap()
+            serde_json::to_string(&in_memory).unwrap(),
+            "{account}"
         );
+        assert_eq!(
+            serde_json::to_string(&store.account_detail(account, plain.as_of).unwrap()).unwrap(),
+            serde_json::to_string(&model.account_detail(account, plain.as_of).unwrap()).unwrap(),
+            "{account}"
+        );
+        let timeline = store.account_timeline(account, plain.as_of, 40).unwrap();
+        assert_eq!(
+            timeline,
+            model.account_timeline(account, plain.as_of, 40).unwrap()
+        );
+        assert_eq!(
+            store.account_timeline(account, plain.as_of, 3).unwrap(),
+            model.account_timeline(account, plain.as_of, 3).unwrap()
+        );
+        with_timeline +=
+            usize::from(timeline.iter().any(|e| e.detail.is_none()) && timeline.len() > 3);
         with_declines += usize::from(!plain.declines.is_empty());
+        with_history += usize::from(plain.history.len() >= 3);
     }
+    assert!(with_history > 0, "compared views have a history");
+    assert!(
+        with_timeline > 0,
+        "compared timelines have entries without detail"
+    );
+    // An account the book does not hold fails the same way from both.
+    let missing = |result: Result<_, coco_engine::EngineError>| match result {
+        Ok(coco_engine::account::AccountView { .. }) => panic!("no such account"),
+        Err(error) => error.to_string(),
+    };
+    assert_eq!(
+        missing(coco_engine::account::account_view(
+            &store, &config, "acc_nope", end, 7
+        )),
+        missing(coco_engine::account::account_view_from(
+            &model, &config, "acc_nope", end, 7
+        ))
+    );
+    assert!(model.account_detail("acc_nope", end).is_err());
     assert!(with_declines > 0, "some compared views assess declines");
 }

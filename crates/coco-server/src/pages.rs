@@ -394,7 +394,9 @@ pub async fn account_page(
     let shared = state.clone();
     let content = views::content(&state, key, async move {
         let bundle = views::account(&shared, &account_id, as_of).await?;
-        account_content(&shared, &bundle)
+        // Point in time: the timeline as of the snapshot the view shows.
+        let timeline = views::timeline(&shared, &account_id, bundle.view.as_of).await?;
+        account_content(&shared, &bundle, &timeline)
     })
     .await?;
     in_layout(&state, &principal, "", &content)
@@ -403,8 +405,9 @@ pub async fn account_page(
 fn account_content(
     state: &AppState,
     bundle: &views::AccountBundle,
+    timeline: &[coco_store::portfolio::TimelineEntry],
 ) -> Result<views::Content, AppError> {
-    let (view, detail, timeline) = (&bundle.view, &bundle.detail, &bundle.timeline);
+    let (view, detail) = (&bundle.view, &bundle.detail);
     let (green, yellow) = view
         .cutoffs
         .map_or((70.0, 40.0), |cutoffs| (cutoffs.green, cutoffs.yellow));

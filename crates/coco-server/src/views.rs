@@ -22,9 +22,9 @@ use chrono::NaiveDate;
 use coco_engine::account::AccountView;
 use coco_engine::portfolio::{self, HealthPage, PortfolioView};
 use coco_store::Store;
-use coco_store::cohort_index::CohortValueIndex;
 use coco_store::portfolio::{FilterOptions, TimelineEntry};
 use coco_store::queries::AccountDetail;
+use coco_store::read_model::AccountReadModel;
 use coco_store::snapshots::HealthListFilter;
 
 use crate::error::AppError;
@@ -37,9 +37,10 @@ type Entry = Arc<dyn Any + Send + Sync>;
 pub struct ViewCache {
     generation: AtomicU64,
     entries: moka::future::Cache<String, Entry>,
-    /// The latest snapshot's cohort values (see `coco_store::cohort_index`), built by
-    /// [`warm_up`]; account views of other snapshots rank in SQL.
-    cohort_index: RwLock<Option<Arc<CohortValueIndex>>>,
+    /// The latest snapshot's account rows in memory (see `coco_store::read_model`),
+    /// built by [`warm_up`]; account views of other snapshots (or before it is built)
+    /// read the store.
+    read_model: RwLock<Option<Arc<AccountReadModel>>>,
     /// The accounts whose views the last completed warm-up computed.
     warmed: RwLock<Option<Vec<String>>>,
 }
@@ -53,7 +54,7 @@ impl Default for ViewCache {
                 .max_capacity(4096)
                 .time_to_idle(Duration::from_secs(3600))
                 .build(),
-            cohort_index: RwLock::new(None),
+            read_model: RwLock::new(None),
             warmed: RwLock::new(None),
         }
     }
@@ -64,8 +65,8 @@ impl ViewCache {
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate_all();
-        if let Ok(mut index) = self.cohort_index.write() {
-            *index = None;
+        if let Ok(mut model) = self.read_model.write() {
+            *model = None;
         }
         if let Ok(mut warmed) = self.warmed.write() {
             *warmed = None;
@@ -78,11 +79,9 @@ impl ViewCache {
         self.warmed.read().ok().and_then(|warmed| warmed.clone())
     }
 
-    fn cohort_index(&self) -> Option<Arc<CohortValueIndex>> {
-        self.cohort_index
-            .read()
-            .ok()
-            .and_then(|index| index.clone())
+    /// The read model, once the warm-up has built it for the current data.
+    pub fn read_model(&self) -> Option<Arc<AccountReadModel>> {
+        self.read_model.read().ok().and_then(|model| model.clone())
     }
 
     /// The entry under `key`, made by `make` when absent. Errors are not cached.
@@ -231,15 +230,14 @@ pub async fn health_page(
         .await
 }
 
-/// Everything the account 360 page and the account API show.
+/// Everything the account API shows, and the account 360 page with the timeline.
 pub struct AccountBundle {
     pub view: AccountView,
     /// The account's record, contacts and contracts (None: not in the accounts table).
     pub detail: Option<AccountDetail>,
-    pub timeline: Vec<TimelineEntry>,
 }
 
-/// Timeline entries an account view carries.
+/// Timeline entries the account 360 page shows.
 const TIMELINE_ENTRIES: usize = 40;
 
 pub async fn account(
@@ -250,47 +248,62 @@ pub async fn account(
     let config = Arc::clone(&state.inner.config);
     let account_id = account_id.to_string();
     let key = format!("account|{as_of}|{account_id}");
-    let cohort_index = state.inner.views.cohort_index();
+    let model = state.inner.views.read_model();
     let pool = Arc::clone(state.pool());
     state
         .inner
         .views
         .cached(key, async move {
-            // The record and timeline are read as of the snapshot the view uses, on a
-            // second handle while the view is computed: half the wait, same work.
-            let snapshot_date = {
-                let config = Arc::clone(&config);
-                pool.run(move |store| {
-                    Ok(snapshots_as_of(store, &config, Some(as_of))?.current.as_of)
-                })
-                .await?
-            };
-            let view = {
-                let account_id = account_id.clone();
-                pool.run(move |store| {
-                    Ok(coco_engine::account::account_view_with(
-                        store,
-                        &config,
-                        &account_id,
-                        as_of,
-                        COMPARE_DAYS,
-                        cohort_index.as_deref(),
-                    )?)
-                })
-            };
-            let record = pool.run(move |store| {
-                let detail = store.account_detail(&account_id, snapshot_date).ok();
-                let timeline =
-                    store.account_timeline(&account_id, snapshot_date, TIMELINE_ENTRIES)?;
-                Ok((detail, timeline))
-            });
-            let (view, (detail, timeline)) = tokio::try_join!(view, record)?;
-            Ok(AccountBundle {
-                view,
-                detail,
-                timeline,
+            // The latest snapshot's views come from memory (microseconds, no store
+            // handle); other dates read the store. The answers are the same.
+            let fingerprint = config.catalogue.fingerprint();
+            if let Some(model) = model.filter(|model| {
+                model
+                    .snapshot_on_or_before(as_of, &fingerprint)
+                    .is_some_and(|s| s.snapshot_id == model.latest().snapshot_id)
+            }) {
+                let view = coco_engine::account::account_view_from(
+                    &*model,
+                    &config,
+                    &account_id,
+                    as_of,
+                    COMPARE_DAYS,
+                )?;
+                let detail = model.account_detail(&account_id, view.as_of).ok();
+                return Ok(AccountBundle { view, detail });
+            }
+            pool.run(move |store| {
+                let view = coco_engine::account::account_view(
+                    store,
+                    &config,
+                    &account_id,
+                    as_of,
+                    COMPARE_DAYS,
+                )?;
+                // The record as of the snapshot the view uses.
+                let detail = store.account_detail(&account_id, view.as_of).ok();
+                Ok(AccountBundle { view, detail })
             })
+            .await
         })
+        .await
+}
+
+/// The account's touchpoints, tickets and surveys up to `as_of`, newest first.
+pub async fn timeline(
+    state: &AppState,
+    account_id: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<TimelineEntry>, AppError> {
+    if let Some(model) = state.inner.views.read_model()
+        && model.holds_timeline(as_of, TIMELINE_ENTRIES)
+    {
+        return Ok(model.account_timeline(account_id, as_of, TIMELINE_ENTRIES)?);
+    }
+    let account_id = account_id.to_string();
+    state
+        .pool()
+        .run(move |store| Ok(store.account_timeline(&account_id, as_of, TIMELINE_ENTRIES)?))
         .await
 }
 
@@ -325,26 +338,35 @@ pub async fn warm_up(state: AppState) {
             Vec::new()
         }
     };
-    let snapshot_id = portfolio.snapshots.current.snapshot_id;
+    let config = Arc::clone(&state.inner.config);
     let built = state
         .pool()
-        .run(move |store| Ok(store.cohort_value_index(snapshot_id)?))
+        .run(move |store| {
+            Ok(coco_engine::account::read_model(
+                store,
+                &config,
+                today(),
+                COMPARE_DAYS,
+                TIMELINE_ENTRIES,
+            )?)
+        })
         .await;
     match built {
-        // A write since the start makes this index stale: the next warm-up builds one.
-        Ok(index) if views.generation.load(Ordering::SeqCst) == generation => {
+        // A write since the start makes this model stale: the next warm-up builds one.
+        Ok(Some(model)) if views.generation.load(Ordering::SeqCst) == generation => {
             tracing::info!(
-                snapshot_id,
-                values = index.len(),
+                snapshot_id = model.latest().snapshot_id,
+                accounts = model.accounts(),
                 seconds = started.elapsed().as_secs_f64(),
-                "portfolio, health list and cohort index ready"
+                "portfolio, health list and account read model ready"
             );
-            if let Ok(mut slot) = views.cohort_index.write() {
-                *slot = Some(Arc::new(index));
+            if let Ok(mut slot) = views.read_model.write() {
+                *slot = Some(Arc::new(model));
             }
         }
-        Ok(_) => return,
-        Err(error) => tracing::warn!(%error.message, "cohort index not built"),
+        Ok(Some(_)) => return,
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error.message, "account read model not built"),
     }
     // The accounts a CSM is likeliest to open next: the portfolio's movers, largest
     // renewals and lowest scores. One at a time, so visitors are never kept waiting.

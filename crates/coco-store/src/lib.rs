@@ -22,4 +22,5 @@ pub mod portfolio;
 pub mod quality;
 pub mod quarantine;
 pub mod queries;
+pub mod read_model;
 pub mod snapshots;

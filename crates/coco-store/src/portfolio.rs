@@ -252,35 +252,66 @@ impl Store {
         as_of: NaiveDate,
         limit: usize,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
+        let mut entries = Vec::new();
+        self.timelines(Some(account_id), as_of, limit, &mut |_, entry| {
+            entries.push(entry)
+        })?;
+        Ok(entries)
+    }
+
+    /// The newest `limit` timeline entries up to `as_of` of one account or (None) of
+    /// every account, by account id then newest first: the same rows either way.
+    pub fn timelines(
+        &self,
+        account_id: Option<&str>,
+        as_of: NaiveDate,
+        limit: usize,
+        each: &mut dyn FnMut(&str, TimelineEntry),
+    ) -> Result<(), StoreError> {
         let until = as_of
             .succ_opt()
             .unwrap_or(as_of)
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default();
-        let mut statement = self.conn.prepare(
-            "SELECT happened_at, source, kind, title, detail, id FROM ( \
-               SELECT occurred_at AS happened_at, 'touchpoint' AS source, kind, subject AS title, notes AS detail, \
-                 touchpoint_id AS id FROM touchpoints WHERE account_id = $1 AND occurred_at < $2 \
+        let only = if account_id.is_some() {
+            "account_id = $3"
+        } else {
+            "TRUE"
+        };
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT account_id, happened_at, source, kind, title, detail, id FROM ( \
+               SELECT account_id, occurred_at AS happened_at, 'touchpoint' AS source, kind, subject AS title, \
+                 notes AS detail, touchpoint_id AS id FROM touchpoints WHERE {only} AND occurred_at < $1 \
                UNION ALL \
-               SELECT opened_at, 'ticket', priority, subject, \
-                 CASE WHEN closed_at < $2 THEN 'closed ' || strftime(closed_at, '%Y-%m-%d') ELSE 'open' END \
+               SELECT account_id, opened_at, 'ticket', priority, subject, \
+                 CASE WHEN closed_at < $1 THEN 'closed ' || strftime(closed_at, '%Y-%m-%d') ELSE 'open' END \
                    || CASE WHEN escalated THEN ', escalated' ELSE '' END, \
-                 ticket_id FROM tickets WHERE account_id = $1 AND opened_at < $2 \
+                 ticket_id FROM tickets WHERE {only} AND opened_at < $1 \
                UNION ALL \
-               SELECT responded_at, 'survey', survey_type, survey_type || ' ' || score::VARCHAR, comment, response_id \
-                 FROM surveys WHERE account_id = $1 AND responded_at < $2) \
-             ORDER BY happened_at DESC, id LIMIT $3",
-        )?;
-        let rows = statement.query_map(params![account_id, until, limit as i64], |row| {
-            Ok(TimelineEntry {
-                at: row.get(0)?,
-                source: row.get(1)?,
-                kind: row.get(2)?,
-                title: row.get(3)?,
-                detail: row.get(4)?,
-                id: row.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+               SELECT account_id, responded_at, 'survey', survey_type, survey_type || ' ' || score::VARCHAR, \
+                 comment, response_id FROM surveys WHERE {only} AND responded_at < $1) \
+             QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY happened_at DESC, id) <= $2 \
+             ORDER BY account_id, happened_at DESC, id"
+        ))?;
+        let limit = limit as i64;
+        let mut rows = match account_id {
+            Some(account_id) => statement.query(params![until, limit, account_id])?,
+            None => statement.query(params![until, limit])?,
+        };
+        while let Some(row) = rows.next()? {
+            let account: String = row.get(0)?;
+            each(
+                &account,
+                TimelineEntry {
+                    at: row.get(1)?,
+                    source: row.get(2)?,
+                    kind: row.get(3)?,
+                    title: row.get(4)?,
+                    detail: row.get(5)?,
+                    id: row.get(6)?,
+                },
+            );
+        }
+        Ok(())
     }
 }

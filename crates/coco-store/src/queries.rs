@@ -84,6 +84,11 @@ pub struct AccountDetail {
     pub provenance: Provenance,
 }
 
+/// The error for an account id the store does not hold.
+pub(crate) fn no_such_account(account_id: &str) -> StoreError {
+    StoreError::NotFound(format!("no account {account_id:?} in the store"))
+}
+
 const ACTIVE_CONTRACT: &str = "c.status = 'active' AND c.start_date <= $as_of AND (c.end_date IS NULL OR c.end_date >= $as_of)";
 
 impl Store {
@@ -131,100 +136,110 @@ impl Store {
         account_id: &str,
         as_of: NaiveDate,
     ) -> Result<AccountDetail, StoreError> {
+        self.account_details(Some(account_id), as_of)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| no_such_account(account_id))
+    }
+
+    /// Accounts' records with their contracts and contacts as of a date: one account's,
+    /// or (None) every account's, ordered by id — the same rows either way.
+    pub fn account_details(
+        &self,
+        account_id: Option<&str>,
+        as_of: NaiveDate,
+    ) -> Result<Vec<AccountDetail>, StoreError> {
+        let as_of = as_of.to_string();
+        let only = |column: &str| match account_id {
+            Some(_) => format!("{column} = $account"),
+            None => "TRUE".to_string(),
+        };
+        let account_params: Vec<(&str, &dyn duckdb::ToSql)> = match &account_id {
+            Some(account_id) => vec![("account", account_id as &dyn duckdb::ToSql)],
+            None => Vec::new(),
+        };
+        let mut record_params = account_params.clone();
+        record_params.push(("as_of", &as_of));
         let sql = format!(
             "SELECT {ACCOUNT_ROW_COLUMNS},
                     a.industry, a.employee_count, a.parent_account_id, a.customer_since, a.custom_attributes,
                     a._load_id, l.source, a._line, CAST(l.finished_at AS VARCHAR)
              {from}
              LEFT JOIN loads l ON l.load_id = a._load_id
-             WHERE a.account_id = $account
-             GROUP BY ALL",
-            from = account_row_from()
+             WHERE {predicate}
+             GROUP BY ALL
+             ORDER BY a.account_id",
+            from = account_row_from(),
+            predicate = only("a.account_id"),
         );
-        let detail = self
-            .conn
-            .query_row(
-                &sql,
-                duckdb::named_params! { "as_of": as_of.to_string(), "account": account_id },
-                |row| {
-                    let custom: Option<String> = row.get(14)?;
-                    Ok((
-                        account_row(row)?,
-                        row.get::<_, Option<String>>(10)?,
-                        row.get::<_, Option<i64>>(11)?,
-                        row.get::<_, Option<String>>(12)?,
-                        row.get::<_, Option<NaiveDate>>(13)?,
-                        custom.and_then(|c| serde_json::from_str(&c).ok()),
-                        Provenance {
-                            load_id: row.get(15)?,
-                            source: row.get::<_, Option<String>>(16)?.unwrap_or_default(),
-                            line: row.get(17)?,
-                            loaded_at: row.get::<_, Option<String>>(18)?.unwrap_or_default(),
-                        },
-                    ))
-                },
-            )
-            .optional()?
-            .ok_or_else(|| {
-                StoreError::NotFound(format!("no account {account_id:?} in the store"))
-            })?;
-        let (
-            account,
-            industry,
-            employee_count,
-            parent_account_id,
-            customer_since,
-            custom_attributes,
-            provenance,
-        ) = detail;
-        let contracts = self
-            .conn
-            .prepare(
-                "SELECT contract_id, product, plan_tier, seats, arr::DOUBLE, start_date, end_date, status, auto_renew
-                 FROM contracts WHERE account_id = ? ORDER BY start_date DESC, contract_id",
-            )?
-            .query_map([account_id], |r| {
-                Ok(ContractRow {
-                    contract_id: r.get(0)?,
-                    product: r.get(1)?,
-                    plan_tier: r.get(2)?,
-                    seats: r.get(3)?,
-                    arr: r.get(4)?,
-                    start_date: r.get(5)?,
-                    end_date: r.get(6)?,
-                    status: r.get(7)?,
-                    auto_renew: r.get(8)?,
+        let mut statement = self.conn.prepare(&sql)?;
+        let records = statement
+            .query_map(record_params.as_slice(), |row| {
+                let custom: Option<String> = row.get(14)?;
+                Ok(AccountDetail {
+                    account: account_row(row)?,
+                    industry: row.get(10)?,
+                    employee_count: row.get(11)?,
+                    parent_account_id: row.get(12)?,
+                    customer_since: row.get(13)?,
+                    custom_attributes: custom.and_then(|c| serde_json::from_str(&c).ok()),
+                    contracts: Vec::new(),
+                    contacts: Vec::new(),
+                    provenance: Provenance {
+                        load_id: row.get(15)?,
+                        source: row.get::<_, Option<String>>(16)?.unwrap_or_default(),
+                        line: row.get(17)?,
+                        loaded_at: row.get::<_, Option<String>>(18)?.unwrap_or_default(),
+                    },
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let contacts = self
-            .conn
-            .prepare(
-                "SELECT contact_id, name, title, role, email, end_date FROM contacts
-                 WHERE account_id = ? ORDER BY end_date NULLS FIRST, role, contact_id",
-            )?
-            .query_map([account_id], |r| {
-                Ok(ContactRow {
-                    contact_id: r.get(0)?,
-                    name: r.get(1)?,
-                    title: r.get(2)?,
-                    role: r.get(3)?,
-                    email: r.get(4)?,
-                    end_date: r.get(5)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(AccountDetail {
-            account,
-            industry,
-            employee_count,
-            parent_account_id,
-            customer_since,
-            custom_attributes,
-            contracts,
-            contacts,
-            provenance,
-        })
+        let mut contracts: std::collections::HashMap<String, Vec<ContractRow>> = Default::default();
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT account_id, contract_id, product, plan_tier, seats, arr::DOUBLE, start_date, end_date, status, auto_renew
+             FROM contracts WHERE {} ORDER BY account_id, start_date DESC, contract_id",
+            only("account_id")
+        ))?;
+        let mut rows = statement.query(account_params.as_slice())?;
+        while let Some(r) = rows.next()? {
+            contracts.entry(r.get(0)?).or_default().push(ContractRow {
+                contract_id: r.get(1)?,
+                product: r.get(2)?,
+                plan_tier: r.get(3)?,
+                seats: r.get(4)?,
+                arr: r.get(5)?,
+                start_date: r.get(6)?,
+                end_date: r.get(7)?,
+                status: r.get(8)?,
+                auto_renew: r.get(9)?,
+            });
+        }
+        let mut contacts: std::collections::HashMap<String, Vec<ContactRow>> = Default::default();
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT account_id, contact_id, name, title, role, email, end_date FROM contacts
+             WHERE {} ORDER BY account_id, end_date NULLS FIRST, role, contact_id",
+            only("account_id")
+        ))?;
+        let mut rows = statement.query(account_params.as_slice())?;
+        while let Some(r) = rows.next()? {
+            contacts.entry(r.get(0)?).or_default().push(ContactRow {
+                contact_id: r.get(1)?,
+                name: r.get(2)?,
+                title: r.get(3)?,
+                role: r.get(4)?,
+                email: r.get(5)?,
+                end_date: r.get(6)?,
+            });
+        }
+        Ok(records
+            .into_iter()
+            .map(|mut detail| {
+                let id = &detail.account.account_id;
+                detail.contracts = contracts.remove(id).unwrap_or_default();
+                detail.contacts = contacts.remove(id).unwrap_or_default();
+                detail
+            })
+            .collect())
     }
 
     /// One row per entity: what is stored and when it was last refreshed.

@@ -900,26 +900,11 @@ impl Store {
         snapshot_id: i64,
         account_id: &str,
     ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError> {
-        let score = self
-            .conn
-            .query_row(
-                "SELECT account_id, scorecard, score, colour, weight_coverage, notes FROM health_scores \
-                 WHERE snapshot_id = ? AND account_id = ?",
-                params![snapshot_id, account_id],
-                |row| {
-                    let notes: String = row.get(5)?;
-                    Ok(HealthScoreRow {
-                        account_id: row.get(0)?,
-                        scorecard: row.get(1)?,
-                        score: row.get(2)?,
-                        colour: row.get(3)?,
-                        weight_coverage: row.get(4)?,
-                        notes: serde_json::from_str(&notes).unwrap_or_default(),
-                    })
-                },
-            )
-            .optional()?;
-        let Some(score) = score else {
+        let Some(score) = self
+            .health_scores_where(snapshot_id, Some(account_id))?
+            .into_iter()
+            .next()
+        else {
             return Ok(None);
         };
         // `position` keeps the order the analyser wrote (component, then its metrics).
@@ -948,6 +933,39 @@ impl Store {
         Ok(Some((score, parts)))
     }
 
+    /// The health scores of a snapshot: one account's, or (None) every account's.
+    pub(crate) fn health_scores_where(
+        &self,
+        snapshot_id: i64,
+        account_id: Option<&str>,
+    ) -> Result<Vec<HealthScoreRow>, StoreError> {
+        let map = |row: &duckdb::Row<'_>| {
+            let notes: String = row.get(5)?;
+            Ok(HealthScoreRow {
+                account_id: row.get(0)?,
+                scorecard: row.get(1)?,
+                score: row.get(2)?,
+                colour: row.get(3)?,
+                weight_coverage: row.get(4)?,
+                notes: serde_json::from_str(&notes).unwrap_or_default(),
+            })
+        };
+        let sql = "SELECT account_id, scorecard, score, colour, weight_coverage, notes FROM health_scores \
+                   WHERE snapshot_id = ?";
+        let mut statement;
+        let rows = match account_id {
+            Some(account_id) => {
+                statement = self.conn.prepare(&format!("{sql} AND account_id = ?"))?;
+                statement.query_map(params![snapshot_id, account_id], map)?
+            }
+            None => {
+                statement = self.conn.prepare(sql)?;
+                statement.query_map(params![snapshot_id], map)?
+            }
+        };
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The account's attributes in a snapshot (None: not a customer at that date).
     pub fn snapshot_account(
         &self,
@@ -955,16 +973,32 @@ impl Store {
         account_id: &str,
     ) -> Result<Option<SnapshotAccount>, StoreError> {
         Ok(self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {SNAPSHOT_ACCOUNT_COLUMNS} FROM snapshot_accounts \
-                     WHERE snapshot_id = ? AND account_id = ?"
-                ),
-                params![snapshot_id, account_id],
-                snapshot_account_row,
-            )
-            .optional()?)
+            .snapshot_accounts_where(snapshot_id, Some(account_id))?
+            .into_iter()
+            .next())
+    }
+
+    /// The accounts of a snapshot with their attributes: one, or (None) every one.
+    pub(crate) fn snapshot_accounts_where(
+        &self,
+        snapshot_id: i64,
+        account_id: Option<&str>,
+    ) -> Result<Vec<SnapshotAccount>, StoreError> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_ACCOUNT_COLUMNS} FROM snapshot_accounts WHERE snapshot_id = ?"
+        );
+        let mut statement;
+        let rows = match account_id {
+            Some(account_id) => {
+                statement = self.conn.prepare(&format!("{sql} AND account_id = ?"))?;
+                statement.query_map(params![snapshot_id, account_id], snapshot_account_row)?
+            }
+            None => {
+                statement = self.conn.prepare(&sql)?;
+                statement.query_map(params![snapshot_id], snapshot_account_row)?
+            }
+        };
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// For each of the account's cohorts and each metric it has a value for: how many
