@@ -410,11 +410,16 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
 }
 
 fn peak_rss_kb() -> u64 {
+    process_status_kb("VmHWM:")
+}
+
+/// A kB field of /proc/self/status (0 where unreadable).
+fn process_status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)

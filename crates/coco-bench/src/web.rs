@@ -293,6 +293,7 @@ pub fn run(options: WebOptions) -> Result<()> {
         .recv_timeout(Duration::from_secs(60))
         .context("the server did not start")?;
     let base = format!("http://{address}");
+    let rss_before_mb = crate::process_status_kb("VmRSS:") as f64 / 1024.0;
     eprintln!("server on {base}; waiting for its warm-up");
     let started = Instant::now();
     let hot = loop {
@@ -305,6 +306,7 @@ pub fn run(options: WebOptions) -> Result<()> {
         std::thread::sleep(Duration::from_millis(250));
     };
     let warm_up_seconds = started.elapsed().as_secs_f64();
+    let rss_after_mb = crate::process_status_kb("VmRSS:") as f64 / 1024.0;
     let cold = runtime.block_on(state.pool().run({
         let hot = hot.clone();
         move |store| {
@@ -482,12 +484,15 @@ pub fn run(options: WebOptions) -> Result<()> {
         "Warm-up after start (default portfolio and health list, account read model, account views of the {} likeliest accounts): {:.0} s. \
          \"First-time\" accounts are the {} other accounts (half for the page, half for the API), each asked as of one of the \
          {} days after the latest snapshot (all answered by it): a view is memoised per as-of date and account, so hardly \
-         any request finds its view already computed ({} distinct URLs per scenario).\n\n",
+         any request finds its view already computed ({} distinct URLs per scenario). \
+         Resident memory of the process (server, store, oha excluded): {:.0} MB before the warm-up, {:.0} MB after it.\n\n",
         hot.len(),
         warm_up_seconds,
         cold.len(),
         FIRST_TIME_DATES,
         cold.len() / 2 * FIRST_TIME_DATES as usize,
+        rss_before_mb,
+        rss_after_mb,
     ));
     report.push_str(
         "| scenario | connections | requests | req/s | × slower than baseline | p50 ms | p95 ms | p99 ms | non-2xx or errors | target |\n\

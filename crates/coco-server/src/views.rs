@@ -24,7 +24,7 @@ use coco_engine::portfolio::{self, HealthPage, PortfolioView};
 use coco_store::Store;
 use coco_store::portfolio::{FilterOptions, TimelineEntry};
 use coco_store::queries::AccountDetail;
-use coco_store::read_model::AccountReadModel;
+use coco_store::read_model::{AccountReadModel, AccountSource};
 use coco_store::snapshots::HealthListFilter;
 
 use crate::error::AppError;
@@ -260,6 +260,8 @@ pub async fn account(
             if let Some(model) = model.filter(|model| {
                 model
                     .snapshot_on_or_before(as_of, &fingerprint)
+                    .ok()
+                    .flatten()
                     .is_some_and(|s| s.snapshot_id == model.latest().snapshot_id)
             }) {
                 let view = coco_engine::account::account_view_from(

@@ -236,140 +236,6 @@ impl AccountReadModel {
         (code != NO_LABEL).then(|| self.label(code))
     }
 
-    /// [`Store::snapshot_on_or_before`] from memory.
-    pub fn snapshot_on_or_before(
-        &self,
-        on_or_before: NaiveDate,
-        fingerprint: &str,
-    ) -> Option<SnapshotInfo> {
-        // The list is in the store's order (as-of, then id, newest first): the first
-        // match is the SQL's `LIMIT 1`.
-        self.snapshots
-            .iter()
-            .find(|s| s.as_of <= on_or_before && s.catalogue_fingerprint == fingerprint)
-            .cloned()
-    }
-
-    /// [`Store::snapshot_account`] from memory.
-    pub fn snapshot_account(
-        &self,
-        snapshot_id: i64,
-        account_id: &str,
-    ) -> Result<Option<SnapshotAccount>, StoreError> {
-        Ok(self
-            .held_or_error(snapshot_id)?
-            .attributes
-            .get(account_id)
-            .cloned())
-    }
-
-    /// [`Store::account_health`] from memory.
-    pub fn account_health(
-        &self,
-        snapshot_id: i64,
-        account_id: &str,
-    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError> {
-        let held = self.held_or_error(snapshot_id)?;
-        let Some((score, range)) = held.scores.get(account_id) else {
-            return Ok(None);
-        };
-        let parts = held.parts[range.clone()]
-            .iter()
-            .map(|cell| HealthPartRow {
-                account_id: account_id.to_string(),
-                component: self.label(cell.component),
-                metric: self.optional_label(cell.metric),
-                category: self.label(cell.category),
-                weight: cell.weight,
-                effective_weight: cell.effective_weight,
-                value: nan_to_none(cell.value),
-                score: nan_to_none(cell.score),
-                points: cell.points,
-                percentile: nan_to_none(cell.percentile),
-                cohort: self.optional_label(cell.cohort),
-            })
-            .collect();
-        Ok(Some((score.clone(), parts)))
-    }
-
-    /// [`Store::account_name`] from memory.
-    pub fn account_name(&self, account_id: &str) -> Option<String> {
-        self.names.get(account_id).cloned().flatten()
-    }
-
-    /// [`Store::account_history`] from memory, for a window inside the held one.
-    pub fn account_history(
-        &self,
-        account_id: &str,
-        fingerprint: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<HistoryPoint>, StoreError> {
-        if !self.holds_history(fingerprint, from, to) {
-            return Err(not_held(format!("the history from {from} to {to}")));
-        }
-        let Some(range) = self.history_ranges.get(account_id) else {
-            return Ok(Vec::new());
-        };
-        Ok(self.history[range.clone()]
-            .iter()
-            .filter(|cell| cell.as_of >= from && cell.as_of <= to)
-            .map(|cell| HistoryPoint {
-                as_of: cell.as_of,
-                metric: if cell.metric == HEALTH_SCORE_CODE {
-                    HEALTH_SCORE.to_string()
-                } else {
-                    self.label(cell.metric)
-                },
-                value: nan_to_none(cell.value),
-            })
-            .collect())
-    }
-
-    /// [`Store::account_benchmarks`] from memory (the latest snapshot only: the
-    /// cohort memberships held are its).
-    pub fn account_benchmarks(
-        &self,
-        snapshot_id: i64,
-        account_id: &str,
-    ) -> Result<Vec<BenchmarkRow>, StoreError> {
-        if snapshot_id != self.cohort_index.snapshot_id() {
-            return Err(not_held(format!("the cohorts of snapshot {snapshot_id}")));
-        }
-        Ok(self.cohort_index.account_benchmarks(account_id))
-    }
-
-    /// [`Store::cohort_benchmarks`] from memory.
-    pub fn cohort_benchmarks(
-        &self,
-        snapshot_id: i64,
-        cohorts: &[(String, String)],
-    ) -> Result<Vec<BenchmarkRow>, StoreError> {
-        Ok(self
-            .held_or_error(snapshot_id)?
-            .benchmarks
-            .iter()
-            .filter(|b| {
-                cohorts
-                    .iter()
-                    .any(|(dimension, cohort)| &b.dimension == dimension && &b.cohort == cohort)
-            })
-            .cloned()
-            .collect())
-    }
-
-    /// [`Store::account_cohort_ranks`] from memory (the latest snapshot only).
-    pub fn account_cohort_ranks(
-        &self,
-        snapshot_id: i64,
-        account_id: &str,
-    ) -> Result<Vec<CohortRank>, StoreError> {
-        if snapshot_id != self.cohort_index.snapshot_id() {
-            return Err(not_held(format!("the cohorts of snapshot {snapshot_id}")));
-        }
-        Ok(self.cohort_index.account_ranks(account_id))
-    }
-
     /// [`Store::account_detail`] from memory, as of the held records' date.
     pub fn account_detail(
         &self,
@@ -401,6 +267,245 @@ impl AccountReadModel {
             return Err(not_held(format!("{limit} timeline entries as of {as_of}")));
         }
         Ok(self.timelines.entries(account_id, limit))
+    }
+}
+
+/// The per-account questions an account view asks, answered by the store (SQL, any
+/// snapshot) or by the read model (the latest snapshot, from memory) with the same rows.
+pub trait AccountSource {
+    fn snapshot_on_or_before(
+        &self,
+        on_or_before: NaiveDate,
+        fingerprint: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError>;
+    fn snapshot_account(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<SnapshotAccount>, StoreError>;
+    #[allow(clippy::type_complexity)]
+    fn account_health(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError>;
+    fn account_name(&self, account_id: &str) -> Result<Option<String>, StoreError>;
+    fn account_history(
+        &self,
+        account_id: &str,
+        fingerprint: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<HistoryPoint>, StoreError>;
+    fn account_benchmarks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<BenchmarkRow>, StoreError>;
+    fn cohort_benchmarks(
+        &self,
+        snapshot_id: i64,
+        cohorts: &[(String, String)],
+    ) -> Result<Vec<BenchmarkRow>, StoreError>;
+    fn account_cohort_ranks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<CohortRank>, StoreError>;
+}
+
+/// The store answers with its SQL (its inherent methods of the same names).
+impl AccountSource for Store {
+    fn snapshot_on_or_before(
+        &self,
+        on_or_before: NaiveDate,
+        fingerprint: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        Store::snapshot_on_or_before(self, on_or_before, fingerprint)
+    }
+    fn snapshot_account(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<SnapshotAccount>, StoreError> {
+        Store::snapshot_account(self, snapshot_id, account_id)
+    }
+    fn account_health(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError> {
+        Store::account_health(self, snapshot_id, account_id)
+    }
+    fn account_name(&self, account_id: &str) -> Result<Option<String>, StoreError> {
+        Store::account_name(self, account_id)
+    }
+    fn account_history(
+        &self,
+        account_id: &str,
+        fingerprint: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
+        Store::account_history(self, account_id, fingerprint, from, to)
+    }
+    fn account_benchmarks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        Store::account_benchmarks(self, snapshot_id, account_id)
+    }
+    fn cohort_benchmarks(
+        &self,
+        snapshot_id: i64,
+        cohorts: &[(String, String)],
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        Store::cohort_benchmarks(self, snapshot_id, cohorts)
+    }
+    fn account_cohort_ranks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<CohortRank>, StoreError> {
+        Store::account_cohort_ranks(self, snapshot_id, account_id)
+    }
+}
+
+impl AccountSource for AccountReadModel {
+    /// [`Store::snapshot_on_or_before`] from memory.
+    fn snapshot_on_or_before(
+        &self,
+        on_or_before: NaiveDate,
+        fingerprint: &str,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        // The list is in the store's order (as-of, then id, newest first): the first
+        // match is the SQL's `LIMIT 1`.
+        Ok(self
+            .snapshots
+            .iter()
+            .find(|s| s.as_of <= on_or_before && s.catalogue_fingerprint == fingerprint)
+            .cloned())
+    }
+
+    /// [`Store::snapshot_account`] from memory.
+    fn snapshot_account(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<SnapshotAccount>, StoreError> {
+        Ok(self
+            .held_or_error(snapshot_id)?
+            .attributes
+            .get(account_id)
+            .cloned())
+    }
+
+    /// [`Store::account_health`] from memory.
+    fn account_health(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Option<(HealthScoreRow, Vec<HealthPartRow>)>, StoreError> {
+        let held = self.held_or_error(snapshot_id)?;
+        let Some((score, range)) = held.scores.get(account_id) else {
+            return Ok(None);
+        };
+        let parts = held.parts[range.clone()]
+            .iter()
+            .map(|cell| HealthPartRow {
+                account_id: account_id.to_string(),
+                component: self.label(cell.component),
+                metric: self.optional_label(cell.metric),
+                category: self.label(cell.category),
+                weight: cell.weight,
+                effective_weight: cell.effective_weight,
+                value: nan_to_none(cell.value),
+                score: nan_to_none(cell.score),
+                points: cell.points,
+                percentile: nan_to_none(cell.percentile),
+                cohort: self.optional_label(cell.cohort),
+            })
+            .collect();
+        Ok(Some((score.clone(), parts)))
+    }
+
+    /// [`Store::account_name`] from memory.
+    fn account_name(&self, account_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.names.get(account_id).cloned().flatten())
+    }
+
+    /// [`Store::account_history`] from memory, for a window inside the held one.
+    fn account_history(
+        &self,
+        account_id: &str,
+        fingerprint: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
+        if !self.holds_history(fingerprint, from, to) {
+            return Err(not_held(format!("the history from {from} to {to}")));
+        }
+        let Some(range) = self.history_ranges.get(account_id) else {
+            return Ok(Vec::new());
+        };
+        Ok(self.history[range.clone()]
+            .iter()
+            .filter(|cell| cell.as_of >= from && cell.as_of <= to)
+            .map(|cell| HistoryPoint {
+                as_of: cell.as_of,
+                metric: if cell.metric == HEALTH_SCORE_CODE {
+                    HEALTH_SCORE.to_string()
+                } else {
+                    self.label(cell.metric)
+                },
+                value: nan_to_none(cell.value),
+            })
+            .collect())
+    }
+
+    /// [`Store::account_benchmarks`] from memory (the latest snapshot only: the
+    /// cohort memberships held are its).
+    fn account_benchmarks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        if snapshot_id != self.cohort_index.snapshot_id() {
+            return Err(not_held(format!("the cohorts of snapshot {snapshot_id}")));
+        }
+        Ok(self.cohort_index.account_benchmarks(account_id))
+    }
+
+    /// [`Store::cohort_benchmarks`] from memory.
+    fn cohort_benchmarks(
+        &self,
+        snapshot_id: i64,
+        cohorts: &[(String, String)],
+    ) -> Result<Vec<BenchmarkRow>, StoreError> {
+        Ok(self
+            .held_or_error(snapshot_id)?
+            .benchmarks
+            .iter()
+            .filter(|b| {
+                cohorts
+                    .iter()
+                    .any(|(dimension, cohort)| &b.dimension == dimension && &b.cohort == cohort)
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// [`Store::account_cohort_ranks`] from memory (the latest snapshot only).
+    fn account_cohort_ranks(
+        &self,
+        snapshot_id: i64,
+        account_id: &str,
+    ) -> Result<Vec<CohortRank>, StoreError> {
+        if snapshot_id != self.cohort_index.snapshot_id() {
+            return Err(not_held(format!("the cohorts of snapshot {snapshot_id}")));
+        }
+        Ok(self.cohort_index.account_ranks(account_id))
     }
 }
 

@@ -950,8 +950,23 @@ impl Store {
                 notes: serde_json::from_str(&notes).unwrap_or_default(),
             })
         };
-        let sql = "SELECT account_id, scorecard, score, colour, weight_coverage, notes FROM health_scores \
-                   WHERE snapshot_id = ?";
+        self.snapshot_rows(
+            "SELECT account_id, scorecard, score, colour, weight_coverage, notes FROM health_scores",
+            snapshot_id,
+            account_id,
+            map,
+        )
+    }
+
+    /// `select`'s rows of one snapshot: one account's, or (None) every account's.
+    fn snapshot_rows<T>(
+        &self,
+        select: &str,
+        snapshot_id: i64,
+        account_id: Option<&str>,
+        map: impl FnMut(&duckdb::Row<'_>) -> Result<T, duckdb::Error>,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!("{select} WHERE snapshot_id = ?");
         let mut statement;
         let rows = match account_id {
             Some(account_id) => {
@@ -959,7 +974,7 @@ impl Store {
                 statement.query_map(params![snapshot_id, account_id], map)?
             }
             None => {
-                statement = self.conn.prepare(sql)?;
+                statement = self.conn.prepare(&sql)?;
                 statement.query_map(params![snapshot_id], map)?
             }
         };
