@@ -37,6 +37,10 @@ struct RankCell {
     value: f64,
 }
 
+/// A cohort member's value while ranking: (value, account position, membership index),
+/// grouped by (dimension, cohort, metric) codes.
+type Peer = (f64, u32, u32);
+
 struct Member {
     /// (dimension, cohort) codes.
     memberships: Vec<(i32, i32)>,
@@ -157,8 +161,7 @@ impl Store {
             .enumerate()
             .map(|(i, id)| (id.as_str(), i as u32))
             .collect();
-        // (dimension, cohort, metric) → (value, account position, membership index).
-        let mut groups: HashMap<(i32, i32, i32), Vec<(f64, u32, u32)>> = HashMap::new();
+        let mut groups: HashMap<(i32, i32, i32), Vec<Peer>> = HashMap::new();
         let mut statement = self.conn.prepare(
             "WITH vals AS (\
                 SELECT account_id, metric_id, value FROM metric_values WHERE snapshot_id = $1 \
