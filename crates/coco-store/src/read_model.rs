@@ -72,6 +72,9 @@ struct PartCell {
     percentile: f64,
 }
 
+/// Each account's rows in a held list (rows are grouped by account).
+type AccountRanges = HashMap<String, Range<usize>>;
+
 /// One history value: (snapshot, metric) → value; NaN for a NULL health score
 /// (metric values are never NULL: a missing metric has no row).
 struct HistoryCell {
@@ -96,7 +99,7 @@ struct TimelineCell {
 struct HeldTimelines {
     text: String,
     cells: Vec<TimelineCell>,
-    ranges: HashMap<String, Range<usize>>,
+    ranges: AccountRanges,
 }
 
 impl HeldTimelines {
@@ -179,7 +182,7 @@ pub struct AccountReadModel {
     history_from: NaiveDate,
     history_to: NaiveDate,
     history: Vec<HistoryCell>,
-    history_ranges: HashMap<String, Range<usize>>,
+    history_ranges: AccountRanges,
     records_as_of: NaiveDate,
     details: HashMap<String, AccountDetail>,
     timeline_entries: usize,
@@ -672,9 +675,9 @@ impl Store {
     fn held_history(
         &self,
         spec: &ReadModelSpec,
-    ) -> Result<(Vec<HistoryCell>, HashMap<String, Range<usize>>), StoreError> {
+    ) -> Result<(Vec<HistoryCell>, AccountRanges), StoreError> {
         let mut cells = Vec::new();
-        let mut ranges: HashMap<String, Range<usize>> = HashMap::new();
+        let mut ranges = AccountRanges::new();
         let mut statement = self.conn.prepare(
             "WITH snaps AS (SELECT snapshot_id, as_of FROM snapshots \
                 WHERE catalogue_fingerprint = $1 AND as_of BETWEEN $2 AND $3), \
