@@ -38,9 +38,10 @@ pub struct ViewCache {
     generation: AtomicU64,
     entries: moka::future::Cache<String, Entry>,
     /// The latest snapshot's account rows in memory (see `coco_store::read_model`),
-    /// built by [`warm_up`]; account views of other snapshots (or before it is built)
-    /// read the store.
-    read_model: RwLock<Option<Arc<AccountReadModel>>>,
+    /// built by [`warm_up`] with the generation it was built in (a model finished
+    /// after a write is never used); account views of other snapshots, or asked for
+    /// before it is built, read the store.
+    read_model: RwLock<Option<(u64, Arc<AccountReadModel>)>>,
     /// The accounts whose views the last completed warm-up computed.
     warmed: RwLock<Option<Vec<String>>>,
 }
@@ -81,7 +82,13 @@ impl ViewCache {
 
     /// The read model, once the warm-up has built it for the current data.
     pub fn read_model(&self) -> Option<Arc<AccountReadModel>> {
-        self.read_model.read().ok().and_then(|model| model.clone())
+        let generation = self.generation.load(Ordering::SeqCst);
+        self.read_model
+            .read()
+            .ok()
+            .and_then(|slot| slot.clone())
+            .filter(|(built_in, _)| *built_in == generation)
+            .map(|(_, model)| model)
     }
 
     /// The entry under `key`, made by `make` when absent. Errors are not cached.
@@ -363,7 +370,7 @@ pub async fn warm_up(state: AppState) {
                 "portfolio, health list and account read model ready"
             );
             if let Ok(mut slot) = views.read_model.write() {
-                *slot = Some(Arc::new(model));
+                *slot = Some((generation, Arc::new(model)));
             }
         }
         Ok(Some(_)) => return,

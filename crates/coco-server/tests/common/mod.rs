@@ -19,6 +19,8 @@ pub const END: (i32, u32, u32) = (2026, 10, 31);
 
 pub struct Server {
     pub address: SocketAddr,
+    /// The running server's state (its view cache, its store handles).
+    pub state: coco_server::state::AppState,
     _dir: tempfile::TempDir,
     pub admin_password: String,
     pub viewer_password: String,
@@ -114,9 +116,10 @@ pub async fn start() -> Server {
         secure_cookies: false,
     };
     let state = coco_server::state(store, config, &options).unwrap();
+    let served = state.clone();
     let (sender, receiver) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        coco_server::serve(state, "127.0.0.1:0".parse().unwrap(), |address| {
+        coco_server::serve(served, "127.0.0.1:0".parse().unwrap(), |address| {
             let _ = sender.send(address);
         })
         .await
@@ -124,6 +127,7 @@ pub async fn start() -> Server {
     });
     Server {
         address: receiver.await.unwrap(),
+        state,
         _dir: dir,
         admin_password: admin.one_time_password,
         viewer_password: viewer.one_time_password,
@@ -136,6 +140,18 @@ pub async fn start() -> Server {
 }
 
 impl Server {
+    /// Waits for the warm-up after the start or the last write (the read model built).
+    pub async fn warmed_up(&self) {
+        let started = std::time::Instant::now();
+        while self.state.inner.views.warmed_accounts().is_none() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(120),
+                "the warm-up did not finish"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
