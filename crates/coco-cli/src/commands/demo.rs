@@ -142,9 +142,11 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     let summary = store.portfolio_summary(as_of)?;
+    // Compared with a week earlier, as the dashboard does, so the list shows the change.
+    let pair = coco_engine::portfolio::snapshot_pair(&store, &config, as_of, 7)?;
     let at_risk = store.health_list(
-        run.snapshot.snapshot_id,
-        None,
+        pair.current.snapshot_id,
+        pair.previous.map(|previous| previous.snapshot_id),
         &HealthListFilter {
             colour: Some("red".into()),
             sort: HealthSort::Arr,
