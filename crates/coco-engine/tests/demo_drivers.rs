@@ -233,6 +233,7 @@ fn the_holiday_dip_is_classified_as_temporary() {
 
 #[test]
 fn the_in_memory_cohort_index_and_read_model_answer_exactly_like_sql() {
+    use coco_engine::account::AccountSource;
     let end = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let (_dir, store) = demo_store(300, 5, end);
     let config = Config::load(None).unwrap();

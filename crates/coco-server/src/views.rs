@@ -263,37 +263,22 @@ pub async fn account(
         .cached(key, async move {
             // The latest snapshot's views come from memory (microseconds, no store
             // handle); other dates read the store. The answers are the same.
-            let fingerprint = config.catalogue.fingerprint();
-            if let Some(model) = model.filter(|model| {
-                model
-                    .snapshot_on_or_before(as_of, &fingerprint)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|s| s.snapshot_id == model.latest().snapshot_id)
-            }) {
+            let bundle = move |source: &dyn AccountSource| -> Result<AccountBundle, AppError> {
                 let view = coco_engine::account::account_view_from(
-                    &*model,
-                    &config,
-                    &account_id,
-                    as_of,
-                    COMPARE_DAYS,
-                )?;
-                let detail = model.account_detail(&account_id, view.as_of).ok();
-                return Ok(AccountBundle { view, detail });
-            }
-            pool.run(move |store| {
-                let view = coco_engine::account::account_view(
-                    store,
+                    source,
                     &config,
                     &account_id,
                     as_of,
                     COMPARE_DAYS,
                 )?;
                 // The record as of the snapshot the view uses.
-                let detail = store.account_detail(&account_id, view.as_of).ok();
+                let detail = source.account_detail(&account_id, view.as_of).ok();
                 Ok(AccountBundle { view, detail })
-            })
-            .await
+            };
+            match model.filter(|model| model.answers_views_as_of(as_of)) {
+                Some(model) => bundle(&*model),
+                None => pool.run(move |store| bundle(store)).await,
+            }
         })
         .await
 }

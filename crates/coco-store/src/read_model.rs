@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use arrow::array::{Array, Float64Array, Int32Array, Int64Array, StringArray};
+use arrow::array::{Array, Date32Array, Float64Array, Int32Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 
@@ -203,18 +203,17 @@ impl AccountReadModel {
         &self.full[0].info
     }
 
-    /// The snapshot (with the fingerprint) the records are read as of, and the held
-    /// history's window: what a caller checks before asking.
-    pub fn records_as_of(&self) -> NaiveDate {
-        self.records_as_of
+    /// Whether an account view as of `as_of` (with the catalogue the model was built
+    /// with) reads the latest snapshot, so that this model holds all it reads.
+    pub fn answers_views_as_of(&self, as_of: NaiveDate) -> bool {
+        self.snapshots
+            .iter()
+            .find(|s| s.as_of <= as_of && s.catalogue_fingerprint == self.fingerprint)
+            .is_some_and(|s| s.snapshot_id == self.latest().snapshot_id)
     }
 
-    pub fn holds_history(&self, fingerprint: &str, from: NaiveDate, to: NaiveDate) -> bool {
+    fn holds_history(&self, fingerprint: &str, from: NaiveDate, to: NaiveDate) -> bool {
         fingerprint == self.fingerprint && from >= self.history_from && to <= self.history_to
-    }
-
-    pub fn holds_snapshot(&self, snapshot_id: i64) -> bool {
-        self.held(snapshot_id).is_some()
     }
 
     /// Accounts with a record held.
@@ -237,21 +236,6 @@ impl AccountReadModel {
 
     fn optional_label(&self, code: i32) -> Option<String> {
         (code != NO_LABEL).then(|| self.label(code))
-    }
-
-    /// [`Store::account_detail`] from memory, as of the held records' date.
-    pub fn account_detail(
-        &self,
-        account_id: &str,
-        as_of: NaiveDate,
-    ) -> Result<AccountDetail, StoreError> {
-        if as_of != self.records_as_of {
-            return Err(not_held(format!("account records as of {as_of}")));
-        }
-        self.details
-            .get(account_id)
-            .cloned()
-            .ok_or_else(|| crate::queries::no_such_account(account_id))
     }
 
     /// Whether [`AccountReadModel::account_timeline`] can answer.
@@ -315,6 +299,12 @@ pub trait AccountSource {
         snapshot_id: i64,
         account_id: &str,
     ) -> Result<Vec<CohortRank>, StoreError>;
+    /// The account's record with contracts and contacts as of `as_of`.
+    fn account_detail(
+        &self,
+        account_id: &str,
+        as_of: NaiveDate,
+    ) -> Result<AccountDetail, StoreError>;
 }
 
 /// The store answers with its SQL (its inherent methods of the same names).
@@ -372,6 +362,13 @@ impl AccountSource for Store {
         account_id: &str,
     ) -> Result<Vec<CohortRank>, StoreError> {
         Store::account_cohort_ranks(self, snapshot_id, account_id)
+    }
+    fn account_detail(
+        &self,
+        account_id: &str,
+        as_of: NaiveDate,
+    ) -> Result<AccountDetail, StoreError> {
+        Store::account_detail(self, account_id, as_of)
     }
 }
 
@@ -509,6 +506,21 @@ impl AccountSource for AccountReadModel {
             return Err(not_held(format!("the cohorts of snapshot {snapshot_id}")));
         }
         Ok(self.cohort_index.account_ranks(account_id))
+    }
+
+    /// [`Store::account_detail`] from memory, as of the held records' date.
+    fn account_detail(
+        &self,
+        account_id: &str,
+        as_of: NaiveDate,
+    ) -> Result<AccountDetail, StoreError> {
+        if as_of != self.records_as_of {
+            return Err(not_held(format!("account records as of {as_of}")));
+        }
+        self.details
+            .get(account_id)
+            .cloned()
+            .ok_or_else(|| crate::queries::no_such_account(account_id))
     }
 }
 
@@ -688,19 +700,17 @@ impl Store {
              named AS (SELECT s.as_of, v.account_id, v.metric_id, v.value, \
                 CASE WHEN v.metric_id = -1 THEN 'health_score' ELSE l.label END AS metric \
                 FROM vals v JOIN snaps s USING (snapshot_id) LEFT JOIN labels l ON l.label_id = v.metric_id) \
-             SELECT account_id, as_of - DATE '1970-01-01', metric_id, value FROM named \
+             SELECT account_id, as_of, metric_id, value FROM named \
              WHERE metric IS NOT NULL ORDER BY account_id, as_of, metric",
         )?;
         let mut current: Option<(String, usize)> = None;
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)
-            .ok_or_else(|| StoreError::Internal("read model: no epoch".into()))?;
         for batch in statement.query_arrow(duckdb::params![
             spec.fingerprint,
             spec.history_from,
             spec.history_to
         ])? {
             let accounts = column::<StringArray>(&batch, 0)?;
-            let days = column::<Int64Array>(&batch, 1)?;
+            let dates = column::<Date32Array>(&batch, 1)?;
             let metrics = column::<Int32Array>(&batch, 2)?;
             let values = column::<Float64Array>(&batch, 3)?;
             for row in 0..batch.num_rows() {
@@ -711,8 +721,11 @@ impl Store {
                     }
                     current = Some((account_id.to_string(), cells.len()));
                 }
+                let as_of = dates.value_as_date(row).ok_or_else(|| {
+                    StoreError::Internal("read model: a snapshot date out of range".into())
+                })?;
                 cells.push(HistoryCell {
-                    as_of: epoch + chrono::Days::new(days.value(row).max(0) as u64),
+                    as_of,
                     metric: metrics.value(row),
                     value: number(values, row),
                 });
