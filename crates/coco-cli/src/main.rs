@@ -87,6 +87,12 @@ enum Command {
         after_help = "Example:\n  coco metrics list\n  coco metrics explain seat_utilisation_30d\n  coco metrics backfill --from 2026-06-01 --every 7d"
     )]
     Metrics(commands::metrics::MetricsCommand),
+    /// Churn models: train (history or a flat table), evaluate, registry, scoring.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco model train\n  coco model evaluate\n  coco model risk --tier high"
+    )]
+    Model(commands::model::ModelCommand),
     /// Health scores: who is red, who dropped.
     #[command(
         subcommand,
@@ -155,6 +161,7 @@ fn main() -> ExitCode {
         Command::Score(args) => commands::metrics::score(&cli.global, &args),
         Command::Metrics(command) => commands::metrics::run(&cli.global, &command),
         Command::Health(command) => commands::metrics::health(&cli.global, &command),
+        Command::Model(command) => commands::model::run(&cli.global, &command),
         Command::Accounts(command) => commands::accounts::run(&cli.global, &command),
         Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
         Command::Status => commands::status(&cli.global),

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use coco_insights::frame::MetricMeta;
 use coco_insights::health::HealthConfig;
 use coco_metrics::Catalogue;
+use coco_models::ModelConfig;
+use coco_models::config::DEFAULT_MODELS;
 
 use crate::EngineError;
 
@@ -14,6 +16,7 @@ pub const DEFAULT_HEALTH: &str = include_str!("../../../config/health.toml");
 
 pub const METRICS_FILE: &str = "metrics.toml";
 pub const HEALTH_FILE: &str = "health.toml";
+pub const MODELS_FILE: &str = "models.toml";
 
 pub struct Config {
     pub catalogue: Catalogue,
@@ -21,6 +24,12 @@ pub struct Config {
     /// Where each part came from, for messages and `coco metrics list`.
     pub catalogue_origin: String,
     pub health_origin: String,
+    /// Churn models: label, training, calibration, tiers (`config/models.toml`, or a
+    /// whole replacement file in the config folder).
+    pub models: ModelConfig,
+    /// The text `models` was read from (hashed into every trained model).
+    pub models_text: String,
+    pub models_origin: String,
 }
 
 impl Config {
@@ -51,11 +60,22 @@ impl Config {
             origin: health_origin.clone(),
             message: e.to_string(),
         })?;
+        let (models_text, models_origin) = match read(MODELS_FILE)? {
+            Some((path, text)) => (text, path.display().to_string()),
+            None => (DEFAULT_MODELS.to_string(), "shipped defaults".to_string()),
+        };
+        let models = ModelConfig::from_toml(&models_text).map_err(|e| EngineError::ModelConfig {
+            origin: models_origin.clone(),
+            message: e.to_string(),
+        })?;
         let config = Config {
             catalogue,
             health,
             catalogue_origin,
             health_origin,
+            models,
+            models_text,
+            models_origin,
         };
         config
             .health

@@ -7,10 +7,13 @@
 //! - [`score`]: snapshot + health + cohorts + benchmarks as of a date; backfill.
 //! - [`account`]: the evidence view of one account (score, components, drivers,
 //!   cohort percentiles, decline assessment).
+//! - [`churn`]: churn models — training on the store's history or a flat table, the
+//!   registry, scoring and explaining accounts.
 //! - [`portfolio`]: which snapshot answers "as of D" and what it is compared with; the
 //!   portfolio page's numbers; pages of the health list.
 
 pub mod account;
+pub mod churn;
 pub mod config;
 pub mod portfolio;
 pub mod score;
@@ -30,6 +33,8 @@ pub enum EngineError {
     Compile(#[from] coco_metrics::CompileError),
     #[error("{origin}: {message}")]
     Health { origin: String, message: String },
+    #[error("{origin}: {message}")]
+    ModelConfig { origin: String, message: String },
     #[error("cannot read {path}: {source}")]
     ConfigFile {
         path: std::path::PathBuf,
@@ -41,6 +46,8 @@ pub enum EngineError {
     NotFound(String),
     #[error("serialising configuration: {0}")]
     Json(serde_json::Error),
+    #[error(transparent)]
+    Model(#[from] coco_models::ModelError),
 }
 
 impl EngineError {
@@ -49,6 +56,7 @@ impl EngineError {
         match self {
             EngineError::Store(e) => e.is_user_error(),
             EngineError::Json(_) => false,
+            EngineError::Model(e) => e.is_user_error(),
             _ => true,
         }
     }

@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 
 pub const ISOTONIC_MIN_POSITIVES: usize = 100;
 
+/// Pseudo-rows at the overall rate added to every isotonic block.
+const PSEUDO_ROWS: f64 = 2.0;
+
 pub fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
@@ -162,7 +165,14 @@ fn isotonic_knots(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
             }
         }
     }
-    blocks.iter().map(|(s, y, n)| (s / n, y / n)).collect()
+    // Each block's rate is shrunk towards the overall rate by two pseudo-rows, so a
+    // small block at the top (or bottom) says "very likely", never "certain".
+    let total_rows: f64 = blocks.iter().map(|b| b.2).sum();
+    let overall = blocks.iter().map(|b| b.1).sum::<f64>() / total_rows.max(1.0);
+    blocks
+        .iter()
+        .map(|(s, y, n)| (s / n, (y + PSEUDO_ROWS * overall) / (n + PSEUDO_ROWS)))
+        .collect()
 }
 
 /// The interval band: at each grid score, the 5th/95th percentile calibrated probability.

@@ -7,14 +7,15 @@
 //!
 //! | situation at the as-of date `d` | label |
 //! |---|---|
-//! | a churn dated in `(d, d + horizon]` | churned |
 //! | the account already churned on or before `d` | excluded (not a customer) |
 //! | a churn decision already known on or before `d` (`decided_on ≤ d`), churn later | excluded: nothing left to predict |
-//! | no churn in the horizon, `d + horizon ≤ cutoff` | retained |
-//! | no churn yet, but `d + horizon` is after the last date with data | censored (unknown) |
+//! | `d + horizon` is after the last date with data (the cutoff) | censored (unknown) |
+//! | a churn dated in `(d, d + horizon]` | churned |
+//! | otherwise | retained |
 //!
-//! Censored observations are never labelled retained: that would teach the model that
-//! the most recent accounts never churn.
+//! Censored observations are neither: labelling them retained would teach the model that
+//! the most recent accounts never churn, and keeping only their churns would teach it
+//! the opposite.
 
 use std::collections::HashMap;
 
@@ -35,6 +36,10 @@ pub struct ChurnEvent {
     pub source: String,
 }
 
+/// Two churn records of one account this close are one churn.
+pub const SAME_CHURN_DAYS: i64 = 31;
+
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
     Churned,
@@ -49,18 +54,44 @@ pub struct ChurnHistory {
 }
 
 impl ChurnHistory {
+    /// Groups events by account. Records of one churn from several sources (a renewal
+    /// outcome and the contract's `churned` status; the core term and its add-ons) are
+    /// merged when their dates lie within [`SAME_CHURN_DAYS`]: the earliest date known,
+    /// every source kept, `churned` over `downgraded`.
     pub fn new(events: Vec<ChurnEvent>) -> ChurnHistory {
         let mut by_account: HashMap<String, Vec<ChurnEvent>> = HashMap::new();
         for event in events {
-            by_account
-                .entry(event.account_id.clone())
-                .or_default()
-                .push(event);
+            by_account.entry(event.account_id.clone()).or_default().push(event);
         }
         for events in by_account.values_mut() {
-            events.sort_by_key(|e| e.churn_date);
+            events.sort_by(|a, b| a.churn_date.cmp(&b.churn_date).then(a.source.cmp(&b.source)));
+            let mut merged: Vec<ChurnEvent> = Vec::with_capacity(events.len());
+            for event in events.drain(..) {
+                match merged.last_mut() {
+                    Some(last) if (event.churn_date - last.churn_date).num_days() <= SAME_CHURN_DAYS => {
+                        last.known_on = last.known_on.min(event.known_on);
+                        if !last.source.contains(&event.source) {
+                            last.source = format!("{}; {}", last.source, event.source);
+                        }
+                        if event.kind == "churned" {
+                            last.kind = event.kind;
+                        }
+                    }
+                    _ => merged.push(event),
+                }
+            }
+            *events = merged;
         }
         ChurnHistory { by_account }
+    }
+
+    /// Number of (merged) churns.
+    pub fn len(&self) -> usize {
+        self.by_account.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_account.is_empty()
     }
 
     pub fn events(&self, account_id: &str) -> &[ChurnEvent] {
@@ -76,31 +107,23 @@ impl ChurnHistory {
         cutoff: NaiveDate,
     ) -> Label {
         let end = as_of + chrono::Days::new(u64::from(horizon_days));
-        for event in self.events(account_id) {
-            if event.churn_date <= as_of {
-                // Churned before; a later re-signed term would appear as a new event.
-                continue;
-            }
-            if event.known_on <= as_of {
-                return Label::Excluded;
-            }
-            if event.churn_date <= end {
-                return Label::Churned;
-            }
-            break;
+        let events = self.events(account_id);
+        let next = events.iter().find(|e| e.churn_date > as_of);
+        match next {
+            // Already decided: nothing left to predict.
+            Some(event) if event.known_on <= as_of => return Label::Excluded,
+            // Gone (no later churn means no later term either).
+            None if events.iter().any(|e| e.churn_date <= as_of) => return Label::Excluded,
+            _ => {}
         }
-        if self
-            .events(account_id)
-            .iter()
-            .any(|e| e.churn_date <= as_of)
-            && !self.events(account_id).iter().any(|e| e.churn_date > as_of)
-        {
-            return Label::Excluded;
-        }
+        // A horizon running past the data is unknown both ways: keeping its churns but
+        // not its retentions would make late observations look riskier than they are.
         if end > cutoff {
-            Label::Censored
-        } else {
-            Label::Retained
+            return Label::Censored;
+        }
+        match next {
+            Some(event) if event.churn_date <= end => Label::Churned,
+            _ => Label::Retained,
         }
     }
 

@@ -1,5 +1,6 @@
-//! The two learners behind one type: L2-regularised logistic regression (`linfa-logistic`)
-//! and gradient-boosted trees (`forust-ml`). Both produce a raw score in log-odds and an
+//! The two learners behind one type: L2-regularised logistic regression (Newton's
+//! method, [`fit_logistic`] says why it is not a crate) and gradient-boosted trees
+//! (`forust-ml`). Both produce a raw score in log-odds and an
 //! exact decomposition of it per encoded column:
 //!
 //! - linear: `coefficient × (value − training mean)`; the rest is the average row's score;
@@ -9,8 +10,6 @@
 use forust_ml::gradientbooster::{ContributionsMethod, GradientBooster};
 use forust_ml::metric::Metric;
 use forust_ml::objective::ObjectiveType;
-use linfa::prelude::*;
-use linfa_logistic::LogisticRegression;
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
@@ -148,43 +147,136 @@ fn check_classes(y: &[bool]) -> Result<(), ModelError> {
     Ok(())
 }
 
-/// L2-regularised logistic regression (`alpha` weighs ½‖w‖² against the summed log-loss,
-/// as sklearn's 1/C).
-pub fn fit_logistic(
-    x: &Matrix,
-    y: &[bool],
-    alpha: f64,
-    max_iterations: u64,
-) -> Result<Learner, ModelError> {
+/// L2-regularised logistic regression: minimises Σ log-loss + `alpha`/2 · ‖w‖² (the
+/// intercept is not penalised; `alpha` is sklearn's 1/C) by Newton's method (IRLS) with
+/// step halving.
+///
+/// Written here instead of calling `linfa-logistic`: measured on a 40,000-row, 60-column
+/// churn table, its L-BFGS ran the full iteration budget and took ~4.7 s per fit (56 s for
+/// the 12 fits of one cross-fitting pass); Newton's method converges in under ten steps
+/// of one `p × p` solve each (~0.05 s here). With a few dozen standardised columns the
+/// Hessian is small, so the exact second-order method is the right tool.
+pub fn fit_logistic(x: &Matrix, y: &[bool], alpha: f64, max_iterations: u64) -> Result<Learner, ModelError> {
     check_classes(y)?;
-    let records = ndarray::Array2::from_shape_vec((x.rows, x.columns), x.values.clone())
-        .map_err(|e| ModelError::Training(e.to_string()))?;
-    let targets = ndarray::Array1::from_vec(y.to_vec());
-    let dataset = Dataset::new(records, targets);
-    let fitted = LogisticRegression::default()
-        .alpha(alpha)
-        .max_iterations(max_iterations)
-        .fit(&dataset)
-        .map_err(|e| ModelError::Training(format!("logistic regression: {e}")))?;
-    // linfa's "positive" class is whichever label it ordered first, not `true`
-    // (../shared/STACK-NOTES.md): flip the signs when it is `false`.
-    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-    let coefficients: Vec<f64> = fitted.params().iter().map(|c| sign * c).collect();
-    let intercept = sign * fitted.intercept();
-    let means = (0..x.columns)
-        .map(|c| {
-            (0..x.rows)
-                .map(|r| x.values[r * x.columns + c])
-                .sum::<f64>()
-                / x.rows.max(1) as f64
-        })
+    let (n, p) = (x.rows, x.columns);
+    let dim = p + 1; // coefficients, then the intercept
+    let mut beta = vec![0.0; dim];
+    let positives = y.iter().filter(|v| **v).count() as f64;
+    beta[p] = (positives / (n as f64 - positives)).ln();
+    let target: Vec<f64> = y.iter().map(|v| f64::from(u8::from(*v))).collect();
+    let loss = |beta: &[f64]| -> f64 {
+        let mut total = 0.0;
+        for r in 0..n {
+            let z = beta[p] + x.row(r).iter().zip(beta).map(|(v, b)| v * b).sum::<f64>();
+            // log(1 + e^z) − y·z, computed stably.
+            total += z.max(0.0) + (-z.abs()).exp().ln_1p() - target[r] * z;
+        }
+        total + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
+    };
+    let mut current = loss(&beta);
+    for _ in 0..max_iterations.max(1) {
+        let mut gradient = vec![0.0; dim];
+        let mut hessian = vec![0.0; dim * dim];
+        let mut row = vec![0.0; dim];
+        for r in 0..n {
+            row[..p].copy_from_slice(x.row(r));
+            row[p] = 1.0;
+            let z: f64 = row.iter().zip(&beta).map(|(v, b)| v * b).sum();
+            let prob = crate::calibrate::sigmoid(z);
+            let residual = prob - target[r];
+            let weight = (prob * (1.0 - prob)).max(1e-12);
+            for i in 0..dim {
+                gradient[i] += residual * row[i];
+                let wi = weight * row[i];
+                if wi == 0.0 {
+                    continue;
+                }
+                // Lower triangle only; mirrored below.
+                for j in 0..=i {
+                    hessian[i * dim + j] += wi * row[j];
+                }
+            }
+        }
+        for i in 0..p {
+            gradient[i] += alpha * beta[i];
+            hessian[i * dim + i] += alpha;
+        }
+        hessian[p * dim + p] += 1e-9;
+        for i in 0..dim {
+            for j in 0..i {
+                hessian[j * dim + i] = hessian[i * dim + j];
+            }
+        }
+        let step = solve_symmetric(&mut hessian, &gradient, dim)
+            .ok_or_else(|| ModelError::Training("logistic regression: the Hessian is singular".into()))?;
+        let mut scale = 1.0;
+        let mut improved = false;
+        for _ in 0..30 {
+            let candidate: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - scale * s).collect();
+            let value = loss(&candidate);
+            if value <= current {
+                let change = step.iter().map(|s| (scale * s).abs()).fold(0.0, f64::max);
+                beta = candidate;
+                let gained = current - value;
+                current = value;
+                improved = change > 1e-7 && gained > 1e-10 * current.abs().max(1.0);
+                break;
+            }
+            scale /= 2.0;
+        }
+        if !improved {
+            break;
+        }
+    }
+    let means = (0..p)
+        .map(|c| (0..n).map(|r| x.values[r * p + c]).sum::<f64>() / n.max(1) as f64)
         .collect();
     Ok(Learner::Logistic {
         alpha,
-        intercept,
-        coefficients,
+        intercept: beta[p],
+        coefficients: beta[..p].to_vec(),
         means,
     })
+}
+
+/// Solves `A·x = b` for symmetric positive definite `A` (row-major, overwritten) by
+/// Cholesky decomposition. `None` when `A` is not positive definite.
+fn solve_symmetric(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
+    for j in 0..n {
+        let mut diagonal = a[j * n + j];
+        for k in 0..j {
+            diagonal -= a[j * n + k] * a[j * n + k];
+        }
+        if diagonal <= 0.0 || !diagonal.is_finite() {
+            return None;
+        }
+        let root = diagonal.sqrt();
+        a[j * n + j] = root;
+        for i in j + 1..n {
+            let mut value = a[i * n + j];
+            for k in 0..j {
+                value -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = value / root;
+        }
+    }
+    let mut forward = vec![0.0; n];
+    for i in 0..n {
+        let mut value = b[i];
+        for k in 0..i {
+            value -= a[i * n + k] * forward[k];
+        }
+        forward[i] = value / a[i * n + i];
+    }
+    let mut solution = vec![0.0; n];
+    for i in (0..n).rev() {
+        let mut value = forward[i];
+        for k in i + 1..n {
+            value -= a[k * n + i] * solution[k];
+        }
+        solution[i] = value / a[i * n + i];
+    }
+    Some(solution)
 }
 
 /// Gradient-boosted trees; with `eval`, stops when its log-loss has not improved for

@@ -6,7 +6,7 @@
 //!   type inference and label decoding (`coco model train --table`).
 //! - [`encode`]: imputation, log-scaling, standardisation, one-hot levels, optional
 //!   grouping of correlated metrics — learned on training rows only.
-//! - [`learner`]: L2 logistic regression (`linfa-logistic`) and gradient-boosted trees
+//! - [`learner`]: L2 logistic regression (Newton/IRLS) and gradient-boosted trees
 //!   (`forust-ml`), each with an exact per-column decomposition of its score.
 //! - [`calibrate`]: Platt / isotonic calibration and the bootstrap interval band.
 //! - [`train`]: the fitting procedure (cross-fitted candidates, selection, calibration,
@@ -21,6 +21,7 @@ pub mod calibrate;
 pub mod config;
 pub mod dataset;
 pub mod encode;
+pub mod flat;
 pub mod evaluate;
 pub mod learner;
 pub mod report;

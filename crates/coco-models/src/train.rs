@@ -29,13 +29,15 @@ use crate::evaluate::auc;
 use crate::learner::{Learner, TreeParams, fit_logistic, fit_trees};
 use crate::table::{LabelCoding, Table, Values};
 
-/// Which kinds may be chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Which candidates may be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KindChoice {
     Auto,
     Logistic,
     Trees,
+    /// Exactly the candidate with this description (a refit of one already chosen).
+    Exactly(String),
 }
 
 impl KindChoice {
@@ -306,19 +308,16 @@ pub fn group_folds(groups: &[u32], k: usize, seed: u64) -> Vec<usize> {
     groups.iter().map(|g| fold_of[g]).collect()
 }
 
-fn candidates(config: &ModelConfig, kind: KindChoice) -> Vec<Candidate> {
+fn candidates(config: &ModelConfig, kind: &KindChoice) -> Vec<Candidate> {
     let mut out = Vec::new();
-    if kind != KindChoice::Trees {
-        out.extend(
-            config
-                .logistic
-                .alphas
-                .iter()
-                .map(|a| Candidate::Logistic(*a)),
-        );
+    if *kind != KindChoice::Trees {
+        out.extend(config.logistic.alphas.iter().map(|a| Candidate::Logistic(*a)));
     }
-    if kind != KindChoice::Logistic {
+    if *kind != KindChoice::Logistic {
         out.extend(config.trees.iter().cloned().map(Candidate::Trees));
+    }
+    if let KindChoice::Exactly(description) = kind {
+        out.retain(|c| c.describe() == *description);
     }
     out
 }
@@ -364,7 +363,7 @@ pub fn fit(
     labels: &[bool],
     folds: &[usize],
     config: &ModelConfig,
-    kind: KindChoice,
+    kind: &KindChoice,
 ) -> Result<Fitted, ModelError> {
     let k = folds.iter().copied().max().map_or(0, |m| m + 1);
     if k < 2 {
@@ -453,7 +452,7 @@ pub fn fit(
             .then(a.cmp(b))
     });
     let Some(&chosen) = finalists.first() else {
-        return Err(ModelError::Config("no model candidate to train".into()));
+        return Err(ModelError::Config(format!("no model candidate matches {kind:?}")));
     };
     results[chosen].chosen = true;
     let encoder = Encoder::fit(table, &config.encoding)?;
@@ -605,7 +604,7 @@ mod tests {
         let (train, _, _) = synthetic(200, 1);
         let labels = vec![false; 200];
         let folds = stratified_folds(&labels, 4, 1);
-        let err = fit(&train, &labels, &folds, &small_config(), KindChoice::Auto)
+        let err = fit(&train, &labels, &folds, &small_config(), &KindChoice::Auto)
             .err()
             .map(|e| e.to_string());
         assert!(

@@ -14,12 +14,14 @@ pub mod cohort_index;
 pub mod error;
 pub mod ingest;
 pub mod store;
+pub mod training;
 
 pub use error::{IngestError, StoreError};
 pub use ingest::{IngestOptions, IngestReport, SourceFormat, mapping::Mapping};
 pub use store::{Store, StoreOptions};
 pub mod portfolio;
 pub mod quality;
+pub mod models;
 pub mod quarantine;
 pub mod queries;
 pub mod read_model;

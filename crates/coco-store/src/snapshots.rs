@@ -155,6 +155,8 @@ const SNAPSHOT_TABLES: &[&str] = &[
     "health_parts",
     "account_cohorts",
     "cohort_benchmarks",
+    // A recomputed snapshot invalidates the predictions made from its features.
+    "predictions",
 ];
 
 const ATTRIBUTES: &str = "account_id, segment, industry, region, coverage_model, owner_csm_id, \

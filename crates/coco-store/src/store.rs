@@ -26,6 +26,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_metric_values_by_account",
         include_str!("../migrations/0005_metric_values_by_account.sql"),
     ),
+    ("0006_models", include_str!("../migrations/0006_models.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod health_view;
 pub mod ingest;
 pub mod metrics;
+pub mod model;
 pub mod quality;
 pub mod quarantine;
 pub mod serve;
@@ -68,6 +69,8 @@ pub fn report_error(error: &anyhow::Error) -> ExitCode {
             matches!(e, coco_metrics::CompileError::DateOutOfRange(_)),
             None,
         )
+    } else if let Some(e) = error.downcast_ref::<coco_models::ModelError>() {
+        (e.is_user_error(), None)
     } else if let Some(e) = error.downcast_ref::<coco_demo::DemoError>() {
         (matches!(e, coco_demo::DemoError::InvalidConfig(_)), None)
     } else {

@@ -1,0 +1,188 @@
+//! What churn models learn from: the stored snapshots' features (every account × metric
+//! of each snapshot, plus the account's attributes then) and the churn events in the
+//! records. Features come only from snapshots, which the metric engine computed point in
+//! time; nothing here reads raw events.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, Date32Array, Float64Array, Int32Array, Int64Array, StringArray};
+use chrono::NaiveDate;
+
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// Text attributes of `snapshot_accounts` used as features.
+pub const TEXT_ATTRIBUTES: &[&str] = &["segment", "industry", "region", "coverage_model", "plan_tier"];
+/// Numeric attributes. (Days to renewal is a metric of the catalogue.)
+pub const NUMERIC_ATTRIBUTES: &[&str] = &["employee_count", "arr", "seats", "tenure_days"];
+
+/// Features of every account in a set of snapshots, one row per (snapshot, account).
+#[derive(Debug, Clone, Default)]
+pub struct FeatureRows {
+    pub snapshot_ids: Vec<i64>,
+    pub as_of: Vec<NaiveDate>,
+    pub account_ids: Vec<String>,
+    /// Metric names, and per metric one value per row (NaN when not computed).
+    pub metric_names: Vec<String>,
+    pub metric_values: Vec<Vec<f64>>,
+    /// `TEXT_ATTRIBUTES` in order, one value per row.
+    pub text_attributes: Vec<Vec<Option<String>>>,
+    /// `NUMERIC_ATTRIBUTES`, one value per row (NaN = missing).
+    pub numeric_attributes: Vec<Vec<f64>>,
+}
+
+impl FeatureRows {
+    pub fn len(&self) -> usize {
+        self.account_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.account_ids.is_empty()
+    }
+}
+
+/// A churn (or downgrade) read from the records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChurnRecord {
+    pub account_id: String,
+    pub churn_date: NaiveDate,
+    pub known_on: NaiveDate,
+    pub kind: String,
+    pub source: String,
+}
+
+fn epoch_days(date: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(date + 719_163).unwrap_or_default()
+}
+
+impl Store {
+    /// Every account row of the given snapshots with its metric values and attributes.
+    pub fn feature_rows(&self, snapshot_ids: &[i64]) -> Result<FeatureRows, StoreError> {
+        let mut rows = FeatureRows::default();
+        if snapshot_ids.is_empty() {
+            return Ok(rows);
+        }
+        let id_list = snapshot_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        // Metric names of these snapshots, by their label code.
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT DISTINCT v.metric_id, l.label FROM metric_values v JOIN labels l ON l.label_id = v.metric_id \
+             WHERE v.snapshot_id IN ({id_list}) ORDER BY l.label"
+        ))?;
+        let metrics: Vec<(i32, String)> = statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let metric_column: HashMap<i32, usize> = metrics.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        rows.metric_names = metrics.iter().map(|(_, name)| name.clone()).collect();
+
+        let attributes = TEXT_ATTRIBUTES
+            .iter()
+            .chain(NUMERIC_ATTRIBUTES)
+            .map(|a| format!("a.{a}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT a.snapshot_id, s.as_of, a.account_id, {attributes} \
+             FROM snapshot_accounts a JOIN snapshots s USING (snapshot_id) \
+             WHERE a.snapshot_id IN ({id_list}) ORDER BY a.snapshot_id, a.account_id"
+        ))?;
+        rows.text_attributes = vec![Vec::new(); TEXT_ATTRIBUTES.len()];
+        rows.numeric_attributes = vec![Vec::new(); NUMERIC_ATTRIBUTES.len()];
+        let mut index: HashMap<(i64, String), usize> = HashMap::new();
+        for batch in statement.query_arrow([])? {
+            let snapshot = batch.column(0).as_any().downcast_ref::<Int64Array>();
+            let as_of = batch.column(1).as_any().downcast_ref::<Date32Array>();
+            let account = batch.column(2).as_any().downcast_ref::<StringArray>();
+            let (Some(snapshot), Some(as_of), Some(account)) = (snapshot, as_of, account) else {
+                return Err(StoreError::Internal("snapshot accounts came back in unexpected types".into()));
+            };
+            let texts: Vec<Option<&StringArray>> = (0..TEXT_ATTRIBUTES.len())
+                .map(|i| batch.column(3 + i).as_any().downcast_ref::<StringArray>())
+                .collect();
+            // Numbers arrive as BIGINT, DECIMAL or DOUBLE: cast each column to f64 once.
+            let numbers: Vec<Vec<f64>> = (0..NUMERIC_ATTRIBUTES.len())
+                .map(|i| {
+                    let column = batch.column(3 + TEXT_ATTRIBUTES.len() + i);
+                    match arrow::compute::cast(column, &arrow::datatypes::DataType::Float64) {
+                        Ok(cast) => cast
+                            .as_any()
+                            .downcast_ref::<Float64Array>()
+                            .map(|a| (0..a.len()).map(|r| if a.is_null(r) { f64::NAN } else { a.value(r) }).collect())
+                            .unwrap_or_else(|| vec![f64::NAN; column.len()]),
+                        Err(_) => vec![f64::NAN; column.len()],
+                    }
+                })
+                .collect();
+            for row in 0..batch.num_rows() {
+                let at = rows.account_ids.len();
+                index.insert((snapshot.value(row), account.value(row).to_string()), at);
+                rows.snapshot_ids.push(snapshot.value(row));
+                rows.as_of.push(epoch_days(as_of.value(row)));
+                rows.account_ids.push(account.value(row).to_string());
+                for (t, column) in texts.iter().enumerate() {
+                    rows.text_attributes[t].push(
+                        column.filter(|c| !c.is_null(row)).map(|c| c.value(row).to_string()),
+                    );
+                }
+                for (n, column) in numbers.iter().enumerate() {
+                    rows.numeric_attributes[n].push(column[row]);
+                }
+            }
+        }
+        rows.metric_values = vec![vec![f64::NAN; rows.len()]; metrics.len()];
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT snapshot_id, account_id, metric_id, value FROM metric_values WHERE snapshot_id IN ({id_list})"
+        ))?;
+        let mut key = (i64::MIN, String::new());
+        let mut at: Option<usize> = None;
+        for batch in statement.query_arrow([])? {
+            let snapshot = batch.column(0).as_any().downcast_ref::<Int64Array>();
+            let account = batch.column(1).as_any().downcast_ref::<StringArray>();
+            let metric = batch.column(2).as_any().downcast_ref::<Int32Array>();
+            let value = batch.column(3).as_any().downcast_ref::<Float64Array>();
+            let (Some(snapshot), Some(account), Some(metric), Some(value)) = (snapshot, account, metric, value) else {
+                return Err(StoreError::Internal("metric values came back in unexpected types".into()));
+            };
+            for row in 0..batch.num_rows() {
+                // Values arrive grouped by (snapshot, account): one lookup per group.
+                if snapshot.value(row) != key.0 || account.value(row) != key.1 {
+                    key = (snapshot.value(row), account.value(row).to_string());
+                    at = index.get(&key).copied();
+                }
+                if let (Some(at), Some(column)) = (at, metric_column.get(&metric.value(row))) {
+                    rows.metric_values[*column][at] = value.value(row);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Churns (and, when asked, downgrades) in the records: renewal outcomes, dated at
+    /// the renewed contract's end (else the decision date), and contract terms with
+    /// status `churned` (dated at their end). Both sources may name the same churn;
+    /// the caller merges them.
+    pub fn churn_records(&self, include_downgrades: bool) -> Result<Vec<ChurnRecord>, StoreError> {
+        let outcomes = if include_downgrades { "'churned', 'downgraded'" } else { "'churned'" };
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT o.account_id, coalesce(c.end_date, o.decided_on) AS churn_date, \
+                    least(o.decided_on, coalesce(c.end_date, o.decided_on)) AS known_on, o.outcome, \
+                    'outcomes ' || o.outcome_id || ' (load ' || o._load_id || ', line ' || o._line || ')' \
+             FROM outcomes o LEFT JOIN contracts c ON c.contract_id = o.contract_id \
+             WHERE o.kind = 'renewal' AND o.outcome IN ({outcomes}) \
+             UNION ALL \
+             SELECT account_id, end_date, end_date, 'churned', \
+                    'contracts ' || contract_id || ' status churned (load ' || _load_id || ', line ' || _line || ')' \
+             FROM contracts WHERE status = 'churned' AND end_date IS NOT NULL \
+             ORDER BY 1, 2, 5"
+        ))?;
+        let rows = statement.query_map([], |r| {
+            Ok(ChurnRecord {
+                account_id: r.get(0)?,
+                churn_date: r.get(1)?,
+                known_on: r.get(2)?,
+                kind: r.get(3)?,
+                source: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
