@@ -791,3 +791,156 @@ fn quarantine_export_fix_and_reingest_resolves_the_rejects() {
             .all(|e| e["status"] == "resolved")
     );
 }
+
+/// A flat customer table with a known churn mechanism (short tenure, monthly contract
+/// and support calls raise churn), as a team without event data would export it.
+fn churn_table(rows: usize, seed: u64) -> String {
+    let mut state = seed;
+    let mut uniform = move || {
+        // SplitMix64: deterministic without another dependency.
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = String::from("Customer ID,Tenure,Contract,Monthly Charges,Support Calls,Churn\n");
+    for i in 0..rows {
+        let tenure = 1.0 + 71.0 * uniform();
+        let contract = ["Month-to-month", "One year", "Two year"][(uniform() * 3.0) as usize % 3];
+        let charges = 20.0 + 100.0 * uniform();
+        let calls = (uniform() * 6.0) as u32;
+        let z = -1.0 - 0.05 * tenure
+            + if contract == "Month-to-month" {
+                1.8
+            } else {
+                0.0
+            }
+            + 0.01 * charges
+            + 0.35 * f64::from(calls);
+        let churn = uniform() < 1.0 / (1.0 + (-z).exp());
+        let charges = if i % 41 == 0 {
+            String::new()
+        } else {
+            format!("{charges:.2}")
+        };
+        out.push_str(&format!(
+            "C-{i:05},{tenure:.0},{contract},{charges},{calls},{}\n",
+            if churn { "Yes" } else { "No" }
+        ));
+    }
+    out
+}
+
+#[test]
+fn flat_table_mode_trains_evaluates_and_predicts_with_intervals_and_drivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let train = dir.path().join("customers.csv");
+    std::fs::write(&train, churn_table(2500, 1)).unwrap();
+    let fresh = dir.path().join("new.csv");
+    std::fs::write(&fresh, churn_table(40, 2)).unwrap();
+
+    let trained = coco(
+        &data,
+        &[
+            "model",
+            "train",
+            "--table",
+            train.to_str().unwrap(),
+            "--label",
+            "Churn",
+            "--id",
+            "Customer ID",
+            "--format",
+            "json",
+        ],
+    );
+    let report = stdout_json(&trained);
+    let chosen = &report["results"][0]["evaluation"];
+    assert!(chosen["auc"].as_f64().unwrap() > 0.75, "{chosen}");
+    assert!(chosen["ece"].as_f64().unwrap() < 0.08, "{chosen}");
+    let features = report["facts"].to_string();
+    assert!(
+        !features.contains("Customer ID:") && features.contains("Tenure"),
+        "{features}"
+    );
+    assert!(
+        stderr(&trained).contains("registered table-v1"),
+        "{}",
+        stderr(&trained)
+    );
+    let reports = data.join("reports");
+    let html = std::fs::read_to_string(reports.join("table-v1.html")).unwrap();
+    assert_eq!(
+        html.matches("<svg").count(),
+        3,
+        "ROC, calibration and lift charts"
+    );
+    assert!(
+        std::fs::read_to_string(reports.join("table-v1.md"))
+            .unwrap()
+            .contains("| model | AUC |")
+    );
+
+    let predicted = coco(
+        &data,
+        &[
+            "model",
+            "predict",
+            "--table",
+            fresh.to_str().unwrap(),
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(predicted.status.success(), "{}", stderr(&predicted));
+    let text = String::from_utf8(predicted.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,probability,low,high,risk_tier,drivers_up,drivers_down")
+    );
+    let first: Vec<String> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        first[0], "C-00000",
+        "the id column named at training is used"
+    );
+    let (p, low, high): (f64, f64, f64) = (
+        first[1].parse().unwrap(),
+        first[2].parse().unwrap(),
+        first[3].parse().unwrap(),
+    );
+    assert!(low <= p && p <= high && (0.0..=1.0).contains(&p));
+    assert_eq!(text.lines().count(), 41);
+
+    let listed = stdout_json(&coco(&data, &["model", "list", "--format", "json"]));
+    assert_eq!(listed[0]["version"], "table-v1");
+    assert_eq!(listed[0]["status"], "promoted");
+
+    // A missing label column: exit 1, the file and the columns named.
+    let bad = coco(
+        &data,
+        &[
+            "model",
+            "train",
+            "--table",
+            train.to_str().unwrap(),
+            "--label",
+            "churned",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("no column `churned`") && stderr(&bad).contains("`Churn`"),
+        "{}",
+        stderr(&bad)
+    );
+}

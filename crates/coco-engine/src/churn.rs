@@ -96,7 +96,12 @@ pub(crate) fn register(
     report: &Report,
     window: &Window,
 ) -> Result<ModelSummary, EngineError> {
-    let features: Vec<&str> = model.encoder.inputs.iter().map(|i| i.name.as_str()).collect();
+    let features: Vec<&str> = model
+        .encoder
+        .inputs
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
     let summary = store.register_model(&NewModel {
         mode,
         kind: model.kind(),
@@ -240,8 +245,16 @@ pub fn predict_table(
                 low: p.low,
                 high: p.high,
                 risk_tier: p.tier.clone(),
-                drivers_up: up.iter().map(|d| driver_text(d)).collect::<Vec<_>>().join("; "),
-                drivers_down: down.iter().map(|d| driver_text(d)).collect::<Vec<_>>().join("; "),
+                drivers_up: up
+                    .iter()
+                    .map(|d| driver_text(d))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                drivers_down: down
+                    .iter()
+                    .map(|d| driver_text(d))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             }
         })
         .collect();

@@ -64,10 +64,11 @@ impl Config {
             Some((path, text)) => (text, path.display().to_string()),
             None => (DEFAULT_MODELS.to_string(), "shipped defaults".to_string()),
         };
-        let models = ModelConfig::from_toml(&models_text).map_err(|e| EngineError::ModelConfig {
-            origin: models_origin.clone(),
-            message: e.to_string(),
-        })?;
+        let models =
+            ModelConfig::from_toml(&models_text).map_err(|e| EngineError::ModelConfig {
+                origin: models_origin.clone(),
+                message: e.to_string(),
+            })?;
         let config = Config {
             catalogue,
             health,

@@ -39,7 +39,6 @@ pub struct ChurnEvent {
 /// Two churn records of one account this close are one churn.
 pub const SAME_CHURN_DAYS: i64 = 31;
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
     Churned,
@@ -61,14 +60,23 @@ impl ChurnHistory {
     pub fn new(events: Vec<ChurnEvent>) -> ChurnHistory {
         let mut by_account: HashMap<String, Vec<ChurnEvent>> = HashMap::new();
         for event in events {
-            by_account.entry(event.account_id.clone()).or_default().push(event);
+            by_account
+                .entry(event.account_id.clone())
+                .or_default()
+                .push(event);
         }
         for events in by_account.values_mut() {
-            events.sort_by(|a, b| a.churn_date.cmp(&b.churn_date).then(a.source.cmp(&b.source)));
+            events.sort_by(|a, b| {
+                a.churn_date
+                    .cmp(&b.churn_date)
+                    .then(a.source.cmp(&b.source))
+            });
             let mut merged: Vec<ChurnEvent> = Vec::with_capacity(events.len());
             for event in events.drain(..) {
                 match merged.last_mut() {
-                    Some(last) if (event.churn_date - last.churn_date).num_days() <= SAME_CHURN_DAYS => {
+                    Some(last)
+                        if (event.churn_date - last.churn_date).num_days() <= SAME_CHURN_DAYS =>
+                    {
                         last.known_on = last.known_on.min(event.known_on);
                         if !last.source.contains(&event.source) {
                             last.source = format!("{}; {}", last.source, event.source);

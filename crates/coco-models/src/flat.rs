@@ -8,12 +8,12 @@
 
 use std::collections::HashSet;
 
+use crate::ModelError;
 use crate::config::ModelConfig;
 use crate::evaluate::evaluate;
 use crate::report::{NamedEvaluation, Report};
 use crate::table::{Table, Values, ids_from, labels_from};
 use crate::train::{ChurnModel, KindChoice, Prediction, fit, stratified_folds};
-use crate::ModelError;
 
 pub struct FlatTraining {
     pub model: ChurnModel,
@@ -28,7 +28,11 @@ fn holdout(labels: &[bool], share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let cut = ((share * slots as f64).round() as usize).clamp(1, slots - 1);
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for (row, slot) in assignment.iter().enumerate() {
-        if *slot < cut { test.push(row) } else { train.push(row) }
+        if *slot < cut {
+            test.push(row)
+        } else {
+            train.push(row)
+        }
     }
     (train, test)
 }
@@ -42,7 +46,8 @@ fn identifier_like(table: &Table) -> Vec<String> {
             Values::Text(v) => {
                 v.len() > 20 && {
                     let mut seen = HashSet::new();
-                    v.iter().all(|x| x.as_ref().is_some_and(|x| seen.insert(x.as_str())))
+                    v.iter()
+                        .all(|x| x.as_ref().is_some_and(|x| seen.insert(x.as_str())))
                 }
             }
             Values::Numeric(_) => false,
@@ -59,14 +64,20 @@ pub fn train_flat(
     kind: KindChoice,
     origin: &str,
 ) -> Result<FlatTraining, ModelError> {
-    let label_column = table
-        .take(label)
-        .ok_or_else(|| ModelError::Input(format!("{origin}: no column `{label}` (the label); columns are {}", names(&table))))?;
+    let label_column = table.take(label).ok_or_else(|| {
+        ModelError::Input(format!(
+            "{origin}: no column `{label}` (the label); columns are {}",
+            names(&table)
+        ))
+    })?;
     let (labels, coding) = labels_from(&label_column, origin)?;
     if let Some(id) = id {
-        table
-            .take(id)
-            .ok_or_else(|| ModelError::Input(format!("{origin}: no column `{id}` (the id); columns are {}", names(&table))))?;
+        table.take(id).ok_or_else(|| {
+            ModelError::Input(format!(
+                "{origin}: no column `{id}` (the id); columns are {}",
+                names(&table)
+            ))
+        })?;
     }
     let mut notes = Vec::new();
     for name in identifier_like(&table) {
@@ -90,7 +101,8 @@ pub fn train_flat(
             evaluation: evaluate(&probabilities, &test_labels),
         });
     }
-    let prior = train_labels.iter().filter(|l| **l).count() as f64 / train_labels.len().max(1) as f64;
+    let prior =
+        train_labels.iter().filter(|l| **l).count() as f64 / train_labels.len().max(1) as f64;
     results.push(NamedEvaluation {
         name: "base rate only (no model)".into(),
         evaluation: evaluate(&vec![prior; test_labels.len()], &test_labels),
@@ -108,7 +120,12 @@ pub fn train_flat(
     model.label = Some(coding.clone());
     model.id_column = id.map(str::to_string);
     let positives = labels.iter().filter(|l| **l).count();
-    let features: Vec<&str> = model.encoder.inputs.iter().map(|i| i.name.as_str()).collect();
+    let features: Vec<&str> = model
+        .encoder
+        .inputs
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
     notes.push(format!(
         "the evaluated model was trained on the {} training rows; the saved model repeats the same procedure on all {} rows",
         train_rows.len(),
@@ -116,14 +133,41 @@ pub fn train_flat(
     ));
     let report = Report {
         title: format!("Churn model on {origin}"),
-        method: format!("held-out split ({:.0}% of rows, stratified, seed {seed})", share * 100.0),
+        method: format!(
+            "held-out split ({:.0}% of rows, stratified, seed {seed})",
+            share * 100.0
+        ),
         facts: vec![
-            ("rows".into(), format!("{} ({} churned, {:.1}%)", labels.len(), positives, 100.0 * positives as f64 / labels.len().max(1) as f64)),
-            ("label".into(), format!("`{label}` = `{}` means churned, `{}` retained", coding.positive, coding.negative)),
-            ("features".into(), format!("{}: {}", features.len(), features.join(", "))),
+            (
+                "rows".into(),
+                format!(
+                    "{} ({} churned, {:.1}%)",
+                    labels.len(),
+                    positives,
+                    100.0 * positives as f64 / labels.len().max(1) as f64
+                ),
+            ),
+            (
+                "label".into(),
+                format!(
+                    "`{label}` = `{}` means churned, `{}` retained",
+                    coding.positive, coding.negative
+                ),
+            ),
+            (
+                "features".into(),
+                format!("{}: {}", features.len(), features.join(", ")),
+            ),
             ("training rows".into(), train_rows.len().to_string()),
             ("held-out rows".into(), test_rows.len().to_string()),
-            ("calibration".into(), format!("{} on out-of-fold scores, {} bootstrap rounds for intervals", model.calibrator.name(), model.band.rounds)),
+            (
+                "calibration".into(),
+                format!(
+                    "{} on out-of-fold scores, {} bootstrap rounds for intervals",
+                    model.calibrator.name(),
+                    model.band.rounds
+                ),
+            ),
         ],
         candidates: fitted.candidates,
         results,
@@ -135,7 +179,12 @@ pub fn train_flat(
 }
 
 fn names(table: &Table) -> String {
-    table.columns.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", ")
+    table
+        .columns
+        .iter()
+        .map(|c| format!("`{}`", c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn model_name(model: &ChurnModel) -> String {
@@ -156,7 +205,10 @@ pub fn predict_flat(
     let ids: Vec<String> = match id_name.as_deref().map(|n| (n, table.column(n))) {
         Some((_, Some(column))) => ids_from(column),
         Some((name, None)) => {
-            return Err(ModelError::Input(format!("{origin}: no column `{name}` (the id); columns are {}", names(table))));
+            return Err(ModelError::Input(format!(
+                "{origin}: no column `{name}` (the id); columns are {}",
+                names(table)
+            )));
         }
         None => (0..table.rows).map(|r| format!("row {}", r + 1)).collect(),
     };
@@ -173,16 +225,28 @@ mod tests {
 
     fn csv(n: usize, seed: u64) -> String {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut out = String::from("customer_id,tenure_months,contract,monthly_charges,support_calls,churn\n");
+        let mut out = String::from(
+            "customer_id,tenure_months,contract,monthly_charges,support_calls,churn\n",
+        );
         for i in 0..n {
             let tenure: f64 = rng.random_range(1.0..72.0);
             let contract = ["month", "year", "two_year"][rng.random_range(0..3)];
             let charges: f64 = rng.random_range(20.0..120.0);
             let calls: u32 = rng.random_range(0..6);
-            let z = -1.0 - 0.04 * tenure + if contract == "month" { 1.5 } else { 0.0 } + 0.01 * charges + 0.3 * f64::from(calls);
+            let z = -1.0 - 0.04 * tenure
+                + if contract == "month" { 1.5 } else { 0.0 }
+                + 0.01 * charges
+                + 0.3 * f64::from(calls);
             let churn = rng.random::<f64>() < 1.0 / (1.0 + (-z).exp());
-            let charges = if i % 37 == 0 { String::new() } else { format!("{charges:.2}") };
-            out.push_str(&format!("c{i},{tenure:.0},{contract},{charges},{calls},{}\n", if churn { "Yes" } else { "No" }));
+            let charges = if i % 37 == 0 {
+                String::new()
+            } else {
+                format!("{charges:.2}")
+            };
+            out.push_str(&format!(
+                "c{i},{tenure:.0},{contract},{charges},{calls},{}\n",
+                if churn { "Yes" } else { "No" }
+            ));
         }
         out
     }
@@ -193,28 +257,65 @@ mod tests {
         config.trees.truncate(1);
         config.trees[0].max_trees = 150;
         config.training.bootstrap_rounds = 20;
-        let table = read_delimited(csv(3000, 1).as_bytes(), "customers.csv").unwrap_or_else(|e| panic!("{e}"));
-        let trained = train_flat(table, "churn", Some("customer_id"), &config, KindChoice::Auto, "customers.csv")
+        let table = read_delimited(csv(3000, 1).as_bytes(), "customers.csv")
             .unwrap_or_else(|e| panic!("{e}"));
-        let features: Vec<&str> = trained.model.encoder.inputs.iter().map(|i| i.name.as_str()).collect();
-        assert!(!features.contains(&"customer_id") && !features.contains(&"churn"), "{features:?}");
+        let trained = train_flat(
+            table,
+            "churn",
+            Some("customer_id"),
+            &config,
+            KindChoice::Auto,
+            "customers.csv",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let features: Vec<&str> = trained
+            .model
+            .encoder
+            .inputs
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        assert!(
+            !features.contains(&"customer_id") && !features.contains(&"churn"),
+            "{features:?}"
+        );
         let chosen = &trained.report.results[0].evaluation;
         let base = trained.report.results.last().map(|r| r.evaluation.auc);
         assert!(chosen.auc.unwrap_or(0.0) > 0.75, "{:?}", chosen.auc);
         assert_eq!(base, Some(Some(0.5)));
-        let new_rows = read_delimited(csv(50, 2).as_bytes(), "new.csv").unwrap_or_else(|e| panic!("{e}"));
-        let scored = predict_flat(&trained.model, &new_rows, None, "new.csv").unwrap_or_else(|e| panic!("{e}"));
+        let new_rows =
+            read_delimited(csv(50, 2).as_bytes(), "new.csv").unwrap_or_else(|e| panic!("{e}"));
+        let scored = predict_flat(&trained.model, &new_rows, None, "new.csv")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(scored.len(), 50);
         assert_eq!(scored[0].0, "c0");
-        assert!(scored.iter().all(|(_, p)| p.low <= p.probability && p.probability <= p.high));
+        assert!(
+            scored
+                .iter()
+                .all(|(_, p)| p.low <= p.probability && p.probability <= p.high)
+        );
         // The markdown report names the held-out evaluation.
         assert!(trained.report.markdown().contains("held-out split"));
     }
 
     #[test]
     fn a_missing_label_column_lists_the_columns() {
-        let table = read_delimited(csv(100, 1).as_bytes(), "c.csv").unwrap_or_else(|e| panic!("{e}"));
-        let err = train_flat(table, "Churn", None, &ModelConfig::default(), KindChoice::Auto, "c.csv").err().map(|e| e.to_string());
-        assert!(err.as_deref().is_some_and(|e| e.contains("no column `Churn`") && e.contains("`churn`")), "{err:?}");
+        let table =
+            read_delimited(csv(100, 1).as_bytes(), "c.csv").unwrap_or_else(|e| panic!("{e}"));
+        let err = train_flat(
+            table,
+            "Churn",
+            None,
+            &ModelConfig::default(),
+            KindChoice::Auto,
+            "c.csv",
+        )
+        .err()
+        .map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("no column `Churn`") && e.contains("`churn`")),
+            "{err:?}"
+        );
     }
 }

@@ -156,7 +156,12 @@ fn check_classes(y: &[bool]) -> Result<(), ModelError> {
 /// the 12 fits of one cross-fitting pass); Newton's method converges in under ten steps
 /// of one `p × p` solve each (~0.05 s here). With a few dozen standardised columns the
 /// Hessian is small, so the exact second-order method is the right tool.
-pub fn fit_logistic(x: &Matrix, y: &[bool], alpha: f64, max_iterations: u64) -> Result<Learner, ModelError> {
+pub fn fit_logistic(
+    x: &Matrix,
+    y: &[bool],
+    alpha: f64,
+    max_iterations: u64,
+) -> Result<Learner, ModelError> {
     check_classes(y)?;
     let (n, p) = (x.rows, x.columns);
     let dim = p + 1; // coefficients, then the intercept
@@ -207,8 +212,9 @@ pub fn fit_logistic(x: &Matrix, y: &[bool], alpha: f64, max_iterations: u64) -> 
                 hessian[j * dim + i] = hessian[i * dim + j];
             }
         }
-        let step = solve_symmetric(&mut hessian, &gradient, dim)
-            .ok_or_else(|| ModelError::Training("logistic regression: the Hessian is singular".into()))?;
+        let step = solve_symmetric(&mut hessian, &gradient, dim).ok_or_else(|| {
+            ModelError::Training("logistic regression: the Hessian is singular".into())
+        })?;
         let mut scale = 1.0;
         let mut improved = false;
         for _ in 0..30 {

@@ -311,7 +311,13 @@ pub fn group_folds(groups: &[u32], k: usize, seed: u64) -> Vec<usize> {
 fn candidates(config: &ModelConfig, kind: &KindChoice) -> Vec<Candidate> {
     let mut out = Vec::new();
     if *kind != KindChoice::Trees {
-        out.extend(config.logistic.alphas.iter().map(|a| Candidate::Logistic(*a)));
+        out.extend(
+            config
+                .logistic
+                .alphas
+                .iter()
+                .map(|a| Candidate::Logistic(*a)),
+        );
     }
     if *kind != KindChoice::Logistic {
         out.extend(config.trees.iter().cloned().map(Candidate::Trees));
@@ -452,7 +458,9 @@ pub fn fit(
             .then(a.cmp(b))
     });
     let Some(&chosen) = finalists.first() else {
-        return Err(ModelError::Config(format!("no model candidate matches {kind:?}")));
+        return Err(ModelError::Config(format!(
+            "no model candidate matches {kind:?}"
+        )));
     };
     results[chosen].chosen = true;
     let encoder = Encoder::fit(table, &config.encoding)?;

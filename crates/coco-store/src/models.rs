@@ -106,14 +106,22 @@ impl Store {
     /// (scoring needs one). Returns its summary.
     pub fn register_model(&self, model: &NewModel<'_>) -> Result<ModelSummary, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
-        let model_id: i64 = tx.query_row("SELECT coalesce(max(model_id), 0) + 1 FROM models", [], |r| r.get(0))?;
+        let model_id: i64 = tx.query_row(
+            "SELECT coalesce(max(model_id), 0) + 1 FROM models",
+            [],
+            |r| r.get(0),
+        )?;
         let promoted_exists: bool = tx.query_row(
             "SELECT count(*) > 0 FROM models WHERE mode = ? AND status = 'promoted'",
             [model.mode],
             |r| r.get(0),
         )?;
         let version = format!("{}-v{model_id}", model.mode);
-        let status = if promoted_exists { "candidate" } else { "promoted" };
+        let status = if promoted_exists {
+            "candidate"
+        } else {
+            "promoted"
+        };
         tx.execute(
             "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, \
              CASE WHEN ? = 'promoted' THEN now()::TIMESTAMP END, ?)",
@@ -141,14 +149,15 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        self.model_summary(model_id)?
-            .ok_or_else(|| StoreError::Internal(format!("model {model_id} vanished after registering")))
+        self.model_summary(model_id)?.ok_or_else(|| {
+            StoreError::Internal(format!("model {model_id} vanished after registering"))
+        })
     }
 
     pub fn models(&self) -> Result<Vec<ModelSummary>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM models ORDER BY model_id"))?;
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM models ORDER BY model_id"
+        ))?;
         let rows = statement.query_map([], summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -170,7 +179,11 @@ impl Store {
             Ok(id) => Some(id),
             Err(_) => self
                 .conn
-                .query_row("SELECT model_id FROM models WHERE version = ?", [version], |r| r.get(0))
+                .query_row(
+                    "SELECT model_id FROM models WHERE version = ?",
+                    [version],
+                    |r| r.get(0),
+                )
                 .optional()?,
         };
         let Some(id) = id else { return Ok(None) };
@@ -178,13 +191,21 @@ impl Store {
     }
 
     fn model_record(&self, model_id: i64) -> Result<Option<ModelRecord>, StoreError> {
-        let Some(summary) = self.model_summary(model_id)? else { return Ok(None) };
+        let Some(summary) = self.model_summary(model_id)? else {
+            return Ok(None);
+        };
         let (features, report, config, artifact) = self.conn.query_row(
             "SELECT features, report, config, artifact FROM models WHERE model_id = ?",
             [model_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
-        Ok(Some(ModelRecord { summary, features, report, config, artifact }))
+        Ok(Some(ModelRecord {
+            summary,
+            features,
+            report,
+            config,
+            artifact,
+        }))
     }
 
     /// The promoted model of a mode.
@@ -205,9 +226,11 @@ impl Store {
 
     /// Promotes a model; the previously promoted one of its mode becomes `retired`.
     pub fn promote_model(&self, version: &str) -> Result<ModelSummary, StoreError> {
-        let record = self
-            .model(version)?
-            .ok_or_else(|| StoreError::NotFound(format!("no model `{version}`; `coco model list` shows them")))?;
+        let record = self.model(version)?.ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no model `{version}`; `coco model list` shows them"
+            ))
+        })?;
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
             "UPDATE models SET status = 'retired' WHERE mode = ? AND status = 'promoted' AND model_id <> ?",
@@ -282,7 +305,11 @@ impl Store {
     }
 
     /// The newest snapshot (on or before `as_of`) holding predictions of `model_id`.
-    pub fn latest_predicted_snapshot(&self, model_id: i64, as_of: NaiveDate) -> Result<Option<(i64, NaiveDate)>, StoreError> {
+    pub fn latest_predicted_snapshot(
+        &self,
+        model_id: i64,
+        as_of: NaiveDate,
+    ) -> Result<Option<(i64, NaiveDate)>, StoreError> {
         Ok(self
             .conn
             .query_row(

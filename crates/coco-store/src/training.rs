@@ -12,7 +12,13 @@ use crate::error::StoreError;
 use crate::store::Store;
 
 /// Text attributes of `snapshot_accounts` used as features.
-pub const TEXT_ATTRIBUTES: &[&str] = &["segment", "industry", "region", "coverage_model", "plan_tier"];
+pub const TEXT_ATTRIBUTES: &[&str] = &[
+    "segment",
+    "industry",
+    "region",
+    "coverage_model",
+    "plan_tier",
+];
 /// Numeric attributes. (Days to renewal is a metric of the catalogue.)
 pub const NUMERIC_ATTRIBUTES: &[&str] = &["employee_count", "arr", "seats", "tenure_days"];
 
@@ -62,7 +68,11 @@ impl Store {
         if snapshot_ids.is_empty() {
             return Ok(rows);
         }
-        let id_list = snapshot_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let id_list = snapshot_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         // Metric names of these snapshots, by their label code.
         let mut statement = self.conn.prepare(&format!(
             "SELECT DISTINCT v.metric_id, l.label FROM metric_values v JOIN labels l ON l.label_id = v.metric_id \
@@ -71,7 +81,11 @@ impl Store {
         let metrics: Vec<(i32, String)> = statement
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        let metric_column: HashMap<i32, usize> = metrics.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        let metric_column: HashMap<i32, usize> = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
         rows.metric_names = metrics.iter().map(|(_, name)| name.clone()).collect();
 
         let attributes = TEXT_ATTRIBUTES
@@ -93,7 +107,9 @@ impl Store {
             let as_of = batch.column(1).as_any().downcast_ref::<Date32Array>();
             let account = batch.column(2).as_any().downcast_ref::<StringArray>();
             let (Some(snapshot), Some(as_of), Some(account)) = (snapshot, as_of, account) else {
-                return Err(StoreError::Internal("snapshot accounts came back in unexpected types".into()));
+                return Err(StoreError::Internal(
+                    "snapshot accounts came back in unexpected types".into(),
+                ));
             };
             let texts: Vec<Option<&StringArray>> = (0..TEXT_ATTRIBUTES.len())
                 .map(|i| batch.column(3 + i).as_any().downcast_ref::<StringArray>())
@@ -106,7 +122,11 @@ impl Store {
                         Ok(cast) => cast
                             .as_any()
                             .downcast_ref::<Float64Array>()
-                            .map(|a| (0..a.len()).map(|r| if a.is_null(r) { f64::NAN } else { a.value(r) }).collect())
+                            .map(|a| {
+                                (0..a.len())
+                                    .map(|r| if a.is_null(r) { f64::NAN } else { a.value(r) })
+                                    .collect()
+                            })
                             .unwrap_or_else(|| vec![f64::NAN; column.len()]),
                         Err(_) => vec![f64::NAN; column.len()],
                     }
@@ -120,7 +140,9 @@ impl Store {
                 rows.account_ids.push(account.value(row).to_string());
                 for (t, column) in texts.iter().enumerate() {
                     rows.text_attributes[t].push(
-                        column.filter(|c| !c.is_null(row)).map(|c| c.value(row).to_string()),
+                        column
+                            .filter(|c| !c.is_null(row))
+                            .map(|c| c.value(row).to_string()),
                     );
                 }
                 for (n, column) in numbers.iter().enumerate() {
@@ -139,8 +161,12 @@ impl Store {
             let account = batch.column(1).as_any().downcast_ref::<StringArray>();
             let metric = batch.column(2).as_any().downcast_ref::<Int32Array>();
             let value = batch.column(3).as_any().downcast_ref::<Float64Array>();
-            let (Some(snapshot), Some(account), Some(metric), Some(value)) = (snapshot, account, metric, value) else {
-                return Err(StoreError::Internal("metric values came back in unexpected types".into()));
+            let (Some(snapshot), Some(account), Some(metric), Some(value)) =
+                (snapshot, account, metric, value)
+            else {
+                return Err(StoreError::Internal(
+                    "metric values came back in unexpected types".into(),
+                ));
             };
             for row in 0..batch.num_rows() {
                 // Values arrive grouped by (snapshot, account): one lookup per group.
@@ -161,7 +187,11 @@ impl Store {
     /// status `churned` (dated at their end). Both sources may name the same churn;
     /// the caller merges them.
     pub fn churn_records(&self, include_downgrades: bool) -> Result<Vec<ChurnRecord>, StoreError> {
-        let outcomes = if include_downgrades { "'churned', 'downgraded'" } else { "'churned'" };
+        let outcomes = if include_downgrades {
+            "'churned', 'downgraded'"
+        } else {
+            "'churned'"
+        };
         let mut statement = self.conn.prepare(&format!(
             "SELECT o.account_id, coalesce(c.end_date, o.decided_on) AS churn_date, \
                     least(o.decided_on, coalesce(c.end_date, o.decided_on)) AS known_on, o.outcome, \

@@ -120,7 +120,10 @@ pub fn run(global: &GlobalArgs, command: &ModelCommand) -> Result<()> {
         ModelCommand::Promote { version } => {
             let store = open_store(global)?;
             let summary = store.promote_model(version)?;
-            eprintln!("{} is now the promoted {} model", summary.version, summary.mode);
+            eprintln!(
+                "{} is now the promoted {} model",
+                summary.version, summary.mode
+            );
             Ok(())
         }
         ModelCommand::Score(args) => score(global, args),
@@ -130,7 +133,8 @@ pub fn run(global: &GlobalArgs, command: &ModelCommand) -> Result<()> {
 }
 
 fn report_dir(global: &GlobalArgs, out: &Option<PathBuf>) -> PathBuf {
-    out.clone().unwrap_or_else(|| global.data_dir.join("reports"))
+    out.clone()
+        .unwrap_or_else(|| global.data_dir.join("reports"))
 }
 
 /// Writes `<dir>/<version>.md` and `.html`; returns their paths.
@@ -181,7 +185,8 @@ fn print_report(report: &Report, format: Format) -> Result<()> {
             lead.flagged,
             lead.churned_accounts,
             lead.threshold,
-            lead.median_days.map_or_else(|| "n/a".to_string(), |d| format!("{d:.0}")),
+            lead.median_days
+                .map_or_else(|| "n/a".to_string(), |d| format!("{d:.0}")),
             lead.share_at_least_45_days * 100.0
         );
     }
@@ -198,10 +203,9 @@ fn train(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
     let store = open_store(global)?;
     let trained = match &args.table {
         Some(table) => {
-            let label = args
-                .label
-                .as_deref()
-                .ok_or_else(|| user_error("--table needs --label COLUMN (the churn label)", None))?;
+            let label = args.label.as_deref().ok_or_else(|| {
+                user_error("--table needs --label COLUMN (the churn label)", None)
+            })?;
             churn::train_table(&store, &config, table, label, args.id.as_deref(), kind)?
         }
         None => {
@@ -211,7 +215,11 @@ fn train(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
             })?
         }
     };
-    let (markdown, html) = write_report(&report_dir(global, &args.out), &trained.summary.version, &trained.report)?;
+    let (markdown, html) = write_report(
+        &report_dir(global, &args.out),
+        &trained.summary.version,
+        &trained.report,
+    )?;
     print_report(&trained.report, global.format)?;
     eprintln!(
         "registered {} ({}, status {}); report: {} and {}",
@@ -222,7 +230,10 @@ fn train(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
         html.display()
     );
     if trained.summary.status != "promoted" {
-        eprintln!("hint: `coco model promote {}` makes it the one scoring uses", trained.summary.version);
+        eprintln!(
+            "hint: `coco model promote {}` makes it the one scoring uses",
+            trained.summary.version
+        );
     }
     Ok(())
 }
@@ -232,7 +243,11 @@ fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> Result<()> {
     let (record, _) = churn::load_model(&store, args.version.as_deref(), churn::MODE_HISTORY)?;
     let report = churn::model_report(&record)?;
     print_report(&report, global.format)?;
-    let (markdown, html) = write_report(&report_dir(global, &args.out), &record.summary.version, &report)?;
+    let (markdown, html) = write_report(
+        &report_dir(global, &args.out),
+        &record.summary.version,
+        &report,
+    )?;
     eprintln!("report: {} and {}", markdown.display(), html.display());
     Ok(())
 }
@@ -264,8 +279,14 @@ fn list(global: &GlobalArgs) -> Result<()> {
                 kind: m.kind,
                 source: m.source,
                 trained_on: m.training_rows,
-                auc: metrics.get("auc").and_then(serde_json::Value::as_f64).map(round3),
-                ece: metrics.get("ece").and_then(serde_json::Value::as_f64).map(round3),
+                auc: metrics
+                    .get("auc")
+                    .and_then(serde_json::Value::as_f64)
+                    .map(round3),
+                ece: metrics
+                    .get("ece")
+                    .and_then(serde_json::Value::as_f64)
+                    .map(round3),
                 created_at: m.created_at.format("%Y-%m-%d %H:%M").to_string(),
             }
         })
@@ -275,11 +296,15 @@ fn list(global: &GlobalArgs) -> Result<()> {
 
 fn show(global: &GlobalArgs, version: &str) -> Result<()> {
     let store = open_store(global)?;
-    let record = store
-        .model(version)?
-        .ok_or_else(|| user_error(format!("no model `{version}`"), Some("`coco model list` shows the registered models")))?;
+    let record = store.model(version)?.ok_or_else(|| {
+        user_error(
+            format!("no model `{version}`"),
+            Some("`coco model list` shows the registered models"),
+        )
+    })?;
     let features: Vec<String> = serde_json::from_str(&record.features).unwrap_or_default();
-    let metrics: serde_json::Value = serde_json::from_str(&record.summary.metrics).unwrap_or_default();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&record.summary.metrics).unwrap_or_default();
     let shown = serde_json::json!({
         "version": record.summary.version,
         "status": record.summary.status,
@@ -304,7 +329,12 @@ fn show(global: &GlobalArgs, version: &str) -> Result<()> {
 fn score(global: &GlobalArgs, args: &ScoreArgs) -> Result<()> {
     let config = metrics::load_config(global)?;
     let store = open_store(global)?;
-    let scored = scoring::score_accounts(&store, &config, args.as_of.unwrap_or_else(today), args.model.as_deref())?;
+    let scored = scoring::score_accounts(
+        &store,
+        &config,
+        args.as_of.unwrap_or_else(today),
+        args.model.as_deref(),
+    )?;
     eprintln!(
         "scored {} accounts as of {} with {}",
         scored.accounts, scored.as_of, scored.model_version
@@ -314,7 +344,11 @@ fn score(global: &GlobalArgs, args: &ScoreArgs) -> Result<()> {
         tier: String,
         accounts: usize,
     }
-    let rows: Vec<TierRow> = scored.tiers.into_iter().map(|(tier, accounts)| TierRow { tier, accounts }).collect();
+    let rows: Vec<TierRow> = scored
+        .tiers
+        .into_iter()
+        .map(|(tier, accounts)| TierRow { tier, accounts })
+        .collect();
     output::print_rows(&rows, global.format)
 }
 
@@ -331,7 +365,9 @@ struct RiskRow {
 fn risk(global: &GlobalArgs, args: &RiskArgs) -> Result<()> {
     let store = open_store(global)?;
     let as_of = args.as_of.unwrap_or_else(today);
-    let Some((model, predictions)) = scoring::stored_predictions(&store, as_of, args.account.as_deref())? else {
+    let Some((model, predictions)) =
+        scoring::stored_predictions(&store, as_of, args.account.as_deref())?
+    else {
         return Err(user_error(
             format!("no stored churn predictions on or before {as_of}"),
             Some("train a model (`coco model train`) and score (`coco model score`)"),
@@ -373,7 +409,12 @@ fn risk(global: &GlobalArgs, args: &RiskArgs) -> Result<()> {
             low: round3(p.low),
             high: round3(p.high),
             tier: p.tier,
-            top_driver: p.explanation.up.first().map(|d| d.sentence.clone()).unwrap_or_default(),
+            top_driver: p
+                .explanation
+                .up
+                .first()
+                .map(|d| d.sentence.clone())
+                .unwrap_or_default(),
         })
         .collect();
     output::print_rows(&rows, global.format)
@@ -381,7 +422,12 @@ fn risk(global: &GlobalArgs, args: &RiskArgs) -> Result<()> {
 
 fn predict(global: &GlobalArgs, args: &PredictArgs) -> Result<()> {
     let store = open_store(global)?;
-    let (model, rows) = churn::predict_table(&store, args.model.as_deref(), &args.table, args.id.as_deref())?;
+    let (model, rows) = churn::predict_table(
+        &store,
+        args.model.as_deref(),
+        &args.table,
+        args.id.as_deref(),
+    )?;
     eprintln!("scored {} rows with {}", rows.len(), model.version);
     output::print_rows(&rows, global.format)
 }

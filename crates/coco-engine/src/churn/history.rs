@@ -19,8 +19,8 @@ use coco_models::train::{ChurnModel, KindChoice, fit, group_folds};
 use coco_models::{Table, Values};
 use coco_store::Store;
 use coco_store::training::{FeatureRows, NUMERIC_ATTRIBUTES, TEXT_ATTRIBUTES};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::{MODE_HISTORY, Trained, Window, register};
@@ -48,7 +48,11 @@ pub fn feature_table(rows: &FeatureRows) -> Table {
 }
 
 /// The churn history known at `cutoff` (records decided later are not yet known).
-pub fn churn_history(store: &Store, config: &Config, cutoff: NaiveDate) -> Result<ChurnHistory, EngineError> {
+pub fn churn_history(
+    store: &Store,
+    config: &Config,
+    cutoff: NaiveDate,
+) -> Result<ChurnHistory, EngineError> {
     let records = store.churn_records(config.models.label.include_downgrades)?;
     Ok(ChurnHistory::new(
         records
@@ -66,7 +70,11 @@ pub fn churn_history(store: &Store, config: &Config, cutoff: NaiveDate) -> Resul
 }
 
 /// Snapshots of the current catalogue on or before `cutoff`, oldest first.
-fn observation_snapshots(store: &Store, config: &Config, cutoff: NaiveDate) -> Result<Vec<(i64, NaiveDate)>, EngineError> {
+fn observation_snapshots(
+    store: &Store,
+    config: &Config,
+    cutoff: NaiveDate,
+) -> Result<Vec<(i64, NaiveDate)>, EngineError> {
     let fingerprint = config.catalogue.fingerprint();
     let mut snapshots: Vec<(i64, NaiveDate)> = store
         .list_snapshots()?
@@ -118,10 +126,17 @@ pub fn train_history(
         None => observation_snapshots(store, config, NaiveDate::MAX)?
             .last()
             .map(|s| s.1)
-            .ok_or_else(|| EngineError::NotFound("no snapshots to learn from; run `coco metrics backfill` first".into()))?,
+            .ok_or_else(|| {
+                EngineError::NotFound(
+                    "no snapshots to learn from; run `coco metrics backfill` first".into(),
+                )
+            })?,
     };
     let snapshots = observation_snapshots(store, config, cutoff)?;
-    progress.step(&format!("reading features of {} snapshots", snapshots.len()));
+    progress.step(&format!(
+        "reading features of {} snapshots",
+        snapshots.len()
+    ));
     let ids: Vec<i64> = snapshots.iter().map(|s| s.0).collect();
     let rows = store.feature_rows(&ids)?;
     let history = churn_history(store, config, cutoff)?;
@@ -149,11 +164,15 @@ pub fn train_history(
     let churned = |r: &usize| labels[*r] == Label::Churned;
     let seed = models.training.seed;
     let train_rows = sample(
-        (0..rows.len()).filter(|r| is_label(*r) && rows.as_of[*r] <= split.train_to).collect(),
+        (0..rows.len())
+            .filter(|r| is_label(*r) && rows.as_of[*r] <= split.train_to)
+            .collect(),
         models.training.max_training_rows,
         seed,
     );
-    let test_rows: Vec<usize> = (0..rows.len()).filter(|r| is_label(*r) && rows.as_of[*r] >= split.test_from).collect();
+    let test_rows: Vec<usize> = (0..rows.len())
+        .filter(|r| is_label(*r) && rows.as_of[*r] >= split.test_from)
+        .collect();
     let account_index: HashMap<&str, u32> = {
         let mut map = HashMap::new();
         for id in &rows.account_ids {
@@ -162,7 +181,12 @@ pub fn train_history(
         }
         map
     };
-    let groups = |subset: &[usize]| -> Vec<u32> { subset.iter().map(|r| account_index[rows.account_ids[*r].as_str()]).collect() };
+    let groups = |subset: &[usize]| -> Vec<u32> {
+        subset
+            .iter()
+            .map(|r| account_index[rows.account_ids[*r].as_str()])
+            .collect()
+    };
     let train_table = table.select(&train_rows);
     let train_labels: Vec<bool> = train_rows.iter().map(churned).collect();
     progress.step(&format!(
@@ -175,15 +199,29 @@ pub fn train_history(
     let fitted = fit(&train_table, &train_labels, &folds, models, &kind)?;
     let test_table = table.select(&test_rows);
     let test_labels: Vec<bool> = test_rows.iter().map(churned).collect();
-    progress.step(&format!("backtest: testing on {} observations from {} to {}", test_rows.len(), split.test_from, split.test_to));
+    progress.step(&format!(
+        "backtest: testing on {} observations from {} to {}",
+        test_rows.len(),
+        split.test_from,
+        split.test_to
+    ));
     let mut evaluated: Vec<(&ChurnModel, NamedEvaluation)> = Vec::new();
     for model in std::iter::once(&fitted.model).chain(fitted.runner_up.as_ref()) {
         let probabilities = model.probabilities(&test_table)?;
-        evaluated.push((model, NamedEvaluation { name: model_name(model), evaluation: evaluate(&probabilities, &test_labels) }));
+        evaluated.push((
+            model,
+            NamedEvaluation {
+                name: model_name(model),
+                evaluation: evaluate(&probabilities, &test_labels),
+            },
+        ));
     }
     // The backtest decides the kind (equal AUC: the one cross-fitting preferred).
     evaluated.sort_by(|a, b| {
-        b.1.evaluation.auc.unwrap_or(0.0).total_cmp(&a.1.evaluation.auc.unwrap_or(0.0))
+        b.1.evaluation
+            .auc
+            .unwrap_or(0.0)
+            .total_cmp(&a.1.evaluation.auc.unwrap_or(0.0))
     });
     let selected = evaluated[0].0;
     // Refit exactly the candidate that won the selected kind in cross-fitting.
@@ -191,7 +229,11 @@ pub fn train_history(
         .candidates
         .iter()
         .filter(|c| c.kind == selected.kind())
-        .max_by(|a, b| a.out_of_fold_auc.unwrap_or(0.0).total_cmp(&b.out_of_fold_auc.unwrap_or(0.0)))
+        .max_by(|a, b| {
+            a.out_of_fold_auc
+                .unwrap_or(0.0)
+                .total_cmp(&b.out_of_fold_auc.unwrap_or(0.0))
+        })
         .map(|c| KindChoice::Exactly(c.description.clone()))
         .unwrap_or(kind);
     let mut results: Vec<NamedEvaluation> = evaluated.iter().map(|(_, e)| e.clone()).collect();
@@ -200,12 +242,17 @@ pub fn train_history(
         train_table.column(baseline_metric).map(|c| &c.values),
         test_table.column(baseline_metric).map(|c| &c.values),
     ) {
-        let sign = if models.evaluation.baseline_lower_is_riskier { -1.0 } else { 1.0 };
+        let sign = if models.evaluation.baseline_lower_is_riskier {
+            -1.0
+        } else {
+            1.0
+        };
         // Missing values rank as the riskiest (no activity recorded at all).
         let score = |v: &f64| if v.is_nan() { f64::MAX } else { sign * v };
         let train_scores: Vec<f64> = train_values.iter().map(score).collect();
         let platt = Calibrator::fit(&train_scores, &train_labels, "platt");
-        let test_probabilities: Vec<f64> = test_values.iter().map(|v| platt.apply(score(v))).collect();
+        let test_probabilities: Vec<f64> =
+            test_values.iter().map(|v| platt.apply(score(v))).collect();
         results.push(NamedEvaluation {
             name: format!("baseline: {baseline_metric} alone"),
             evaluation: evaluate(&test_probabilities, &test_labels),
@@ -221,16 +268,34 @@ pub fn train_history(
         .zip(&window_probabilities)
         .map(|(r, p)| (rows.account_ids[*r].clone(), rows.as_of[*r], *p))
         .collect();
-    let lead = lead_time(&scored, &history, split.test_from, cutoff, horizon, models.high_risk_threshold());
+    let lead = lead_time(
+        &scored,
+        &history,
+        split.test_from,
+        cutoff,
+        horizon,
+        models.high_risk_threshold(),
+    );
     let importance_rows = sample((0..test_rows.len()).collect(), 20_000, seed);
     let importance = selected.importance(&test_table.select(&importance_rows))?;
     let candidates = fitted.candidates.clone();
     drop(fitted);
     progress.step("refitting the selected model on every labelled observation");
-    let all_rows = sample((0..rows.len()).filter(|r| is_label(*r)).collect(), models.training.max_training_rows, seed);
+    let all_rows = sample(
+        (0..rows.len()).filter(|r| is_label(*r)).collect(),
+        models.training.max_training_rows,
+        seed,
+    );
     let all_labels: Vec<bool> = all_rows.iter().map(churned).collect();
     let all_folds = group_folds(&groups(&all_rows), models.training.folds, seed);
-    let model = fit(&table.select(&all_rows), &all_labels, &all_folds, models, &selected_kind)?.model;
+    let model = fit(
+        &table.select(&all_rows),
+        &all_labels,
+        &all_folds,
+        models,
+        &selected_kind,
+    )?
+    .model;
     let positives = all_labels.iter().filter(|l| **l).count();
     let report = Report {
         title: "Churn model on the store's history".into(),

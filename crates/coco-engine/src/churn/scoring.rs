@@ -74,7 +74,11 @@ pub fn format_metric_value(value: f64, unit: &str, name: &str) -> String {
     }
 }
 
-fn explain_driver(driver: &Driver, metas: &HashMap<&str, &MetricMeta>, ranks: &[CohortRank]) -> ExplainedDriver {
+fn explain_driver(
+    driver: &Driver,
+    metas: &HashMap<&str, &MetricMeta>,
+    ranks: &[CohortRank],
+) -> ExplainedDriver {
     let meta = metas.get(driver.feature.as_str());
     let rank = ranks
         .iter()
@@ -83,9 +87,15 @@ fn explain_driver(driver: &Driver, metas: &HashMap<&str, &MetricMeta>, ranks: &[
     let percentile = rank
         .filter(|r| r.n > 0)
         .map(|r| mid_rank_percentile(r.below as usize, r.equal as usize, r.n as usize));
-    let effect = if driver.contribution > 0.0 { "raises" } else { "lowers" };
+    let effect = if driver.contribution > 0.0 {
+        "raises"
+    } else {
+        "lowers"
+    };
     let value_text = match (&driver.value, &driver.text) {
-        (Some(v), _) => format_metric_value(*v, meta.map_or("", |m| m.unit.as_str()), &driver.feature),
+        (Some(v), _) => {
+            format_metric_value(*v, meta.map_or("", |m| m.unit.as_str()), &driver.feature)
+        }
         (None, Some(t)) => t.clone(),
         (None, None) => "not measured".to_string(),
     };
@@ -97,7 +107,11 @@ fn explain_driver(driver: &Driver, metas: &HashMap<&str, &MetricMeta>, ranks: &[
                 Some(Direction::LowerIsBetter) if p >= 80.0 => ", near the worst of",
                 _ => " among",
             };
-            format!(" — {} percentile{reading} {} peers", ordinal(p.round().clamp(0.0, 100.0) as u32), r.cohort)
+            format!(
+                " — {} percentile{reading} {} peers",
+                ordinal(p.round().clamp(0.0, 100.0) as u32),
+                r.cohort
+            )
         }
         _ => String::new(),
     };
@@ -108,7 +122,10 @@ fn explain_driver(driver: &Driver, metas: &HashMap<&str, &MetricMeta>, ranks: &[
         text: driver.text.clone(),
         cohort: rank.map(|r| r.cohort.clone()),
         percentile,
-        sentence: format!("{} is {value_text}{peers}; {effect} churn risk", driver.feature),
+        sentence: format!(
+            "{} is {value_text}{peers}; {effect} churn risk",
+            driver.feature
+        ),
     }
 }
 
@@ -117,8 +134,14 @@ pub fn explain(prediction: &Prediction, metas: &[MetricMeta], ranks: &[CohortRan
     let by_name: HashMap<&str, &MetricMeta> = metas.iter().map(|m| (m.name.as_str(), m)).collect();
     let (up, down) = prediction.top_drivers(DRIVERS_KEPT);
     Explanation {
-        up: up.into_iter().map(|d| explain_driver(d, &by_name, ranks)).collect(),
-        down: down.into_iter().map(|d| explain_driver(d, &by_name, ranks)).collect(),
+        up: up
+            .into_iter()
+            .map(|d| explain_driver(d, &by_name, ranks))
+            .collect(),
+        down: down
+            .into_iter()
+            .map(|d| explain_driver(d, &by_name, ranks))
+            .collect(),
     }
 }
 
@@ -144,7 +167,11 @@ pub fn score_accounts(
     let (record, model) = load_model(store, version, MODE_HISTORY)?;
     let snapshot = store
         .snapshot_on_or_before(as_of, &config.catalogue.fingerprint())?
-        .ok_or_else(|| EngineError::NotFound(format!("no snapshot on or before {as_of}; run `coco score` first")))?;
+        .ok_or_else(|| {
+            EngineError::NotFound(format!(
+                "no snapshot on or before {as_of}; run `coco score` first"
+            ))
+        })?;
     let rows = store.feature_rows(&[snapshot.snapshot_id])?;
     let predictions = model.predict(&feature_table(&rows))?;
     let index = store.cohort_value_index(snapshot.snapshot_id)?;
@@ -198,8 +225,12 @@ pub fn stored_predictions(
     as_of: NaiveDate,
     account_id: Option<&str>,
 ) -> Result<Option<(ModelSummary, Vec<AccountPrediction>)>, EngineError> {
-    let Some(record) = store.promoted_model(MODE_HISTORY)? else { return Ok(None) };
-    let Some((snapshot_id, snapshot_as_of)) = store.latest_predicted_snapshot(record.summary.model_id, as_of)? else {
+    let Some(record) = store.promoted_model(MODE_HISTORY)? else {
+        return Ok(None);
+    };
+    let Some((snapshot_id, snapshot_as_of)) =
+        store.latest_predicted_snapshot(record.summary.model_id, as_of)?
+    else {
         return Ok(None);
     };
     let rows = store.predictions(record.summary.model_id, snapshot_id, account_id)?;
