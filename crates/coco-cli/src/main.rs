@@ -93,6 +93,12 @@ enum Command {
         after_help = "Example:\n  coco model train\n  coco model evaluate\n  coco model risk --tier high"
     )]
     Model(commands::model::ModelCommand),
+    /// Renewal forecast: expected renewed ARR, GRR/NRR with ranges, scenarios.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco renewals forecast --scenario red=50%"
+    )]
+    Renewals(commands::renewals::RenewalsCommand),
     /// Health scores: who is red, who dropped.
     #[command(
         subcommand,
@@ -162,6 +168,7 @@ fn main() -> ExitCode {
         Command::Metrics(command) => commands::metrics::run(&cli.global, &command),
         Command::Health(command) => commands::metrics::health(&cli.global, &command),
         Command::Model(command) => commands::model::run(&cli.global, &command),
+        Command::Renewals(command) => commands::renewals::run(&cli.global, &command),
         Command::Accounts(command) => commands::accounts::run(&cli.global, &command),
         Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
         Command::Status => commands::status(&cli.global),

@@ -81,6 +81,7 @@ fn json<T: Serialize>(value: &T) -> Result<String, EngineError> {
 /// What a registration needs besides the model and its report.
 pub(crate) struct Window {
     pub horizon_days: Option<u32>,
+    pub data_until: Option<chrono::NaiveDate>,
     pub train_from: Option<chrono::NaiveDate>,
     pub train_to: Option<chrono::NaiveDate>,
     pub test_from: Option<chrono::NaiveDate>,
@@ -107,6 +108,7 @@ pub(crate) fn register(
         kind: model.kind(),
         source,
         horizon_days: window.horizon_days,
+        data_until: window.data_until,
         train_from: window.train_from,
         train_to: window.train_to,
         test_from: window.test_from,
@@ -182,6 +184,7 @@ pub fn train_table(
         &trained.report,
         &Window {
             horizon_days: None,
+            data_until: None,
             train_from: None,
             train_to: None,
             test_from: None,

@@ -9,6 +9,8 @@
 //!   cohort percentiles, decline assessment).
 //! - [`churn`]: churn models — training on the store's history or a flat table, the
 //!   registry, scoring and explaining accounts.
+//! - [`renewals`]: the renewal forecast (expected renewed ARR, GRR/NRR with ranges,
+//!   scenarios, forecast vs actual).
 //! - [`portfolio`]: which snapshot answers "as of D" and what it is compared with; the
 //!   portfolio page's numbers; pages of the health list.
 
@@ -16,6 +18,7 @@ pub mod account;
 pub mod churn;
 pub mod config;
 pub mod portfolio;
+pub mod renewals;
 pub mod score;
 
 /// What `Config::metric_metas` returns (re-exported for the API's schemas).

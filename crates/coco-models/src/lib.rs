@@ -23,6 +23,7 @@ pub mod dataset;
 pub mod encode;
 pub mod evaluate;
 pub mod flat;
+pub mod forecast;
 pub mod learner;
 pub mod report;
 pub mod table;

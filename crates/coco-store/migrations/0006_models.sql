@@ -13,6 +13,7 @@ CREATE TABLE models (
     kind VARCHAR NOT NULL,          -- logistic | trees
     source VARCHAR NOT NULL,        -- 'store', or the table file trained on
     horizon_days INTEGER,
+    data_until DATE,                -- the last date whose data the model learned from
     train_from DATE,
     train_to DATE,
     test_from DATE,

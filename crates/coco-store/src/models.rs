@@ -16,6 +16,7 @@ pub struct NewModel<'a> {
     pub kind: &'a str,
     pub source: &'a str,
     pub horizon_days: Option<u32>,
+    pub data_until: Option<NaiveDate>,
     pub train_from: Option<NaiveDate>,
     pub train_to: Option<NaiveDate>,
     pub test_from: Option<NaiveDate>,
@@ -39,6 +40,7 @@ pub struct ModelSummary {
     pub kind: String,
     pub source: String,
     pub horizon_days: Option<i32>,
+    pub data_until: Option<NaiveDate>,
     pub train_from: Option<NaiveDate>,
     pub train_to: Option<NaiveDate>,
     pub test_from: Option<NaiveDate>,
@@ -78,7 +80,7 @@ pub struct PredictionRow {
 }
 
 const SUMMARY_COLUMNS: &str = "model_id, version, mode, kind, source, horizon_days, train_from, train_to, \
-    test_from, test_to, training_rows, metrics, config_hash, status, created_at, promoted_at";
+    test_from, test_to, training_rows, metrics, config_hash, status, created_at, promoted_at, data_until";
 
 fn summary(row: &duckdb::Row<'_>) -> Result<ModelSummary, duckdb::Error> {
     Ok(ModelSummary {
@@ -98,6 +100,7 @@ fn summary(row: &duckdb::Row<'_>) -> Result<ModelSummary, duckdb::Error> {
         status: row.get(13)?,
         created_at: row.get(14)?,
         promoted_at: row.get(15)?,
+        data_until: row.get(16)?,
     })
 }
 
@@ -123,7 +126,7 @@ impl Store {
             "promoted"
         };
         tx.execute(
-            "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, \
+            "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, \
              CASE WHEN ? = 'promoted' THEN now()::TIMESTAMP END, ?)",
             params![
                 model_id,
@@ -132,6 +135,7 @@ impl Store {
                 model.kind,
                 model.source,
                 model.horizon_days,
+                model.data_until,
                 model.train_from,
                 model.train_to,
                 model.test_from,
@@ -302,6 +306,39 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// (snapshot id, as-of, model id) of every snapshot holding stored predictions of a
+    /// history model that learned only from data up to that snapshot's date.
+    pub fn point_in_time_predictions(&self) -> Result<Vec<(i64, NaiveDate, i64)>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT DISTINCT p.snapshot_id, s.as_of, p.model_id FROM predictions p \
+             JOIN snapshots s USING (snapshot_id) JOIN models m USING (model_id) \
+             WHERE m.mode = 'history' AND m.data_until <= s.as_of ORDER BY s.as_of, p.model_id",
+        )?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Σ ARR after ÷ Σ ARR before over non-churned renewal outcomes decided in
+    /// `[from, to]` (`None` when there are none).
+    pub fn renewal_net_change(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Option<f64>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT CAST(sum(arr_after) AS DOUBLE) / nullif(CAST(sum(arr_before) AS DOUBLE), 0) FROM outcomes \
+             WHERE kind = 'renewal' AND outcome <> 'churned' AND arr_before IS NOT NULL AND arr_after IS NOT NULL \
+             AND decided_on BETWEEN ? AND ?",
+            params![from, to],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// A model by id.
+    pub fn model_by_id(&self, model_id: i64) -> Result<Option<ModelRecord>, StoreError> {
+        self.model_record(model_id)
     }
 
     /// The newest snapshot (on or before `as_of`) holding predictions of `model_id`.

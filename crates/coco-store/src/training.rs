@@ -35,6 +35,9 @@ pub struct FeatureRows {
     pub text_attributes: Vec<Vec<Option<String>>>,
     /// `NUMERIC_ATTRIBUTES`, one value per row (NaN = missing).
     pub numeric_attributes: Vec<Vec<f64>>,
+    /// Not features: the renewal date then, and the account's name (for forecasts).
+    pub renewal_dates: Vec<Option<NaiveDate>>,
+    pub account_names: Vec<String>,
 }
 
 impl FeatureRows {
@@ -61,7 +64,34 @@ fn epoch_days(date: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(date + 719_163).unwrap_or_default()
 }
 
+/// A renewal outcome: which renewal (the term's end), when it was decided, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenewalDecision {
+    pub account_id: String,
+    pub renewal_date: NaiveDate,
+    pub decided_on: NaiveDate,
+    pub outcome: String,
+}
+
 impl Store {
+    /// Every renewal outcome with the renewed term's end date (else the decision date).
+    pub fn renewal_decisions(&self) -> Result<Vec<RenewalDecision>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT o.account_id, coalesce(c.end_date, o.decided_on), o.decided_on, o.outcome \
+             FROM outcomes o LEFT JOIN contracts c ON c.contract_id = o.contract_id \
+             WHERE o.kind = 'renewal' ORDER BY 1, 2",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(RenewalDecision {
+                account_id: r.get(0)?,
+                renewal_date: r.get(1)?,
+                decided_on: r.get(2)?,
+                outcome: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every account row of the given snapshots with its metric values and attributes.
     pub fn feature_rows(&self, snapshot_ids: &[i64]) -> Result<FeatureRows, StoreError> {
         let mut rows = FeatureRows::default();
@@ -95,8 +125,9 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let mut statement = self.conn.prepare(&format!(
-            "SELECT a.snapshot_id, s.as_of, a.account_id, {attributes} \
+            "SELECT a.snapshot_id, s.as_of, a.account_id, {attributes}, a.renewal_date, coalesce(acc.name, a.account_id) \
              FROM snapshot_accounts a JOIN snapshots s USING (snapshot_id) \
+             LEFT JOIN accounts acc ON acc.account_id = a.account_id \
              WHERE a.snapshot_id IN ({id_list}) ORDER BY a.snapshot_id, a.account_id"
         ))?;
         rows.text_attributes = vec![Vec::new(); TEXT_ATTRIBUTES.len()];
@@ -132,8 +163,22 @@ impl Store {
                     }
                 })
                 .collect();
+            let tail = 3 + TEXT_ATTRIBUTES.len() + NUMERIC_ATTRIBUTES.len();
+            let renewal = batch.column(tail).as_any().downcast_ref::<Date32Array>();
+            let names = batch
+                .column(tail + 1)
+                .as_any()
+                .downcast_ref::<StringArray>();
+            let (Some(renewal), Some(names)) = (renewal, names) else {
+                return Err(StoreError::Internal(
+                    "renewal dates came back in unexpected types".into(),
+                ));
+            };
             for row in 0..batch.num_rows() {
                 let at = rows.account_ids.len();
+                rows.renewal_dates
+                    .push((!renewal.is_null(row)).then(|| epoch_days(renewal.value(row))));
+                rows.account_names.push(names.value(row).to_string());
                 index.insert((snapshot.value(row), account.value(row).to_string()), at);
                 rows.snapshot_ids.push(snapshot.value(row));
                 rows.as_of.push(epoch_days(as_of.value(row)));

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod model;
 pub mod quality;
 pub mod quarantine;
+pub mod renewals;
 pub mod serve;
 
 use std::process::ExitCode;

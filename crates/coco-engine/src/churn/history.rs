@@ -334,6 +334,7 @@ pub fn train_history(
         &report,
         &Window {
             horizon_days: Some(horizon),
+            data_until: Some(cutoff),
             train_from: Some(split.train_from),
             train_to: Some(split.train_to),
             test_from: Some(split.test_from),
