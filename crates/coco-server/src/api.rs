@@ -40,6 +40,10 @@ use crate::views::{self, today};
         snapshots,
         ingest,
         score,
+        account_churn,
+        renewals_forecast,
+        models,
+        model_detail,
         crate::admin::audit_api
     ),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
@@ -58,6 +62,10 @@ pub fn routes() -> Router<AppState> {
         .route("/snapshots", get(snapshots))
         .route("/ingest", post(ingest))
         .route("/score", post(score))
+        .route("/accounts/{account_id}/churn", get(account_churn))
+        .route("/renewals/forecast", get(renewals_forecast))
+        .route("/models", get(models))
+        .route("/models/{version}", get(model_detail))
         .route("/audit", get(crate::admin::audit_api))
 }
 
@@ -424,4 +432,90 @@ pub(crate) async fn run_scoring(
     state.inner.views.invalidate();
     tokio::spawn(views::warm_up(state.clone()));
     result
+}
+
+/// The account's churn probability, interval, tier and explained drivers (stored by the
+/// promoted model for the newest scored snapshot on or before `as_of`).
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/churn",
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
+    responses((status = 200, body = coco_engine::churn::scoring::AccountPrediction), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn account_churn(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let prediction = views::churn(&state, &account_id, as_of).await?;
+    match prediction.as_ref() {
+        Some(prediction) => Ok(Json(prediction).into_response()),
+        None => Err(AppError::not_found(format!(
+            "no churn prediction for {account_id} on or before {as_of}; train (`coco model train`) and score (`coco model score`)"
+        ))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ForecastParams {
+    as_of: Option<String>,
+    scenario: Option<String>,
+}
+
+/// The renewal forecast: periods of 30/60/90/180 days with expected renewed ARR and
+/// forecast GRR/NRR ranges, the scenario if asked, upcoming renewals, forecast vs actual.
+#[utoipa::path(get, path = "/api/v1/renewals/forecast",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("scenario" = Option<String>, Query, description = "GROUP=SHARE, e.g. red=0.5 or critical=50%")),
+    responses((status = 200, description = "The forecast (see `coco renewals forecast --format json`)", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn renewals_forecast(
+    State(state): State<AppState>,
+    Query(params): Query<ForecastParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let scenario = match params.scenario.as_deref().filter(|s| !s.is_empty()) {
+        Some(text) => Some(
+            coco_models::forecast::Scenario::parse(text)
+                .map_err(|m| AppError::invalid("scenario", m))?,
+        ),
+        None => None,
+    };
+    let forecast = views::renewals(&state, as_of, scenario).await?;
+    match forecast.as_ref() {
+        Some(forecast) => Ok(Json(forecast).into_response()),
+        None => Err(AppError::not_found(
+            "no churn model yet; train one with `coco model train`",
+        )),
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ModelsBody<'a> {
+    pub models: &'a [coco_store::models::ModelSummary],
+}
+
+/// Registered models with their headline metrics.
+#[utoipa::path(get, path = "/api/v1/models",
+    responses((status = 200, body = ModelsBody), (status = 401, body = ErrorBody)))]
+async fn models(State(state): State<AppState>) -> Result<Response, AppError> {
+    let view = views::models(&state, None).await?;
+    Ok(Json(ModelsBody {
+        models: &view.models,
+    })
+    .into_response())
+}
+
+/// One model and its full evaluation report (backtest metrics, calibration table, ROC,
+/// lead time, candidates, feature importance).
+#[utoipa::path(get, path = "/api/v1/models/{version}",
+    params(("version" = String, Path, description = "e.g. history-v3")),
+    responses((status = 200, description = "`{model, report}`", body = Object), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn model_detail(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+) -> Result<Response, AppError> {
+    let view = views::models(&state, Some(version)).await?;
+    let (summary, report) = view
+        .shown
+        .as_ref()
+        .ok_or_else(|| AppError::not_found("no such model"))?;
+    Ok(Json(json!({"model": summary, "report": report})).into_response())
 }

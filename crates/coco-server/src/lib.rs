@@ -57,6 +57,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account.html", include_str!("../templates/account.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("scored.html", include_str!("../templates/scored.html")),
+    ("renewals.html", include_str!("../templates/renewals.html")),
+    ("model.html", include_str!("../templates/model.html")),
     ("admin.html", include_str!("../templates/admin.html")),
     ("ingest.html", include_str!("../templates/ingest.html")),
     ("macros.html", include_str!("../templates/macros.html")),
@@ -93,6 +95,8 @@ fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> {
         }
     });
     environment.add_filter("pct", |value: f64| format!("{:.0}%", value * 100.0));
+    // Retention rates differ in tenths of a percent.
+    environment.add_filter("pct1", |value: f64| format!("{:.1}%", value * 100.0));
     Ok(environment)
 }
 
@@ -151,6 +155,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(pages::health_page))
         .route("/book", get(pages::book_page))
         .route("/accounts/{account_id}", get(pages::account_page))
+        .route("/renewals", get(pages::renewals_page))
+        .route("/model", get(pages::model_page))
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route(

@@ -396,7 +396,8 @@ pub async fn account_page(
         let bundle = views::account(&shared, &account_id, as_of).await?;
         // Point in time: the timeline as of the snapshot the view shows.
         let timeline = views::timeline(&shared, &account_id, bundle.view.as_of).await?;
-        account_content(&shared, &bundle, &timeline)
+        let churn = views::churn(&shared, &account_id, bundle.view.as_of).await?;
+        account_content(&shared, &bundle, &timeline, churn.as_ref().as_ref())
     })
     .await?;
     in_layout(&state, &principal, "", &content)
@@ -406,6 +407,7 @@ fn account_content(
     state: &AppState,
     bundle: &views::AccountBundle,
     timeline: &[coco_store::portfolio::TimelineEntry],
+    churn: Option<&coco_engine::churn::scoring::AccountPrediction>,
 ) -> Result<views::Content, AppError> {
     let (view, detail) = (&bundle.view, &bundle.detail);
     let (green, yellow) = view
@@ -483,6 +485,7 @@ fn account_content(
             "view": view,
             "detail": detail,
             "timeline": timeline,
+            "churn": churn,
             "charts": {"history": history_chart, "usage": usage_charts},
         }),
     )?;
@@ -490,6 +493,100 @@ fn account_content(
         title: view.name.clone().unwrap_or_else(|| view.account_id.clone()),
         html,
     })
+}
+
+// ---------------------------------------------------------------------------------
+// Renewals and the model
+
+#[derive(Debug, Deserialize)]
+pub struct RenewalsParams {
+    pub as_of: Option<String>,
+    /// Scenario: the share saved (0–1 or a percentage) of `group`.
+    pub share: Option<String>,
+    pub group: Option<String>,
+}
+
+/// Upcoming renewals shown on the page (soonest first); the CLI lists them all.
+const UPCOMING_SHOWN: usize = 200;
+
+pub async fn renewals_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<RenewalsParams>,
+) -> PageResult {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let share = params.share.clone().filter(|s| !s.trim().is_empty());
+    let group = params.group.clone().unwrap_or_else(|| "red".into());
+    let scenario = match &share {
+        Some(share) => Some(
+            coco_models::forecast::Scenario::parse(&format!("{group}={share}"))
+                .map_err(|message| AppError::invalid("share", message))?,
+        ),
+        None => None,
+    };
+    let key = format!("renewals|{as_of}|{scenario:?}");
+    let shared = state.clone();
+    let content = views::content(&state, key, async move {
+        let forecast = views::renewals(&shared, as_of, scenario).await?;
+        let forecast = forecast.as_ref().as_ref();
+        let upcoming: Vec<_> = forecast
+            .map(|f| f.upcoming.iter().take(UPCOMING_SHOWN).collect())
+            .unwrap_or_default();
+        let total = forecast.map_or(0, |f| f.upcoming.len());
+        let html = render_to_string(
+            &shared,
+            "renewals.html",
+            json!({
+                "forecast": forecast,
+                "upcoming": upcoming,
+                "shown": upcoming.len(),
+                "total": total,
+                "more": total > upcoming.len(),
+                "share": share.unwrap_or_else(|| "50%".into()),
+                "group": group,
+                "groups": ["red", "yellow", "critical", "high", "elevated"],
+            }),
+        )?;
+        Ok(views::Content {
+            title: "Renewals".into(),
+            html,
+        })
+    })
+    .await?;
+    in_layout(&state, &principal, "renewals", &content)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ModelParams {
+    pub version: Option<String>,
+}
+
+pub async fn model_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ModelParams>,
+) -> PageResult {
+    let key = format!("model|{:?}", params.version);
+    let shared = state.clone();
+    let content = views::content(&state, key, async move {
+        let models = views::models(&shared, params.version.clone()).await?;
+        // The report's HTML escapes every name and value itself (coco-models/report.rs).
+        let html = render_to_string(
+            &shared,
+            "model.html",
+            json!({
+                "models": models.models,
+                "summary": models.shown.as_ref().map(|p| &p.0),
+                "report_html": models.shown.as_ref().map(|p| p.1.html_body()),
+            }),
+        )?;
+        Ok(views::Content {
+            title: "Model".into(),
+            html,
+        })
+    })
+    .await?;
+    in_layout(&state, &principal, "model", &content)
 }
 
 // ---------------------------------------------------------------------------------

@@ -393,3 +393,91 @@ pub async fn warm_up(state: AppState) {
         *warmed = Some(ready);
     }
 }
+
+/// The account's stored churn prediction (promoted model, newest scored snapshot on or
+/// before `as_of`); `None` when no model has scored it.
+pub async fn churn(
+    state: &AppState,
+    account_id: &str,
+    as_of: NaiveDate,
+) -> Result<Arc<Option<coco_engine::churn::scoring::AccountPrediction>>, AppError> {
+    let account_id = account_id.to_string();
+    let key = format!("churn|{as_of}|{account_id}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            Ok(
+                coco_engine::churn::scoring::stored_predictions(store, as_of, Some(&account_id))?
+                    .and_then(|(_, mut predictions)| predictions.pop()),
+            )
+        })
+        .await
+}
+
+/// The renewal forecast as of `as_of`, with an optional scenario; `None` when there is
+/// no promoted churn model yet.
+pub async fn renewals(
+    state: &AppState,
+    as_of: NaiveDate,
+    scenario: Option<coco_models::forecast::Scenario>,
+) -> Result<Arc<Option<coco_engine::renewals::RenewalForecast>>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let key = format!("renewals|{as_of}|{scenario:?}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            if store
+                .promoted_model(coco_engine::churn::MODE_HISTORY)?
+                .is_none()
+            {
+                return Ok(None);
+            }
+            Ok(Some(coco_engine::renewals::renewal_forecast(
+                store, &config, as_of, scenario,
+            )?))
+        })
+        .await
+}
+
+/// Every registered model, and the report of the one asked for (default: the promoted history model).
+pub struct ModelsView {
+    pub models: Vec<coco_store::models::ModelSummary>,
+    pub shown: Option<(
+        coco_store::models::ModelSummary,
+        coco_models::report::Report,
+    )>,
+}
+
+pub async fn models(
+    state: &AppState,
+    version: Option<String>,
+) -> Result<Arc<ModelsView>, AppError> {
+    let key = format!("models|{version:?}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            let record = match &version {
+                Some(v) => Some(
+                    store
+                        .model(v)?
+                        .ok_or_else(|| AppError::not_found(format!("no model {v}")))?,
+                ),
+                None => store.promoted_model(coco_engine::churn::MODE_HISTORY)?,
+            };
+            let promoted = match record {
+                Some(record) => {
+                    let report = coco_engine::churn::model_report(&record)?;
+                    Some((record.summary, report))
+                }
+                None => None,
+            };
+            Ok(ModelsView {
+                models: store.models()?,
+                shown: promoted,
+            })
+        })
+        .await
+}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Server, XSS_NAME, start};
+use common::{Book, Server, XSS_NAME, start, start_with};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
@@ -505,4 +505,150 @@ async fn the_server_is_safe_and_shows_the_portfolio() {
         };
         assert_eq!(response.status(), expected, "attempt {attempt}");
     }
+}
+
+/// Churn surfaces over a book with a year of weekly history and two trained models: the
+/// account 360 shows the probability, interval and drivers; the Renewals page the
+/// forecast, a scenario and the check of the earlier forecast; the Model page the
+/// backtest report with its charts; the API the same numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn churn_risk_renewals_and_the_model_report_are_served() {
+    let server = start_with(&Book {
+        accounts: 400,
+        months: 12,
+        history_weeks: 51,
+        churn_model: true,
+    })
+    .await;
+    let (client, _) = log_in(&server, "viewer", &server.viewer_password).await;
+    let token = server.viewer_token.clone();
+
+    let models = api_json(&client, server.url("/api/v1/models"), &token).await;
+    let list = models["models"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let promoted = list.iter().find(|m| m["status"] == "promoted").unwrap();
+    let version = promoted["version"].as_str().unwrap().to_string();
+    let detail = api_json(
+        &client,
+        server.url(&format!("/api/v1/models/{version}")),
+        &token,
+    )
+    .await;
+    let auc = detail["report"]["results"][0]["evaluation"]["auc"]
+        .as_f64()
+        .unwrap();
+    assert!(auc > 0.7, "backtest AUC {auc}");
+
+    // The riskiest account's churn, from the API and on its page.
+    let forecast = api_json(&client, server.url("/api/v1/renewals/forecast"), &token).await;
+    let periods = forecast["periods"].as_array().unwrap();
+    assert_eq!(
+        periods
+            .iter()
+            .map(|p| p["days"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![30, 60, 90, 180]
+    );
+    let p90 = &periods[2];
+    assert!(p90["grr_low"].as_f64().unwrap() <= p90["forecast_grr"].as_f64().unwrap());
+    assert!(p90["forecast_grr"].as_f64().unwrap() <= p90["grr_high"].as_f64().unwrap());
+    assert!(
+        !forecast["accuracy"].as_array().unwrap().is_empty(),
+        "the earlier forecast is checked"
+    );
+    let upcoming = forecast["upcoming"].as_array().unwrap();
+    let riskiest = upcoming
+        .iter()
+        .filter(|u| u["basis"] != "decided")
+        .max_by(|a, b| {
+            a["churn_probability"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["churn_probability"].as_f64().unwrap())
+        })
+        .unwrap();
+    let account = riskiest["account_id"].as_str().unwrap();
+    let churn = api_json(
+        &client,
+        server.url(&format!("/api/v1/accounts/{account}/churn")),
+        &token,
+    )
+    .await;
+    assert_eq!(churn["model_version"], version.as_str());
+    let probability = churn["probability"].as_f64().unwrap();
+    assert!(
+        churn["low"].as_f64().unwrap() <= probability
+            && probability <= churn["high"].as_f64().unwrap()
+    );
+    let sentence = churn["explanation"]["up"][0]["sentence"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = page_text(&client, server.url(&format!("/accounts/{account}"))).await;
+    assert!(
+        page.contains("id=\"churn-probability\""),
+        "the account page has the churn section"
+    );
+    assert!(page.contains(&format!("{:.0}%", probability * 100.0)));
+    let escaped = sentence
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;");
+    assert!(
+        page.contains(&escaped) || page.contains(&sentence),
+        "driver sentence {sentence:?} on the page"
+    );
+
+    // Renewals page: the forecast table, a scenario, the check, upcoming renewals.
+    let renewals = page_text(&client, server.url("/renewals")).await;
+    for id in [
+        "id=\"forecast\"",
+        "id=\"accuracy\"",
+        "id=\"upcoming\"",
+        "id=\"scenario-form\"",
+    ] {
+        assert!(renewals.contains(id), "renewals page lacks {id}");
+    }
+    let with_scenario =
+        page_text(&client, server.url("/renewals?share=50%25&group=critical")).await;
+    assert!(
+        with_scenario.contains("id=\"scenario\""),
+        "the scenario table is shown"
+    );
+    let bad = client
+        .get(server.url("/renewals?share=2&group=red"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let api_bad = client
+        .get(server.url("/api/v1/renewals/forecast?scenario=red"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api_bad.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = api_bad.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "scenario");
+
+    // Model page: the report with ROC, calibration and lift charts, and the registry.
+    let model = page_text(&client, server.url("/model")).await;
+    assert!(
+        model.contains(&format!("id=\"model-version\">{version}<")),
+        "model page names {version}"
+    );
+    assert!(
+        model.matches("<svg").count() >= 3,
+        "ROC, calibration and lift charts"
+    );
+    assert!(model.contains("Lead time") && model.contains("id=\"registry\""));
+    let missing = client
+        .get(server.url("/api/v1/accounts/nobody/churn"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

@@ -48,7 +48,8 @@ pub struct QuickstartArgs {
     pub portfolio: PortfolioArgs,
     /// Weekly health snapshots to compute before the as-of date (history for trends
     /// and drivers of change).
-    #[arg(long, default_value_t = 26)]
+    /// 52 gives the churn model a year of observations to backtest on.
+    #[arg(long, default_value_t = 52)]
     pub history_weeks: u32,
     /// Then serve the dashboard on this address (the README's quickstart does).
     #[arg(long)]
@@ -141,6 +142,33 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
         args.history_weeks,
         started.elapsed().as_secs_f64()
     );
+    // A churn model trained on that history, and every account scored with it.
+    match coco_engine::churn::history::train_history(
+        &store,
+        &config,
+        coco_models::train::KindChoice::Auto,
+        Some(as_of),
+        &mut |_: &str| {},
+    ) {
+        Ok(trained) => {
+            let headline = trained.report.chosen().map(|c| {
+                format!(
+                    "{}: backtest AUC {:.3}, calibration error {:.3}",
+                    c.name,
+                    c.evaluation.auc.unwrap_or(0.0),
+                    c.evaluation.ece
+                )
+            });
+            let scored = coco_engine::churn::scoring::score_accounts(&store, &config, as_of, None)?;
+            eprintln!(
+                "churn model {} ({}); scored {} accounts — `coco model evaluate` for the report",
+                trained.summary.version,
+                headline.unwrap_or_default(),
+                scored.accounts
+            );
+        }
+        Err(e) => eprintln!("no churn model: {e}"),
+    }
     let summary = store.portfolio_summary(as_of)?;
     // Compared with a week earlier, as the dashboard does, so the list shows the change.
     let pair = coco_engine::portfolio::snapshot_pair(&store, &config, as_of, 7)?;

@@ -60,12 +60,34 @@ fn poison_first_account_name(files: &Path) -> (String, String) {
     (account_id, csm_id)
 }
 
+/// The book a test server holds.
+pub struct Book {
+    pub accounts: usize,
+    pub months: u32,
+    /// Weekly snapshots before the end date.
+    pub history_weeks: u64,
+    /// Train churn models and score: one on the data up to 120 days before the end
+    /// (scored then, so the forecast has a past to check), then the promoted one.
+    pub churn_model: bool,
+}
+
+/// The default book: 120 accounts, 6 months, three weekly snapshots, no churn model.
 pub async fn start() -> Server {
+    start_with(&Book {
+        accounts: 120,
+        months: 6,
+        history_weeks: 2,
+        churn_model: false,
+    })
+    .await
+}
+
+pub async fn start_with(book: &Book) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let files = dir.path().join("demo");
     let end = NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap();
     coco_demo::generate(
-        &coco_demo::DemoConfig::new(120, 6, 11, end),
+        &coco_demo::DemoConfig::new(book.accounts, book.months, 11, end),
         &files,
         &|_| {},
     )
@@ -80,12 +102,35 @@ pub async fn start() -> Server {
     coco_engine::backfill(
         &store,
         &config,
-        end - chrono::Days::new(14),
+        end - chrono::Days::new(7 * book.history_weeks),
         end,
         7,
         &mut |_| {},
     )
     .unwrap();
+    if book.churn_model {
+        use coco_engine::churn::{history::train_history, scoring::score_accounts};
+        use coco_models::train::KindChoice;
+        let earlier = end - chrono::Days::new(119);
+        let earlier = store
+            .snapshot_on_or_before(earlier, &config.catalogue.fingerprint())
+            .unwrap()
+            .unwrap()
+            .as_of;
+        train_history(
+            &store,
+            &config,
+            KindChoice::Auto,
+            Some(earlier),
+            &mut |_: &str| {},
+        )
+        .unwrap();
+        score_accounts(&store, &config, earlier, None).unwrap();
+        let latest =
+            train_history(&store, &config, KindChoice::Auto, None, &mut |_: &str| {}).unwrap();
+        store.promote_model(&latest.summary.version).unwrap();
+        score_accounts(&store, &config, end, None).unwrap();
+    }
     let admin = add_user(
         &store,
         &NewUserRequest {
