@@ -219,6 +219,16 @@ await step("opening an account shows its 360: breakdown, history chart, drivers"
   assert.ok(box && box.width > 100, "history chart is visible");
   assert.ok(await admin.isVisible("#drivers h2"), "drivers of change section");
   assert.ok(await admin.isVisible("#evidence"), "metric evidence section");
+  // This book has too little history for a churn model: the pages say so, nothing is invented.
+  assert.ok(await admin.isVisible("#churn-none"), "the churn section says there is no prediction");
+  const accountPage = admin.url();
+  await admin.click("header nav a:text-is('Renewals')");
+  assert.equal(path(admin), "/renewals");
+  assert.ok(await admin.isVisible("#renewals-none"), "the renewals page says there is no model yet");
+  await admin.click("header nav a:text-is('Model')");
+  assert.equal(path(admin), "/model");
+  assert.ok(await admin.isVisible("#model-none") && (await admin.isVisible("#registry")));
+  await admin.goto(accountPage);
 });
 
 await step("an account named with <script> renders as text", async () => {
