@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use coco_core::contract;
 use coco_store::{IngestOptions, Store, StoreOptions};
 
+mod model;
 mod scoring;
 mod web;
 
@@ -71,6 +72,14 @@ enum BenchCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Churn model training (dataset, backtest, refit) on 100,000 accounts × 52 weekly
+    /// snapshots, and scoring every current account.
+    Model {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// (internal) one measurement in a child process; prints JSON.
     #[command(hide = true)]
     Child {
@@ -100,6 +109,9 @@ struct Measurement {
     rows: u64,
     seconds: f64,
     peak_rss_mb: f64,
+    /// Named steps and their seconds, when the measurement reports them.
+    #[serde(default)]
+    phases: Vec<(String, f64)>,
 }
 
 const ACCOUNTS: u64 = 2000;
@@ -129,6 +141,12 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string(&measurement)?);
             Ok(())
         }
+        BenchCommand::Model { accounts, store } => model::run(
+            accounts,
+            &store.work_dir,
+            &store.memory_limit,
+            store.write.as_deref(),
+        ),
         BenchCommand::Web {
             accounts,
             seconds,
@@ -367,6 +385,9 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
     if let Some(measurement) = scoring::child(kind, data_dir, memory_limit)? {
         return Ok(measurement);
     }
+    if let Some(measurement) = model::child(kind, data_dir, memory_limit)? {
+        return Ok(measurement);
+    }
     let started = Instant::now();
     let rows = match kind {
         "coco" => {
@@ -406,6 +427,7 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
         rows,
         seconds: started.elapsed().as_secs_f64(),
         peak_rss_mb: peak_rss_kb() as f64 / 1024.0,
+        phases: Vec::new(),
     })
 }
 

@@ -99,6 +99,7 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
         rows,
         seconds: started.elapsed().as_secs_f64(),
         peak_rss_mb: crate::peak_rss_kb() as f64 / 1024.0,
+        phases: Vec::new(),
     }))
 }
 

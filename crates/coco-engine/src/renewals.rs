@@ -86,7 +86,7 @@ fn renewals_at(
     as_of: NaiveDate,
     decisions: &HashMap<&str, Vec<&RenewalDecision>>,
 ) -> Result<Vec<(Renewal, Basis)>, EngineError> {
-    let rows = store.feature_rows(&[snapshot_id])?;
+    let mut rows = store.feature_rows(&[snapshot_id])?;
     let longest = i64::from(PERIODS[PERIODS.len() - 1]);
     let due: Vec<usize> = (0..rows.len())
         .filter(|r| {
@@ -96,7 +96,11 @@ fn renewals_at(
             })
         })
         .collect();
-    let mut table = feature_table(&rows).select(&due);
+    let mut table = feature_table(&mut rows).select(&due);
+    let arr: Vec<f64> = match table.column("arr").map(|c| &c.values) {
+        Some(Values::Numeric(values)) => values.clone(),
+        _ => vec![0.0; due.len()],
+    };
     let projected_days = f64::from(horizon) * 2.0 / 3.0;
     let mut projected = vec![false; due.len()];
     if let Some(column) = table
@@ -118,16 +122,13 @@ fn renewals_at(
         .into_iter()
         .map(|h| (h.account_id, h.colour))
         .collect();
-    let arr_column = coco_store::training::NUMERIC_ATTRIBUTES
-        .iter()
-        .position(|a| *a == "arr");
     Ok(due
         .iter()
         .zip(predictions)
         .zip(projected)
-        .map(|((r, p), projected)| {
+        .zip(arr)
+        .map(|(((r, p), projected), arr)| {
             let renewal_date = rows.renewal_dates[*r].unwrap_or(as_of);
-            let arr = arr_column.map_or(0.0, |c| rows.numeric_attributes[c][*r]);
             // A renewal whose outcome is already recorded is no longer a guess.
             let decided = decisions
                 .get(rows.account_ids[*r].as_str())

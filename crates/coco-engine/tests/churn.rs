@@ -118,7 +118,7 @@ fn a_model_trained_on_the_demo_history_finds_the_hidden_factors_and_is_calibrate
     // Scoring stores every account's prediction under the model's version, explained.
     let scored = scoring::score_accounts(&store, &config, end(), None).unwrap();
     assert_eq!(scored.model_version, trained.summary.version);
-    let (model, predictions) = scoring::stored_predictions(&store, end(), None)
+    let (model, predictions) = scoring::stored_predictions(&store, Some(&config), end(), None)
         .unwrap()
         .unwrap();
     assert_eq!(model.model_id, trained.summary.model_id);

@@ -35,6 +35,9 @@ pub struct TrainingConfig {
     pub seed: u64,
     pub folds: usize,
     pub max_training_rows: usize,
+    /// Store mode: at most this many test-window observations are evaluated (every
+    /// observation of a random sample of accounts).
+    pub max_test_rows: usize,
     pub calibration: String,
     pub bootstrap_rounds: usize,
     pub backtest_share: f64,

@@ -180,6 +180,27 @@ impl ChurnModel {
             .map_or_else(|| "low".to_string(), |t| t.name.clone())
     }
 
+    /// Probability, interval and tier for every row, without the drivers (their exact
+    /// decomposition costs far more than the score for trees).
+    pub fn predict_without_drivers(&self, table: &Table) -> Result<Vec<Prediction>, ModelError> {
+        Ok(self
+            .scores(table)?
+            .into_iter()
+            .map(|score| {
+                let probability = self.calibrator.apply(score);
+                let (low, high) = self.band.interval(score, probability);
+                Prediction {
+                    score,
+                    probability,
+                    low,
+                    high,
+                    tier: self.tier(probability),
+                    drivers: Vec::new(),
+                }
+            })
+            .collect())
+    }
+
     /// Probability, interval, tier and drivers for every row.
     pub fn predict(&self, table: &Table) -> Result<Vec<Prediction>, ModelError> {
         let matrix = self.matrix(table)?;

@@ -403,14 +403,18 @@ pub async fn churn(
 ) -> Result<Arc<Option<coco_engine::churn::scoring::AccountPrediction>>, AppError> {
     let account_id = account_id.to_string();
     let key = format!("churn|{as_of}|{account_id}");
+    let config = Arc::clone(&state.inner.config);
     state
         .inner
         .views
         .get_or_compute(state, key, move |store| {
-            Ok(
-                coco_engine::churn::scoring::stored_predictions(store, as_of, Some(&account_id))?
-                    .and_then(|(_, mut predictions)| predictions.pop()),
-            )
+            Ok(coco_engine::churn::scoring::stored_predictions(
+                store,
+                Some(&config),
+                as_of,
+                Some(&account_id),
+            )?
+            .and_then(|(_, mut predictions)| predictions.pop()))
         })
         .await
 }

@@ -94,10 +94,34 @@ impl Store {
 
     /// Every account row of the given snapshots with its metric values and attributes.
     pub fn feature_rows(&self, snapshot_ids: &[i64]) -> Result<FeatureRows, StoreError> {
+        self.feature_rows_of(snapshot_ids, None)
+    }
+
+    /// [`Store::feature_rows`] of one account only (`None`: every account).
+    pub fn feature_rows_of(
+        &self,
+        snapshot_ids: &[i64],
+        account_id: Option<&str>,
+    ) -> Result<FeatureRows, StoreError> {
         let mut rows = FeatureRows::default();
         if snapshot_ids.is_empty() {
             return Ok(rows);
         }
+        // The id is bound as a parameter, never spliced into the SQL.
+        let account_filter = if account_id.is_some() {
+            "AND a.account_id = $1"
+        } else {
+            ""
+        };
+        let value_filter = if account_id.is_some() {
+            "AND account_id = $1"
+        } else {
+            ""
+        };
+        let params: Vec<&dyn duckdb::ToSql> = match &account_id {
+            Some(id) => vec![id as &dyn duckdb::ToSql],
+            None => Vec::new(),
+        };
         let id_list = snapshot_ids
             .iter()
             .map(i64::to_string)
@@ -111,11 +135,14 @@ impl Store {
         let metrics: Vec<(i32, String)> = statement
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        let metric_column: HashMap<i32, usize> = metrics
-            .iter()
-            .enumerate()
-            .map(|(i, (id, _))| (*id, i))
-            .collect();
+        // Label codes are small integers: a dense lookup, not a hash per value.
+        let max_code = metrics.iter().map(|(id, _)| *id).max().unwrap_or(0).max(0) as usize;
+        let mut metric_column: Vec<Option<usize>> = vec![None; max_code + 1];
+        for (i, (id, _)) in metrics.iter().enumerate() {
+            if let Ok(code) = usize::try_from(*id) {
+                metric_column[code] = Some(i);
+            }
+        }
         rows.metric_names = metrics.iter().map(|(_, name)| name.clone()).collect();
 
         let attributes = TEXT_ATTRIBUTES
@@ -128,12 +155,12 @@ impl Store {
             "SELECT a.snapshot_id, s.as_of, a.account_id, {attributes}, a.renewal_date, coalesce(acc.name, a.account_id) \
              FROM snapshot_accounts a JOIN snapshots s USING (snapshot_id) \
              LEFT JOIN accounts acc ON acc.account_id = a.account_id \
-             WHERE a.snapshot_id IN ({id_list}) ORDER BY a.snapshot_id, a.account_id"
+             WHERE a.snapshot_id IN ({id_list}) {account_filter} ORDER BY a.snapshot_id, a.account_id"
         ))?;
         rows.text_attributes = vec![Vec::new(); TEXT_ATTRIBUTES.len()];
         rows.numeric_attributes = vec![Vec::new(); NUMERIC_ATTRIBUTES.len()];
         let mut index: HashMap<(i64, String), usize> = HashMap::new();
-        for batch in statement.query_arrow([])? {
+        for batch in statement.query_arrow(params.as_slice())? {
             let snapshot = batch.column(0).as_any().downcast_ref::<Int64Array>();
             let as_of = batch.column(1).as_any().downcast_ref::<Date32Array>();
             let account = batch.column(2).as_any().downcast_ref::<StringArray>();
@@ -197,11 +224,11 @@ impl Store {
         }
         rows.metric_values = vec![vec![f64::NAN; rows.len()]; metrics.len()];
         let mut statement = self.conn.prepare(&format!(
-            "SELECT snapshot_id, account_id, metric_id, value FROM metric_values WHERE snapshot_id IN ({id_list})"
+            "SELECT snapshot_id, account_id, metric_id, value FROM metric_values WHERE snapshot_id IN ({id_list}) {value_filter}"
         ))?;
         let mut key = (i64::MIN, String::new());
         let mut at: Option<usize> = None;
-        for batch in statement.query_arrow([])? {
+        for batch in statement.query_arrow(params.as_slice())? {
             let snapshot = batch.column(0).as_any().downcast_ref::<Int64Array>();
             let account = batch.column(1).as_any().downcast_ref::<StringArray>();
             let metric = batch.column(2).as_any().downcast_ref::<Int32Array>();
@@ -219,8 +246,11 @@ impl Store {
                     key = (snapshot.value(row), account.value(row).to_string());
                     at = index.get(&key).copied();
                 }
-                if let (Some(at), Some(column)) = (at, metric_column.get(&metric.value(row))) {
-                    rows.metric_values[*column][at] = value.value(row);
+                let column = usize::try_from(metric.value(row))
+                    .ok()
+                    .and_then(|m| metric_column.get(m).copied().flatten());
+                if let (Some(at), Some(column)) = (at, column) {
+                    rows.metric_values[column][at] = value.value(row);
                 }
             }
         }

@@ -364,9 +364,10 @@ struct RiskRow {
 
 fn risk(global: &GlobalArgs, args: &RiskArgs) -> Result<()> {
     let store = open_store(global)?;
+    let config = metrics::load_config(global)?;
     let as_of = args.as_of.unwrap_or_else(today);
     let Some((model, predictions)) =
-        scoring::stored_predictions(&store, as_of, args.account.as_deref())?
+        scoring::stored_predictions(&store, Some(&config), as_of, args.account.as_deref())?
     else {
         return Err(user_error(
             format!("no stored churn predictions on or before {as_of}"),

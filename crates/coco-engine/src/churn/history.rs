@@ -26,22 +26,32 @@ use rand_chacha::ChaCha8Rng;
 use super::{MODE_HISTORY, Trained, Window, register};
 use crate::{Config, EngineError};
 
-/// The features of a set of snapshots as a model table (rows as in `rows`).
-pub fn feature_table(rows: &FeatureRows) -> Table {
+/// The features of a set of snapshots as a model table (rows as in `rows`). The value
+/// columns move out of `rows` (a year of weekly snapshots of a large book is gigabytes;
+/// copying them would double the peak); ids, dates and names stay.
+pub fn feature_table(rows: &mut FeatureRows) -> Table {
     let mut table = Table::default();
-    for (name, values) in rows.metric_names.iter().zip(&rows.metric_values) {
+    let names = std::mem::take(&mut rows.metric_names);
+    for (name, values) in names.iter().zip(std::mem::take(&mut rows.metric_values)) {
         // Pushing columns of equal length cannot fail.
-        let _ = table.push(name.clone(), Values::Numeric(values.clone()));
+        let _ = table.push(name.clone(), Values::Numeric(values));
     }
+    rows.metric_names = names;
     // An attribute the catalogue also defines as a metric is the metric.
-    for (name, values) in TEXT_ATTRIBUTES.iter().zip(&rows.text_attributes) {
+    for (name, values) in TEXT_ATTRIBUTES
+        .iter()
+        .zip(std::mem::take(&mut rows.text_attributes))
+    {
         if table.column(name).is_none() {
-            let _ = table.push(*name, Values::Text(values.clone()));
+            let _ = table.push(*name, Values::Text(values));
         }
     }
-    for (name, values) in NUMERIC_ATTRIBUTES.iter().zip(&rows.numeric_attributes) {
+    for (name, values) in NUMERIC_ATTRIBUTES
+        .iter()
+        .zip(std::mem::take(&mut rows.numeric_attributes))
+    {
         if table.column(name).is_none() {
-            let _ = table.push(*name, Values::Numeric(values.clone()));
+            let _ = table.push(*name, Values::Numeric(values));
         }
     }
     table
@@ -138,7 +148,7 @@ pub fn train_history(
         snapshots.len()
     ));
     let ids: Vec<i64> = snapshots.iter().map(|s| s.0).collect();
-    let rows = store.feature_rows(&ids)?;
+    let mut rows = store.feature_rows(&ids)?;
     let history = churn_history(store, config, cutoff)?;
     let labels: Vec<Label> = (0..rows.len())
         .map(|r| history.label(&rows.account_ids[r], rows.as_of[r], horizon, cutoff))
@@ -159,7 +169,7 @@ pub fn train_history(
             }
         ))
     })?;
-    let table = feature_table(&rows);
+    let table = feature_table(&mut rows);
     let is_label = |r: usize| matches!(labels[r], Label::Churned | Label::Retained);
     let churned = |r: &usize| labels[*r] == Label::Churned;
     let seed = models.training.seed;
@@ -170,8 +180,25 @@ pub fn train_history(
         models.training.max_training_rows,
         seed,
     );
-    let test_rows: Vec<usize> = (0..rows.len())
+    // The test window is evaluated on every observation of a random sample of accounts
+    // (all of them when the window is small), so lead time follows whole accounts.
+    let window_total = (0..rows.len())
         .filter(|r| is_label(*r) && rows.as_of[*r] >= split.test_from)
+        .count();
+    let test_share = (models.training.max_test_rows as f64 / window_total.max(1) as f64).min(1.0);
+    let in_test_sample = |account: &str| {
+        test_share >= 1.0 || {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&(account, seed), &mut hasher);
+            (std::hash::Hasher::finish(&hasher) % 1_000_000) as f64 / 1e6 < test_share
+        }
+    };
+    let test_rows: Vec<usize> = (0..rows.len())
+        .filter(|r| {
+            is_label(*r)
+                && rows.as_of[*r] >= split.test_from
+                && in_test_sample(&rows.account_ids[*r])
+        })
         .collect();
     let account_index: HashMap<&str, u32> = {
         let mut map = HashMap::new();
@@ -260,7 +287,11 @@ pub fn train_history(
     }
     // Lead time over every test-window observation, labelled or not.
     let window_rows: Vec<usize> = (0..rows.len())
-        .filter(|r| rows.as_of[*r] >= split.test_from && labels[*r] != Label::Excluded)
+        .filter(|r| {
+            rows.as_of[*r] >= split.test_from
+                && labels[*r] != Label::Excluded
+                && in_test_sample(&rows.account_ids[*r])
+        })
         .collect();
     let window_probabilities = selected.probabilities(&table.select(&window_rows))?;
     let scored: Vec<(String, NaiveDate, f64)> = window_rows
@@ -276,7 +307,7 @@ pub fn train_history(
         horizon,
         models.high_risk_threshold(),
     );
-    let importance_rows = sample((0..test_rows.len()).collect(), 20_000, seed);
+    let importance_rows = sample((0..test_rows.len()).collect(), 5_000, seed);
     let importance = selected.importance(&test_table.select(&importance_rows))?;
     let candidates = fitted.candidates.clone();
     drop(fitted);
@@ -309,7 +340,13 @@ pub fn train_history(
             ("observation dates".into(), format!("{} snapshots, {} to {}", snapshots.len(), snapshots.first().map(|s| s.1.to_string()).unwrap_or_default(), snapshots.last().map(|s| s.1.to_string()).unwrap_or_default())),
             ("churns in the records".into(), history.len().to_string()),
             ("backtest training window".into(), format!("{} to {} ({} observations used)", split.train_from, split.train_to, train_rows.len())),
-            ("backtest test window".into(), format!("{} to {} ({} observations)", split.test_from, split.test_to, test_rows.len())),
+            ("backtest test window".into(), format!(
+                "{} to {} ({} observations{})",
+                split.test_from,
+                split.test_to,
+                test_rows.len(),
+                if test_share < 1.0 { format!(", every observation of a random {:.0}% of the accounts", test_share * 100.0) } else { String::new() }
+            )),
             ("features".into(), format!("{}: {} metrics and {} account attributes", model.encoder.inputs.len(), rows.metric_names.len(), TEXT_ATTRIBUTES.len() + NUMERIC_ATTRIBUTES.len())),
             ("selected".into(), format!("{} (better backtest AUC)", model_name(&model))),
             ("saved model".into(), format!("refitted on {} labelled observations ({positives} churned)", all_rows.len())),
