@@ -159,7 +159,15 @@ impl Store {
         ))?;
         rows.text_attributes = vec![Vec::new(); TEXT_ATTRIBUTES.len()];
         rows.numeric_attributes = vec![Vec::new(); NUMERIC_ATTRIBUTES.len()];
-        let mut index: HashMap<(i64, String), usize> = HashMap::new();
+        // Row of (snapshot, account): accounts get dense codes, each snapshot a vector
+        // indexed by code — no string is allocated per metric value or per group.
+        let snapshot_position: HashMap<i64, usize> = snapshot_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+        let mut account_code: HashMap<String, usize> = HashMap::new();
+        let mut row_of: Vec<Vec<usize>> = vec![Vec::new(); snapshot_ids.len()];
         for batch in statement.query_arrow(params.as_slice())? {
             let snapshot = batch.column(0).as_any().downcast_ref::<Int64Array>();
             let as_of = batch.column(1).as_any().downcast_ref::<Date32Array>();
@@ -206,7 +214,17 @@ impl Store {
                 rows.renewal_dates
                     .push((!renewal.is_null(row)).then(|| epoch_days(renewal.value(row))));
                 rows.account_names.push(names.value(row).to_string());
-                index.insert((snapshot.value(row), account.value(row).to_string()), at);
+                let next = account_code.len();
+                let code = *account_code
+                    .entry(account.value(row).to_string())
+                    .or_insert(next);
+                if let Some(&position) = snapshot_position.get(&snapshot.value(row)) {
+                    let slots = &mut row_of[position];
+                    if slots.len() <= code {
+                        slots.resize(code + 1, usize::MAX);
+                    }
+                    slots[code] = at;
+                }
                 rows.snapshot_ids.push(snapshot.value(row));
                 rows.as_of.push(epoch_days(as_of.value(row)));
                 rows.account_ids.push(account.value(row).to_string());
@@ -226,7 +244,8 @@ impl Store {
         let mut statement = self.conn.prepare(&format!(
             "SELECT snapshot_id, account_id, metric_id, value FROM metric_values WHERE snapshot_id IN ({id_list}) {value_filter}"
         ))?;
-        let mut key = (i64::MIN, String::new());
+        let mut key: (i64, Option<usize>) = (i64::MIN, None);
+        let mut previous_account = String::new();
         let mut at: Option<usize> = None;
         for batch in statement.query_arrow(params.as_slice())? {
             let snapshot = batch.column(0).as_any().downcast_ref::<Int64Array>();
@@ -242,9 +261,20 @@ impl Store {
             };
             for row in 0..batch.num_rows() {
                 // Values arrive grouped by (snapshot, account): one lookup per group.
-                if snapshot.value(row) != key.0 || account.value(row) != key.1 {
-                    key = (snapshot.value(row), account.value(row).to_string());
-                    at = index.get(&key).copied();
+                if snapshot.value(row) != key.0 || account.value(row) != previous_account {
+                    previous_account.clear();
+                    previous_account.push_str(account.value(row));
+                    key = (
+                        snapshot.value(row),
+                        account_code.get(account.value(row)).copied(),
+                    );
+                    at = match (snapshot_position.get(&key.0), key.1) {
+                        (Some(&position), Some(code)) => row_of[position]
+                            .get(code)
+                            .copied()
+                            .filter(|r| *r != usize::MAX),
+                        _ => None,
+                    };
                 }
                 let column = usize::try_from(metric.value(row))
                     .ok()

@@ -148,7 +148,13 @@ pub fn train_history(
         snapshots.len()
     ));
     let ids: Vec<i64> = snapshots.iter().map(|s| s.0).collect();
+    let started = std::time::Instant::now();
     let mut rows = store.feature_rows(&ids)?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        rows = rows.len(),
+        "features read"
+    );
     let history = churn_history(store, config, cutoff)?;
     let labels: Vec<Label> = (0..rows.len())
         .map(|r| history.label(&rows.account_ids[r], rows.as_of[r], horizon, cutoff))
@@ -170,6 +176,10 @@ pub fn train_history(
         ))
     })?;
     let table = feature_table(&mut rows);
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "labels and table ready"
+    );
     let is_label = |r: usize| matches!(labels[r], Label::Churned | Label::Retained);
     let churned = |r: &usize| labels[*r] == Label::Churned;
     let seed = models.training.seed;
