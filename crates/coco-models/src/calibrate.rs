@@ -141,14 +141,35 @@ fn platt(scores: &[f64], labels: &[bool]) -> Calibrator {
 }
 
 /// Pool adjacent violators over rows sorted by score; one knot per block at its mean
-/// score with its event rate.
+/// score with its event rate, shrunk towards the overall rate by [`PSEUDO_ROWS`] so a
+/// small block at either end says "very likely", never "certain". Shrinking can pull a
+/// small block past its neighbour, so the shrunk rates are pooled once more.
 fn isotonic_knots(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|a, b| scores[*a].total_cmp(&scores[*b]));
-    // Blocks: (sum of scores, sum of labels, count).
-    let mut blocks: Vec<(f64, f64, f64)> = Vec::new();
-    for i in order {
-        blocks.push((scores[i], f64::from(u8::from(labels[i])), 1.0));
+    let rows: Vec<(f64, f64, f64)> = order
+        .iter()
+        .map(|i| (scores[*i], f64::from(u8::from(labels[*i])), 1.0))
+        .collect();
+    let blocks = pool_adjacent_violators(rows);
+    let total_rows: f64 = blocks.iter().map(|b| b.2).sum();
+    let overall = blocks.iter().map(|b| b.1).sum::<f64>() / total_rows.max(1.0);
+    let shrunk: Vec<(f64, f64, f64)> = blocks
+        .iter()
+        .map(|(s, y, n)| (*s, n * (y + PSEUDO_ROWS * overall) / (n + PSEUDO_ROWS), *n))
+        .collect();
+    pool_adjacent_violators(shrunk)
+        .iter()
+        .map(|(s, y, n)| (s / n, y / n))
+        .collect()
+}
+
+/// Blocks of (Σ score, Σ value, Σ weight), in order, merged until their means
+/// (Σ value ÷ Σ weight) never decrease.
+fn pool_adjacent_violators(items: Vec<(f64, f64, f64)>) -> Vec<(f64, f64, f64)> {
+    let mut blocks: Vec<(f64, f64, f64)> = Vec::with_capacity(items.len());
+    for item in items {
+        blocks.push(item);
         while blocks.len() > 1 {
             let last = blocks[blocks.len() - 1];
             let previous = blocks[blocks.len() - 2];
@@ -165,14 +186,7 @@ fn isotonic_knots(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
             }
         }
     }
-    // Each block's rate is shrunk towards the overall rate by two pseudo-rows, so a
-    // small block at the top (or bottom) says "very likely", never "certain".
-    let total_rows: f64 = blocks.iter().map(|b| b.2).sum();
-    let overall = blocks.iter().map(|b| b.1).sum::<f64>() / total_rows.max(1.0);
     blocks
-        .iter()
-        .map(|(s, y, n)| (s / n, (y + PSEUDO_ROWS * overall) / (n + PSEUDO_ROWS)))
-        .collect()
 }
 
 /// The interval band: at each grid score, the 5th/95th percentile calibrated probability.
@@ -211,7 +225,9 @@ impl IntervalBand {
             .map(|k| min + (max - min) * k as f64 / (grid_points - 1) as f64)
             .collect();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut curves: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); grid_points];
+        let mut curves: Vec<Vec<f64>> = (0..grid_points)
+            .map(|_| Vec::with_capacity(rounds))
+            .collect();
         let n = scores.len();
         let mut sample_scores = vec![0.0; n];
         let mut sample_labels = vec![false; n];

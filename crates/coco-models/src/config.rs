@@ -103,7 +103,9 @@ impl ModelConfig {
                 return problem(format!("{name} must be between 0 and 1, is {share}"));
             }
         }
-        if self.logistic.alphas.is_empty() || self.logistic.alphas.iter().any(|a| !(*a > 0.0)) {
+        if self.logistic.alphas.is_empty()
+            || self.logistic.alphas.iter().any(|a| a.is_nan() || *a <= 0.0)
+        {
             return problem("logistic.alphas must list positive numbers".into());
         }
         if self.trees.is_empty() {

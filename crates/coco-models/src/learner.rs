@@ -171,10 +171,10 @@ pub fn fit_logistic(
     let target: Vec<f64> = y.iter().map(|v| f64::from(u8::from(*v))).collect();
     let loss = |beta: &[f64]| -> f64 {
         let mut total = 0.0;
-        for r in 0..n {
+        for (r, y) in target.iter().enumerate() {
             let z = beta[p] + x.row(r).iter().zip(beta).map(|(v, b)| v * b).sum::<f64>();
             // log(1 + e^z) − y·z, computed stably.
-            total += z.max(0.0) + (-z.abs()).exp().ln_1p() - target[r] * z;
+            total += z.max(0.0) + (-z.abs()).exp().ln_1p() - y * z;
         }
         total + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
     };
@@ -183,12 +183,12 @@ pub fn fit_logistic(
         let mut gradient = vec![0.0; dim];
         let mut hessian = vec![0.0; dim * dim];
         let mut row = vec![0.0; dim];
-        for r in 0..n {
+        for (r, y) in target.iter().enumerate() {
             row[..p].copy_from_slice(x.row(r));
             row[p] = 1.0;
             let z: f64 = row.iter().zip(&beta).map(|(v, b)| v * b).sum();
             let prob = crate::calibrate::sigmoid(z);
-            let residual = prob - target[r];
+            let residual = prob - y;
             let weight = (prob * (1.0 - prob)).max(1e-12);
             for i in 0..dim {
                 gradient[i] += residual * row[i];

@@ -15,7 +15,7 @@
 //! - [`dataset`]: churn labels over observation dates (point in time), the out-of-time
 //!   split and lead time.
 //! - [`report`]: the evaluation report as Markdown and HTML with SVG charts.
-//! - [`config`]: `config/models.toml`.
+//! - [`config`] — `config/models.toml`.
 
 pub mod calibrate;
 pub mod config;

@@ -577,7 +577,7 @@ mod tests {
         let config = small_config();
         let (train, labels, _) = synthetic(6000, 1);
         let folds = stratified_folds(&labels, 4, 1);
-        let fitted = fit(&train, &labels, &folds, &config, KindChoice::Auto)
+        let fitted = fit(&train, &labels, &folds, &config, &KindChoice::Auto)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(fitted.candidates.iter().filter(|c| c.chosen).count() == 1);
         assert!(fitted.runner_up.is_some());
@@ -615,9 +615,9 @@ mod tests {
         let config = small_config();
         let (train, labels, _) = synthetic(2000, 5);
         let folds = stratified_folds(&labels, 4, 9);
-        let a = fit(&train, &labels, &folds, &config, KindChoice::Trees)
+        let a = fit(&train, &labels, &folds, &config, &KindChoice::Trees)
             .unwrap_or_else(|e| panic!("{e}"));
-        let b = fit(&train, &labels, &folds, &config, KindChoice::Trees)
+        let b = fit(&train, &labels, &folds, &config, &KindChoice::Trees)
             .unwrap_or_else(|e| panic!("{e}"));
         let pa = a.model.probabilities(&train).unwrap_or_default();
         let pb = b.model.probabilities(&train).unwrap_or_default();
