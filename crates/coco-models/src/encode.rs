@@ -304,15 +304,8 @@ impl Encoder {
                     }
                     column += 1 + usize::from(*missing_indicator);
                 }
-                (InputKind::Text { levels }, Values::Text(v)) => {
-                    for (row, x) in v.iter().enumerate() {
-                        if let Some(level) = x
-                            .as_deref()
-                            .and_then(|x| levels.iter().position(|l| l == x))
-                        {
-                            values[row * columns + column + level] = 1.0;
-                        }
-                    }
+                (InputKind::Text { levels }, raw) => {
+                    set_levels(raw, levels, &mut values, columns, column);
                     column += levels.len();
                 }
                 (InputKind::Numeric { .. }, Values::Text(_)) => {
@@ -320,20 +313,6 @@ impl Encoder {
                         "column `{}` holds text where the model was trained on numbers",
                         input.name
                     )));
-                }
-                (InputKind::Text { levels }, Values::Numeric(v)) => {
-                    // A text column whose new values all look numeric ("1", "2"): compare as text.
-                    for (row, x) in v.iter().enumerate() {
-                        let text = if x.fract() == 0.0 {
-                            format!("{}", *x as i64)
-                        } else {
-                            x.to_string()
-                        };
-                        if let Some(level) = levels.iter().position(|l| *l == text) {
-                            values[row * columns + column + level] = 1.0;
-                        }
-                    }
-                    column += levels.len();
                 }
             }
         }
@@ -421,28 +400,8 @@ impl Encoder {
                     }
                     column += 1;
                 }
-                (InputKind::Text { levels }, Values::Text(v)) => {
-                    for (row, x) in v.iter().enumerate() {
-                        if let Some(level) = x
-                            .as_deref()
-                            .and_then(|x| levels.iter().position(|l| l == x))
-                        {
-                            values[row * columns + column + level] = 1.0;
-                        }
-                    }
-                    column += levels.len();
-                }
-                (InputKind::Text { levels }, Values::Numeric(v)) => {
-                    for (row, x) in v.iter().enumerate() {
-                        let text = if x.fract() == 0.0 {
-                            format!("{}", *x as i64)
-                        } else {
-                            x.to_string()
-                        };
-                        if let Some(level) = levels.iter().position(|l| *l == text) {
-                            values[row * columns + column + level] = 1.0;
-                        }
-                    }
+                (InputKind::Text { levels }, raw) => {
+                    set_levels(raw, levels, &mut values, columns, column);
                     column += levels.len();
                 }
                 (InputKind::Numeric { .. }, Values::Text(_)) => {
@@ -458,6 +417,34 @@ impl Encoder {
             columns,
             values,
         })
+    }
+}
+
+/// Sets the one-hot indicator of each row's level (rows with another or no value stay
+/// all zeros). A text column whose new values all look numeric ("1", "2") is compared
+/// as text.
+fn set_levels(raw: &Values, levels: &[String], values: &mut [f64], columns: usize, column: usize) {
+    let level_of = |text: &str| levels.iter().position(|l| l == text);
+    match raw {
+        Values::Text(v) => {
+            for (row, x) in v.iter().enumerate() {
+                if let Some(level) = x.as_deref().and_then(level_of) {
+                    values[row * columns + column + level] = 1.0;
+                }
+            }
+        }
+        Values::Numeric(v) => {
+            for (row, x) in v.iter().enumerate() {
+                let text = if x.fract() == 0.0 {
+                    format!("{}", *x as i64)
+                } else {
+                    x.to_string()
+                };
+                if let Some(level) = level_of(&text) {
+                    values[row * columns + column + level] = 1.0;
+                }
+            }
+        }
     }
 }
 
