@@ -137,6 +137,15 @@ fn platt(scores: &[f64], labels: &[bool]) -> Calibrator {
             break;
         }
     }
+    if a < 0.0 {
+        // A higher score never means lower risk: a falling fit (only on scores that do
+        // not rank at all) falls back to the base rate for everyone.
+        let rate = (positives + 1.0) / (labels.len() as f64 + 2.0);
+        return Calibrator::Platt {
+            a: 0.0,
+            b: logit(rate),
+        };
+    }
     Calibrator::Platt { a, b }
 }
 
@@ -312,6 +321,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_falling_platt_fit_falls_back_to_the_base_rate() {
+        let (scores, labels) = synthetic(2_000, 4);
+        let reversed: Vec<f64> = scores.iter().map(|s| -s).collect();
+        let Calibrator::Platt { a, .. } = Calibrator::fit(&reversed, &labels, "platt") else {
+            panic!("platt asked for")
+        };
+        assert_eq!(a, 0.0);
     }
 
     #[test]

@@ -20,20 +20,22 @@ pub struct FlatTraining {
     pub report: Report,
 }
 
-/// Stratified hold-out: (training rows, held-out rows).
+/// Stratified hold-out: (training rows, held-out rows). Each class is shuffled and
+/// `share` of it (rounded) held out, so both parts keep the base rate.
 fn holdout(labels: &[bool], share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    // Deal rows into 1000 strata-preserving slots and hold out the first `share` of them.
-    let slots = 1000;
-    let assignment = stratified_folds(labels, slots, seed);
-    let cut = ((share * slots as f64).round() as usize).clamp(1, slots - 1);
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for (row, slot) in assignment.iter().enumerate() {
-        if *slot < cut {
-            test.push(row)
-        } else {
-            train.push(row)
-        }
+    for class in [true, false] {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|i| labels[*i] == class).collect();
+        rows.shuffle(&mut rng);
+        let held = ((rows.len() as f64 * share).round() as usize).min(rows.len());
+        test.extend_from_slice(&rows[..held]);
+        train.extend_from_slice(&rows[held..]);
     }
+    train.sort_unstable();
+    test.sort_unstable();
     (train, test)
 }
 
@@ -296,6 +298,16 @@ mod tests {
         );
         // The markdown report names the held-out evaluation.
         assert!(trained.report.markdown().contains("held-out split"));
+    }
+
+    #[test]
+    fn the_holdout_keeps_the_base_rate_on_small_tables() {
+        // 569 rows, 212 events (the shape of a classic small benchmark table).
+        let labels: Vec<bool> = (0..569).map(|i| i % 569 < 212).collect();
+        let (train, test) = holdout(&labels, 0.2, 42);
+        assert_eq!(train.len() + test.len(), 569);
+        assert_eq!(test.len(), 42 + 71);
+        assert_eq!(test.iter().filter(|r| labels[**r]).count(), 42);
     }
 
     #[test]
