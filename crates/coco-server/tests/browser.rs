@@ -15,7 +15,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{END, XSS_NAME, start};
+use common::{Book, END, XSS_NAME, start_with};
 
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("COCO_CHROMIUM") {
@@ -44,7 +44,15 @@ async fn a_csm_walks_through_the_dashboard_in_chromium() {
         scripts.display()
     );
 
-    let server = start().await;
+    // A year of weekly history and two churn models, so the churn section, the
+    // Renewals and the Model pages show real content.
+    let server = start_with(&Book {
+        accounts: 300,
+        months: 12,
+        history_weeks: 51,
+        churn_model: true,
+    })
+    .await;
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
     let as_of = chrono::NaiveDate::from_ymd_opt(END.0, END.1, END.2)
         .unwrap()

@@ -219,15 +219,29 @@ await step("opening an account shows its 360: breakdown, history chart, drivers"
   assert.ok(box && box.width > 100, "history chart is visible");
   assert.ok(await admin.isVisible("#drivers h2"), "drivers of change section");
   assert.ok(await admin.isVisible("#evidence"), "metric evidence section");
-  // This book has too little history for a churn model: the pages say so, nothing is invented.
-  assert.ok(await admin.isVisible("#churn-none"), "the churn section says there is no prediction");
+  // Churn risk on the account 360: probability, interval and drivers.
+  assert.ok(await admin.isVisible("#churn-probability"), "the churn section shows a probability");
+  assert.match(await admin.textContent("#churn-interval"), /^\d+%–\d+%$/);
   const accountPage = admin.url();
   await admin.click("header nav a:text-is('Renewals')");
   assert.equal(path(admin), "/renewals");
-  assert.ok(await admin.isVisible("#renewals-none"), "the renewals page says there is no model yet");
+  const periods = await admin.locator("#forecast tbody tr").count();
+  assert.equal(periods, 4, "30/60/90/180-day rows");
+  assert.ok((await admin.locator("#upcoming tbody tr").count()) > 0, "upcoming renewals listed");
+  assert.ok(await admin.isVisible("#accuracy"), "the earlier forecast is checked against outcomes");
+  await admin.fill("#scenario-form input[name=share]", "50%");
+  await admin.selectOption("#scenario-form select[name=group]", "critical");
+  await Promise.all([admin.waitForURL("**/renewals?**"), admin.click("#scenario-form button")]);
+  assert.ok(await admin.isVisible("#scenario"), "the scenario table appears");
   await admin.click("header nav a:text-is('Model')");
   assert.equal(path(admin), "/model");
-  assert.ok(await admin.isVisible("#model-none") && (await admin.isVisible("#registry")));
+  const reportCharts = admin.locator("#report svg");
+  assert.equal(await reportCharts.count(), 3, "ROC, calibration and lift charts");
+  for (let i = 0; i < 3; i++) {
+    const chartBox = await reportCharts.nth(i).boundingBox();
+    assert.ok(chartBox && chartBox.width > 100 && chartBox.height > 100, `report chart ${i} is visible`);
+  }
+  assert.ok((await admin.locator("#registry tbody tr").count()) >= 2, "both models in the registry");
   await admin.goto(accountPage);
 });
 

@@ -1,5 +1,6 @@
 //! The test server shared by the HTTP and browser suites: a real DuckDB store holding a
-//! scored demo portfolio (120 accounts, three weekly snapshots, the first account named
+//! scored demo portfolio (`start`: 120 accounts, three weekly snapshots; `start_with`: any
+//! book, optionally with churn models; the first account always named
 //! with an XSS payload), an admin and a viewer with one-time passwords and API tokens,
 //! served on an ephemeral loopback port.
 
