@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use coco_models::flat::{model_name, predict_flat, train_flat};
+use coco_models::flat::{predict_flat, train_flat};
 use coco_models::report::Report;
 use coco_models::train::{ChurnModel, KindChoice};
 use coco_store::Store;
@@ -262,9 +262,4 @@ pub fn predict_table(
         })
         .collect();
     Ok((record.summary, rows))
-}
-
-/// A short name for a model kind ("logistic regression", "gradient-boosted trees").
-pub fn kind_name(model: &ChurnModel) -> String {
-    model_name(model)
 }

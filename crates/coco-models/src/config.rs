@@ -66,6 +66,14 @@ pub struct EvaluationConfig {
     pub baseline_lower_is_riskier: bool,
 }
 
+/// The tier a probability falls in (tiers listed highest first, the last at 0).
+pub fn tier_of(tiers: &[Tier], probability: f64) -> &str {
+    tiers
+        .iter()
+        .find(|t| probability >= t.min_probability)
+        .map_or("low", |t| t.name.as_str())
+}
+
 impl Default for ModelConfig {
     fn default() -> Self {
         // The shipped file is tested to parse (`shipped_configuration_parses`).
@@ -136,14 +144,6 @@ impl ModelConfig {
         Ok(())
     }
 
-    /// The tier a probability falls in.
-    pub fn tier(&self, probability: f64) -> &str {
-        self.tiers
-            .iter()
-            .find(|t| probability >= t.min_probability)
-            .map_or("low", |t| t.name.as_str())
-    }
-
     /// The probability at which the high-risk tier starts.
     pub fn high_risk_threshold(&self) -> f64 {
         self.tiers
@@ -161,8 +161,8 @@ mod tests {
     fn shipped_configuration_parses() {
         let config = ModelConfig::from_toml(DEFAULT_MODELS).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.label.horizon_days, 90);
-        assert_eq!(config.tier(0.3), "high");
-        assert_eq!(config.tier(0.01), "low");
+        assert_eq!(tier_of(&config.tiers, 0.3), "high");
+        assert_eq!(tier_of(&config.tiers, 0.01), "low");
         assert_eq!(config.high_risk_threshold(), 0.25);
     }
 

@@ -309,10 +309,7 @@ impl Encoder {
                     column += levels.len();
                 }
                 (InputKind::Numeric { .. }, Values::Text(_)) => {
-                    return Err(ModelError::Input(format!(
-                        "column `{}` holds text where the model was trained on numbers",
-                        input.name
-                    )));
+                    return Err(text_for_numbers(&input.name));
                 }
             }
         }
@@ -405,10 +402,7 @@ impl Encoder {
                     column += levels.len();
                 }
                 (InputKind::Numeric { .. }, Values::Text(_)) => {
-                    return Err(ModelError::Input(format!(
-                        "column `{}` holds text where the model was trained on numbers",
-                        input.name
-                    )));
+                    return Err(text_for_numbers(&input.name));
                 }
             }
         }
@@ -418,6 +412,12 @@ impl Encoder {
             values,
         })
     }
+}
+
+fn text_for_numbers(name: &str) -> ModelError {
+    ModelError::Input(format!(
+        "column `{name}` holds text where the model was trained on numbers"
+    ))
 }
 
 /// Sets the one-hot indicator of each row's level (rows with another or no value stay

@@ -214,7 +214,9 @@ pub fn predict_flat(
         }
         None => (0..table.rows).map(|r| format!("row {}", r + 1)).collect(),
     };
-    let predictions = model.predict(table)?;
+    let predictions = model
+        .predict(table)
+        .map_err(|e| ModelError::Input(format!("{origin}: {e}")))?;
     Ok(ids.into_iter().zip(predictions).collect())
 }
 

@@ -174,10 +174,7 @@ impl ChurnModel {
     }
 
     pub fn tier(&self, probability: f64) -> String {
-        self.tiers
-            .iter()
-            .find(|t| probability >= t.min_probability)
-            .map_or_else(|| "low".to_string(), |t| t.name.clone())
+        crate::config::tier_of(&self.tiers, probability).to_string()
     }
 
     /// Probability, interval and tier for every row, without the drivers (their exact
