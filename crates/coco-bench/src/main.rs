@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use coco_core::contract;
 use coco_store::{IngestOptions, Store, StoreOptions};
 
+mod growth;
 mod model;
 mod scoring;
 mod web;
@@ -75,6 +76,14 @@ enum BenchCommand {
     /// Churn model training (dataset, backtest, refit) on 100,000 accounts × 52 weekly
     /// snapshots, and scoring every current account.
     Model {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Every expansion and adoption analysis on 100,000 accounts with nine weekly
+    /// snapshots.
+    Growth {
         #[arg(long, default_value_t = 100_000)]
         accounts: usize,
         #[command(flatten)]
@@ -141,6 +150,12 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string(&measurement)?);
             Ok(())
         }
+        BenchCommand::Growth { accounts, store } => growth::run(
+            accounts,
+            &store.work_dir,
+            &store.memory_limit,
+            store.write.as_deref(),
+        ),
         BenchCommand::Model { accounts, store } => model::run(
             accounts,
             &store.work_dir,
@@ -386,6 +401,9 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
         return Ok(measurement);
     }
     if let Some(measurement) = model::child(kind, data_dir, memory_limit)? {
+        return Ok(measurement);
+    }
+    if let Some(measurement) = growth::child(kind, data_dir, memory_limit)? {
         return Ok(measurement);
     }
     let started = Instant::now();

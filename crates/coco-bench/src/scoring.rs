@@ -28,8 +28,9 @@ pub struct Size {
 
 /// Generates and ingests the demo book once per size (kept in `work` for later runs).
 pub fn prepare_store(work: &Path, size: &Size, memory_limit: &str) -> Result<PathBuf> {
+    // `v2`: the demo writes users.csv since issue 6; a book generated before has none.
     let name = format!(
-        "book-{}-{}",
+        "book-{}-{}-v2",
         size.accounts, size.events_per_account_month as u64
     );
     let store_dir = work.join(format!("{name}-store"));

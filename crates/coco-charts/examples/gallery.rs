@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::{env, fs, io};
 
 use coco_charts::{
-    Band, Bar, BarChart, LineChart, LineSeries, STYLESHEET, Size, Sparkline, StackedBarChart,
-    StackedSeries, ValueFormat,
+    Band, Bar, BarChart, HeatmapChart, LineChart, LineSeries, STYLESHEET, Size, Sparkline,
+    StackedBarChart, StackedSeries, ValueFormat,
 };
 
 fn main() -> io::Result<()> {
@@ -131,6 +131,32 @@ fn main() -> io::Result<()> {
                 ],
                 value_format: ValueFormat::Integer,
                 size: Size::new(640, 260),
+            }
+            .render(),
+        ),
+        (
+            "heatmap",
+            HeatmapChart {
+                title: "Feature adoption by segment".into(),
+                rows: vec![
+                    "Report builder".into(),
+                    "Dashboards".into(),
+                    "API access".into(),
+                    "Single sign-on for the whole organisation and partners".into(),
+                    "<script>alert(1)</script>".into(),
+                ],
+                columns: vec!["enterprise".into(), "mid_market".into(), "smb".into()],
+                values: vec![
+                    vec![Some(82.0), Some(64.0), Some(31.0)],
+                    vec![Some(95.0), Some(77.0), Some(58.0)],
+                    vec![Some(47.0), Some(12.0), None],
+                    vec![Some(66.0), None, None],
+                    vec![Some(5.0), Some(21.0), Some(40.0)],
+                ],
+                tooltips: None,
+                value_format: ValueFormat::Percent,
+                range: None,
+                size: Size::new(520, 0),
             }
             .render(),
         ),

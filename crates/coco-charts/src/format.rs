@@ -15,7 +15,7 @@ pub enum ValueFormat {
     Plain,
     /// Compact dollars: `$900`, `$1.5k`, `$340k`, `$1.2M`, `$3B`, `-$12k`.
     Money,
-    /// The value is already in percent points (72.5 means 72.5 %): `72.5%`.
+    /// The value is already in percent points (72.5 means 72.5 %): `72.5%`. A
     Percent,
     /// Rounded to a whole number, thousands grouped: `12,345`.
     Integer,

@@ -1,6 +1,6 @@
 //! COCO charts: small server-side SVG charts for the web dashboard.
 //!
-//! Four chart kinds, each a plain struct with a `render()` returning one standalone
+//! Five chart kinds, each a plain struct with a `render()` returning one standalone
 //! `<svg>` element as a `String`, ready to inline into a page:
 //!
 //! - [`LineChart`]: one or more series over ordered categories (health score over weeks),
@@ -8,6 +8,8 @@
 //! - [`BarChart`]: one value per labelled bar, vertical or horizontal, bars optionally
 //!   links (ARR by health colour, a score histogram).
 //! - [`StackedBarChart`]: stacked columns over time (accounts per health colour per date).
+//! - [`HeatmapChart`]: a grid of values coloured in five buckets, rows × columns (feature
+//!   adoption per segment), with missing cells drawn empty.
 //! - [`Sparkline`]: a bare trend line for a table cell.
 //!
 //! [`format_value`] (with [`ValueFormat`]) and [`escape`] are public so pages format and
@@ -27,7 +29,7 @@
 //!   every one is escaped (a name like `<script>` stays text), classes are reduced to
 //!   class characters, and links to relative or `http(s)`/`mailto` targets.
 //! - **Accessible.** `role="img"`, an `aria-label` and a `<title>` naming the chart.
-//! - **Hover tooltips without JavaScript.** Every point, bar and segment carries a
+//! - **Hover tooltips without JavaScript.** Every point, bar, segment and cell carries a
 //!   `<title>`, which browsers show natively on hover.
 //! - **Deterministic.** The same input gives the same bytes, so pages can be snapshot-tested.
 //! - **Dependency-free.** The standard library only.
@@ -36,16 +38,18 @@
 //!
 //! - Root: `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 W H" width="W" height="H"
 //!   role="img" aria-label="TITLE" class="chart KIND" font-size="11">`, with `KIND` one of
-//!   `chart-line`, `chart-bar`, `chart-stacked`, `sparkline`; its first child is
-//!   `<title>TITLE</title>`.
+//!   `chart-line`, `chart-bar`, `chart-stacked`, `chart-heatmap`, `sparkline`; its first
+//!   child is `<title>TITLE</title>`. A heatmap whose given height is too small for its
+//!   rows is made taller (see [`HeatmapChart`]); every other chart keeps the given size.
 //! - No colour is ever written as an attribute or inline style: only classes. The only
 //!   paint attribute is `fill="none"` on line paths (a structural "not filled", so a line
-//!   never renders as a black blob when the page has no chart CSS); stroke widths and
-//!   `font-size` are attributes too, and CSS overrides them all. [`STYLESHEET`] is a
-//!   starting stylesheet for every class below.
+//!   never renders as a black blob when the page has no chart CSS); stroke widths,
+//!   `font-size` and `pointer-events="none"` (on heatmap cell labels, so hovering the
+//!   number shows the cell's tooltip) are attributes too, and CSS overrides them all.
+//!   [`STYLESHEET`] is a starting stylesheet for every class below.
 //! - Coordinates are rounded to one decimal place.
-//! - Nothing to draw (no bars, no series, only missing values) gives a valid chart showing
-//!   `<text class="empty">No data</text>`.
+//! - Nothing to draw (no bars, no series, no heatmap rows or columns, only missing values)
+//!   gives a valid chart showing `<text class="empty">No data</text>`.
 //! - Nothing panics on any input: empty or single-point series, all-missing values, NaN
 //!   and infinities (treated as missing), equal minimum and maximum, negative and huge
 //!   values, any size including 0×0, labels of any length (cut with `…` on the axis, the
@@ -55,7 +59,7 @@
 //!
 //! | class | on |
 //! |---|---|
-//! | `chart` + `chart-line` / `chart-bar` / `chart-stacked` / `sparkline` | the root `<svg>` |
+//! | `chart` + `chart-line` / `chart-bar` / `chart-stacked` / `chart-heatmap` / `sparkline` | the root `<svg>` |
 //! | `empty` | the "No data" text |
 //! | `axis` + `axis-x` / `axis-y` | groups holding an axis's grid lines and labels |
 //! | `grid` | grid lines at value ticks |
@@ -66,7 +70,8 @@
 //! | `point last` + caller class | a sparkline's end dot |
 //! | `bars`; `bar-item` or `bar-link`; `bar` + caller class; `value` | bar groups, one bar (link when it has an `href`), the bar, its value label |
 //! | `column`; `bar` + caller class | a stacked column and its segments |
-//! | `legend`; `swatch` (+ `line`) + caller class; `legend-label` | the legend |
+//! | `cells`; `cell` + `q0`…`q4` or `missing`; `cell-label` (+ `dark` on `q3`/`q4`) | heatmap cells: group, one cell (bucket, lightest `q0` to darkest `q4`, or no value), its value |
+//! | `legend`; `swatch` (+ `line`) + caller class; `legend-label` | the legend (a heatmap's swatches carry `q0`…`q4` and `missing`) |
 //!
 //! # Example
 //!
@@ -93,6 +98,7 @@ mod axis;
 mod bar;
 mod escape;
 mod format;
+mod heatmap;
 mod line;
 mod scale;
 mod sparkline;
@@ -103,6 +109,7 @@ mod svg;
 pub use bar::{Bar, BarChart};
 pub use escape::{escape, sanitize_class};
 pub use format::{MISSING, ValueFormat, format_value};
+pub use heatmap::HeatmapChart;
 pub use line::{Band, LineChart, LineSeries};
 pub use sparkline::Sparkline;
 pub use stacked::{StackedBarChart, StackedSeries};

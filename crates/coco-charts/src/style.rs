@@ -7,6 +7,10 @@
 /// Colour classes set both `fill` and `stroke`, because the same class colours a bar (by
 /// its fill) and a line (by its stroke). The structural rules after them are more specific
 /// (`path.line`, `rect.band`), so a line is never filled and a band never outlined.
+///
+/// Heatmap buckets `q0`…`q4` are a light-to-dark blue-green scale; `missing` cells are
+/// light grey with a dashed outline; cell labels are dark, and white on the dark buckets
+/// (`cell-label dark`, on `q3` and `q4`).
 pub const STYLESHEET: &str = r#"
 .chart { font-family: system-ui, sans-serif; font-size: 11px; }
 .chart text { fill: #555; }
@@ -32,4 +36,13 @@ pub const STYLESHEET: &str = r#"
 .chart .point { stroke: #fff; stroke-width: 1; }
 .chart .bar-link:hover .bar, .chart .point:hover { opacity: 0.8; }
 .chart.sparkline .point { stroke: none; }
+.chart-heatmap .cell.q0, .chart-heatmap .swatch.q0 { fill: #dcf1ec; }
+.chart-heatmap .cell.q1, .chart-heatmap .swatch.q1 { fill: #b2e2e2; }
+.chart-heatmap .cell.q2, .chart-heatmap .swatch.q2 { fill: #66c2a4; }
+.chart-heatmap .cell.q3, .chart-heatmap .swatch.q3 { fill: #2ca25f; }
+.chart-heatmap .cell.q4, .chart-heatmap .swatch.q4 { fill: #006d2c; }
+.chart-heatmap .cell.missing, .chart-heatmap .swatch.missing { fill: #f4f4f4; stroke: #c8c8c8; stroke-width: 1; stroke-dasharray: 3 2; }
+.chart-heatmap .cell:hover { stroke: #333; stroke-width: 1.5; stroke-dasharray: none; }
+.chart-heatmap .cell-label { fill: #1a1a1a; pointer-events: none; }
+.chart-heatmap .cell-label.dark { fill: #fff; }
 "#;

@@ -3,8 +3,8 @@
 mod common;
 
 use coco_charts::{
-    Band, Bar, BarChart, LineChart, LineSeries, STYLESHEET, Size, Sparkline, StackedBarChart,
-    StackedSeries, ValueFormat, format_value,
+    Band, Bar, BarChart, HeatmapChart, LineChart, LineSeries, STYLESHEET, Size, Sparkline,
+    StackedBarChart, StackedSeries, ValueFormat, format_value,
 };
 use common::{Element, check_chart};
 
@@ -573,7 +573,464 @@ fn stylesheet_covers_the_emitted_classes() {
         ".unknown",
         ".series-0",
         ".series-5",
+        ".chart-heatmap .cell.q0",
+        ".chart-heatmap .cell.q4",
+        ".swatch.q0",
+        ".swatch.q4",
+        ".cell.missing",
+        ".swatch.missing",
+        ".cell-label",
+        ".cell-label.dark",
     ] {
         assert!(STYLESHEET.contains(class), "{class} missing");
     }
+}
+
+fn adoption_heatmap() -> HeatmapChart {
+    HeatmapChart {
+        title: "Feature adoption by segment".into(),
+        rows: vec![
+            "Report builder".into(),
+            "Dashboards".into(),
+            "API access".into(),
+        ],
+        columns: vec!["enterprise".into(), "mid_market".into(), "smb".into()],
+        values: vec![
+            vec![Some(0.0), Some(20.0), Some(39.0)],
+            vec![Some(40.0), Some(60.0), Some(80.0)],
+            vec![Some(100.0), None, Some(f64::NAN)],
+        ],
+        tooltips: None,
+        value_format: ValueFormat::Percent,
+        range: None,
+        size: Size::new(600, 0),
+    }
+}
+
+/// The bucket (`q0`…`q4`) or `missing` class of each cell, row by row.
+fn cell_classes(root: &Element) -> Vec<String> {
+    root.find_all("rect", "cell")
+        .iter()
+        .map(|cell| {
+            let classes = cell.classes();
+            assert_eq!(classes.len(), 2, "{classes:?}");
+            assert_eq!(classes[0], "cell");
+            classes[1].to_string()
+        })
+        .collect()
+}
+
+fn texts(elements: Vec<&Element>) -> Vec<String> {
+    elements.into_iter().map(Element::own_text).collect()
+}
+
+#[test]
+fn heatmap_cells_buckets_and_missing() {
+    let root = check_chart(
+        &adoption_heatmap().render(),
+        "chart-heatmap",
+        "Feature adoption by segment",
+    );
+    let groups = root.find_all("g", "cells");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].find_all("rect", "cell").len(), 9, "3 × 3 cells");
+    assert_eq!(
+        cell_classes(&root),
+        [
+            "q0", "q1", "q1", "q2", "q3", "q4", "q4", "missing", "missing"
+        ]
+    );
+    let cells = root.find_all("rect", "cell");
+    assert_eq!(
+        cells[1].title().as_deref(),
+        Some("Report builder · mid_market: 20%")
+    );
+    assert_eq!(
+        cells[7].title().as_deref(),
+        Some("API access · mid_market: n/a")
+    );
+    // Percent points are written as percentages, in every cell that has a value and no other.
+    let labels = root.find_all("text", "cell-label");
+    assert_eq!(
+        texts(labels.clone()),
+        ["0%", "20%", "39%", "40%", "60%", "80%", "100%"]
+    );
+    let dark: Vec<bool> = labels.iter().map(|label| label.has_class("dark")).collect();
+    assert_eq!(dark, [false, false, false, false, true, true, true]);
+    // Each label sits in the middle of its cell and lets the pointer through to it.
+    let (cell, label) = (cells[0], labels[0]);
+    assert!((cell.number("x") + cell.number("width") / 2.0 - label.number("x")).abs() <= 0.1);
+    assert!((cell.number("y") + cell.number("height") / 2.0 - label.number("y")).abs() <= 0.1);
+    assert_eq!(label.attr("pointer-events"), Some("none"));
+
+    let columns = texts(
+        root.find_all("g", "axis-x")
+            .into_iter()
+            .flat_map(|axis| axis.find_all("text", "tick"))
+            .collect(),
+    );
+    assert_eq!(columns, ["enterprise", "mid_market", "smb"]);
+    let rows = texts(
+        root.find_all("g", "axis-y")
+            .into_iter()
+            .flat_map(|axis| axis.find_all("text", "tick"))
+            .collect(),
+    );
+    assert_eq!(rows, ["Report builder", "Dashboards", "API access"]);
+
+    let legend = root.find_all("g", "legend");
+    assert_eq!(legend.len(), 1);
+    let swatches: Vec<String> = legend[0]
+        .find_all("rect", "swatch")
+        .iter()
+        .map(|swatch| swatch.classes()[1].to_string())
+        .collect();
+    assert_eq!(swatches, ["q0", "q1", "q2", "q3", "q4", "missing"]);
+    assert_eq!(
+        texts(legend[0].find_all("text", "legend-label")),
+        ["0%–20%", "20%–40%", "40%–60%", "60%–80%", "80%–100%", "n/a"]
+    );
+}
+
+#[test]
+fn heatmap_cells_tile_the_grid() {
+    let root = check_chart(
+        &adoption_heatmap().render(),
+        "chart-heatmap",
+        "Feature adoption by segment",
+    );
+    let cells = root.find_all("rect", "cell");
+    let (x, y) = (
+        |cell: &Element| cell.number("x"),
+        |cell: &Element| cell.number("y"),
+    );
+    // Row by row, left to right, equal sizes, all inside the chart.
+    for row in 0..3 {
+        for column in 0..3 {
+            let cell = cells[row * 3 + column];
+            assert!((cell.number("width") - cells[0].number("width")).abs() <= 0.1);
+            assert!((cell.number("height") - cells[0].number("height")).abs() <= 0.1);
+            if column > 0 {
+                assert!(x(cell) > x(cells[row * 3 + column - 1]));
+                assert_eq!(y(cell), y(cells[row * 3]));
+            }
+            if row > 0 {
+                assert!(y(cell) > y(cells[(row - 1) * 3 + column]));
+            }
+            assert!(x(cell) + cell.number("width") <= 600.0);
+        }
+    }
+    let legend = root.find_all("g", "legend")[0].find_all("rect", "swatch");
+    assert!(
+        legend[0].number("y") > y(cells[8]) + cells[8].number("height"),
+        "the legend is below the grid"
+    );
+}
+
+#[test]
+fn heatmap_height_follows_the_rows_unless_given() {
+    let height = |chart: &HeatmapChart| {
+        let root = check_chart(&chart.render(), "chart-heatmap", &chart.title);
+        let height = root.number("height");
+        assert_eq!(
+            root.attr("viewBox"),
+            Some(format!("0 0 {} {height}", chart.size.width).as_str())
+        );
+        assert_eq!(root.number("width"), f64::from(chart.size.width));
+        (height, root.find_all("rect", "cell")[0].number("height"))
+    };
+    let mut chart = adoption_heatmap();
+    let (three_rows, cell) = height(&chart);
+    assert_eq!(cell, 20.0, "22 px rows less the gap between cells");
+    chart.rows.push("Alerts".into());
+    let (four_rows, _) = height(&chart);
+    assert_eq!(four_rows - three_rows, 22.0, "22 px per row");
+
+    // Too small to give each row 16 px: computed the same way.
+    chart.size.height = 60;
+    assert_eq!(height(&chart).0, four_rows);
+    // Tall enough: kept, rows grow up to 40 px.
+    chart.size.height = 400;
+    let (kept, cell) = height(&chart);
+    assert_eq!(kept, 400.0);
+    assert_eq!(cell, 38.0);
+    chart.size.height = 170;
+    let (kept, cell) = height(&chart);
+    assert_eq!(kept, 170.0);
+    assert!(cell > 14.0 && cell < 38.0, "{cell}");
+}
+
+#[test]
+fn heatmap_range_and_formats() {
+    // Without a range, non-percent values are bucketed over the data's extent.
+    let chart = HeatmapChart {
+        title: "Logins".into(),
+        rows: vec!["a".into(), "b".into()],
+        columns: vec!["x".into(), "y".into(), "z".into()],
+        values: vec![
+            vec![Some(10.0), Some(30.0), Some(50.0)],
+            vec![Some(70.0), Some(90.0), Some(110.0)],
+        ],
+        value_format: ValueFormat::Integer,
+        ..HeatmapChart::default()
+    };
+    let root = check_chart(&chart.render(), "chart-heatmap", "Logins");
+    assert_eq!(cell_classes(&root), ["q0", "q1", "q2", "q3", "q4", "q4"]);
+    assert_eq!(
+        texts(root.find_all("text", "legend-label")),
+        ["10–30", "30–50", "50–70", "70–90", "90–110"]
+    );
+    assert!(
+        root.find_all("rect", "missing").is_empty(),
+        "no missing cell or swatch"
+    );
+
+    // A given range clamps values outside it into the end buckets; reversed is swapped.
+    for range in [(100.0, 0.0), (0.0, 100.0)] {
+        let chart = HeatmapChart {
+            range: Some(range),
+            values: vec![
+                vec![Some(-5.0), Some(30.0), Some(50.0)],
+                vec![Some(70.0), Some(99.0), Some(250.0)],
+            ],
+            ..chart.clone()
+        };
+        let root = check_chart(&chart.render(), "chart-heatmap", "Logins");
+        assert_eq!(cell_classes(&root), ["q0", "q1", "q2", "q3", "q4", "q4"]);
+        assert_eq!(
+            root.find_all("rect", "cell")[5].title().as_deref(),
+            Some("b · z: 250")
+        );
+    }
+
+    // A range that cannot be used falls back to the default.
+    for range in [(0.5, 0.5), (f64::NAN, 1.0), (0.0, f64::INFINITY)] {
+        let chart = HeatmapChart {
+            range: Some(range),
+            ..adoption_heatmap()
+        };
+        let root = check_chart(&chart.render(), "chart-heatmap", &chart.title);
+        assert_eq!(
+            cell_classes(&root),
+            [
+                "q0", "q1", "q1", "q2", "q3", "q4", "q4", "missing", "missing"
+            ],
+            "{range:?}"
+        );
+    }
+
+    // Money values are written compactly.
+    let chart = HeatmapChart {
+        title: "ARR".into(),
+        rows: vec!["Acme".into()],
+        columns: vec!["2024".into(), "2025".into()],
+        values: vec![vec![Some(1_200_000.0), Some(340_000.0)]],
+        value_format: ValueFormat::Money,
+        ..HeatmapChart::default()
+    };
+    let root = check_chart(&chart.render(), "chart-heatmap", "ARR");
+    assert_eq!(
+        texts(root.find_all("text", "cell-label")),
+        ["$1.2M", "$340k"]
+    );
+}
+
+#[test]
+fn heatmap_all_equal_values_share_the_middle_bucket() {
+    for (format, value) in [(ValueFormat::Plain, 0.5), (ValueFormat::Percent, 50.0)] {
+        let chart = HeatmapChart {
+            title: "Flat".into(),
+            rows: vec!["a".into(), "b".into()],
+            columns: vec!["x".into(), "y".into()],
+            values: vec![vec![Some(value); 2]; 2],
+            value_format: format,
+            ..HeatmapChart::default()
+        };
+        let root = check_chart(&chart.render(), "chart-heatmap", "Flat");
+        assert_eq!(cell_classes(&root), ["q2"; 4], "{format:?}");
+    }
+    // A flat plain grid has one legend entry, its value.
+    let chart = HeatmapChart {
+        title: "Flat".into(),
+        rows: vec!["a".into()],
+        columns: vec!["x".into(), "y".into()],
+        values: vec![vec![Some(7.0), Some(7.0)]],
+        ..HeatmapChart::default()
+    };
+    let root = check_chart(&chart.render(), "chart-heatmap", "Flat");
+    assert_eq!(texts(root.find_all("text", "legend-label")), ["7"]);
+    assert!(
+        root.find_all("rect", "q2").len() == 3,
+        "two cells and the swatch"
+    );
+}
+
+#[test]
+fn heatmap_custom_tooltips() {
+    let chart = HeatmapChart {
+        tooltips: Some(vec![
+            vec!["12 of 15 enterprise accounts".into(), String::new()],
+            vec![],
+        ]),
+        ..adoption_heatmap()
+    };
+    let root = check_chart(&chart.render(), "chart-heatmap", &chart.title);
+    let titles: Vec<String> = root
+        .find_all("rect", "cell")
+        .iter()
+        .filter_map(|cell| cell.title())
+        .collect();
+    assert_eq!(titles.len(), 9);
+    assert_eq!(titles[0], "12 of 15 enterprise accounts");
+    // Empty or absent tooltips fall back to the default text.
+    assert_eq!(titles[1], "Report builder · mid_market: 20%");
+    assert_eq!(titles[3], "Dashboards · enterprise: 40%");
+    assert_eq!(titles[8], "API access · smb: n/a");
+}
+
+#[test]
+fn heatmap_without_data_says_no_data() {
+    let charts = [
+        HeatmapChart::default(),
+        HeatmapChart {
+            columns: vec![],
+            ..adoption_heatmap()
+        },
+        HeatmapChart {
+            rows: vec![],
+            ..adoption_heatmap()
+        },
+        HeatmapChart {
+            values: vec![],
+            ..adoption_heatmap()
+        },
+        HeatmapChart {
+            values: vec![vec![None, Some(f64::NAN), Some(f64::INFINITY)]; 3],
+            ..adoption_heatmap()
+        },
+        HeatmapChart {
+            size: Size::new(0, 0),
+            ..HeatmapChart::default()
+        },
+    ];
+    for chart in charts {
+        let root = check_chart(&chart.render(), "chart-heatmap", &chart.title);
+        assert_no_data(&root);
+        assert!(root.find_all("rect", "").is_empty());
+        assert!(root.number("height") > 0.0, "a height for the message");
+    }
+}
+
+#[test]
+fn heatmap_ragged_values_follow_the_labels() {
+    // Rows and columns come from the labels: short value rows leave missing cells, extra
+    // rows and columns are ignored.
+    let chart = HeatmapChart {
+        values: vec![
+            vec![Some(10.0)],
+            vec![Some(50.0), Some(50.0), Some(50.0), Some(90.0), Some(90.0)],
+            vec![],
+            vec![Some(90.0); 7],
+            vec![Some(90.0)],
+        ],
+        ..adoption_heatmap()
+    };
+    let root = check_chart(&chart.render(), "chart-heatmap", &chart.title);
+    assert_eq!(
+        cell_classes(&root),
+        [
+            "q0", "missing", "missing", "q2", "q2", "q2", "missing", "missing", "missing"
+        ]
+    );
+
+    // More labels than values, and tooltips of any shape.
+    let chart = HeatmapChart {
+        rows: (0..6).map(|row| format!("feature {row}")).collect(),
+        tooltips: Some(vec![vec!["only one".into(); 9]; 9]),
+        ..adoption_heatmap()
+    };
+    let root = check_chart(&chart.render(), "chart-heatmap", &chart.title);
+    let classes = cell_classes(&root);
+    assert_eq!(classes.len(), 18);
+    assert_eq!(
+        classes.iter().filter(|class| *class == "missing").count(),
+        11
+    );
+}
+
+#[test]
+fn heatmap_long_labels_are_cut_with_tooltips() {
+    let long = "Single sign-on for the whole organisation and its partners";
+    let chart = HeatmapChart {
+        rows: vec![long.into(), "Short".into()],
+        columns: vec![long.into(), "smb".into()],
+        values: vec![vec![Some(50.0), Some(25.0)], vec![None, Some(100.0)]],
+        ..adoption_heatmap()
+    };
+    let root = check_chart(&chart.render(), "chart-heatmap", &chart.title);
+    let ticks = root.find_all("text", "tick");
+    let cut: Vec<&&Element> = ticks
+        .iter()
+        .filter(|tick| tick.own_text().ends_with('…'))
+        .collect();
+    assert_eq!(cut.len(), 2, "the long row and column labels are cut");
+    for tick in cut {
+        assert!(tick.own_text().chars().count() <= 28);
+        assert_eq!(tick.title().as_deref(), Some(long));
+    }
+    assert_eq!(
+        root.find_all("rect", "cell")[0].title(),
+        Some(format!("{long} · {long}: 50%"))
+    );
+}
+
+#[test]
+fn heatmap_awkward_values_and_sizes_do_not_panic() {
+    let values = vec![
+        vec![Some(f64::NAN), Some(f64::INFINITY), Some(f64::NEG_INFINITY)],
+        vec![Some(f64::MAX), Some(-f64::MAX), Some(f64::MIN_POSITIVE)],
+        vec![Some(-0.0), Some(1e300), Some(-1e-300)],
+    ];
+    for format in [
+        ValueFormat::Plain,
+        ValueFormat::Money,
+        ValueFormat::Percent,
+        ValueFormat::Integer,
+    ] {
+        for size in [
+            Size::new(0, 0),
+            Size::new(1, 1),
+            Size::new(30, 10),
+            Size::new(600, 0),
+            Size::new(u32::MAX, u32::MAX),
+        ] {
+            for range in [None, Some((-f64::MAX, f64::MAX)), Some((0.0, 1e-300))] {
+                let chart = HeatmapChart {
+                    values: values.clone(),
+                    value_format: format,
+                    range,
+                    size,
+                    ..adoption_heatmap()
+                };
+                let svg = chart.render();
+                let root = check_chart(&svg, "chart-heatmap", &chart.title);
+                let classes = cell_classes(&root);
+                assert_eq!(classes.len(), 9);
+                assert_eq!(
+                    classes.iter().filter(|class| *class == "missing").count(),
+                    3
+                );
+                assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+            }
+        }
+    }
+}
+
+#[test]
+fn heatmap_output_is_deterministic() {
+    let chart = adoption_heatmap();
+    let first = chart.render();
+    assert_eq!(first, chart.render());
+    assert_eq!(first, chart.clone().render());
+    assert!(!first.contains('#') && !first.contains("rgb"), "no colours");
 }

@@ -4,8 +4,8 @@
 mod common;
 
 use coco_charts::{
-    Band, Bar, BarChart, LineChart, LineSeries, Size, Sparkline, StackedBarChart, StackedSeries,
-    ValueFormat, escape,
+    Band, Bar, BarChart, HeatmapChart, LineChart, LineSeries, Size, Sparkline, StackedBarChart,
+    StackedSeries, ValueFormat, escape,
 };
 use common::{Element, all_text, check_chart};
 
@@ -164,6 +164,70 @@ fn sparkline_escapes_every_field() {
 }
 
 #[test]
+fn heatmap_escapes_every_field() {
+    for &text in HOSTILE {
+        let chart = HeatmapChart {
+            title: text.to_string(),
+            rows: vec![text.to_string(), "Dashboards".into()],
+            columns: vec![text.to_string(), "smb".into()],
+            values: vec![vec![Some(50.0), None], vec![Some(25.0), Some(100.0)]],
+            tooltips: Some(vec![vec![String::new(), text.to_string()]]),
+            value_format: ValueFormat::Percent,
+            range: None,
+            size: Size::new(900, 0),
+        };
+        let svg = chart.render();
+        assert_inert(&svg);
+        let root = check_chart(&svg, "chart-heatmap", text);
+        let cells = root.find_all("rect", "cell");
+        assert_eq!(cells.len(), 4);
+        assert_eq!(cells[0].title(), Some(format!("{text} · {text}: 50%")));
+        assert_eq!(cells[1].title().as_deref(), Some(text));
+        assert_eq!(cells[2].title(), Some(format!("Dashboards · {text}: 25%")));
+        let ticks: Vec<String> = root
+            .find_all("text", "tick")
+            .into_iter()
+            .map(|tick| tick.title().unwrap_or_else(|| tick.own_text()))
+            .collect();
+        assert_eq!(
+            ticks.iter().filter(|tick| *tick == text).count(),
+            2,
+            "{ticks:?}"
+        );
+    }
+}
+
+#[test]
+fn heatmap_labels_appear_only_escaped() {
+    let (row, column) = ("<script>alert(1)</script>", "a&\"'b");
+    let chart = HeatmapChart {
+        title: "Adoption".into(),
+        rows: vec![row.into()],
+        columns: vec![column.into()],
+        values: vec![vec![Some(50.0)]],
+        value_format: ValueFormat::Percent,
+        ..HeatmapChart::default()
+    };
+    let svg = chart.render();
+    assert_inert(&svg);
+    assert!(
+        !svg.contains(row) && !svg.contains(column),
+        "raw label:\n{svg}"
+    );
+    // The row label (on the axis and in the tooltip) and the column label, each escaped.
+    assert_eq!(
+        svg.matches("&lt;script&gt;alert(1)&lt;/script&gt;").count(),
+        2
+    );
+    assert_eq!(svg.matches("a&amp;&quot;&#39;b").count(), 2);
+    let root = check_chart(&svg, "chart-heatmap", "Adoption");
+    assert_eq!(
+        root.find_all("rect", "cell")[0].title(),
+        Some(format!("{row} · {column}: 50%"))
+    );
+}
+
+#[test]
 fn empty_charts_escape_their_title() {
     for &text in HOSTILE {
         let svg = LineChart {
@@ -173,6 +237,14 @@ fn empty_charts_escape_their_title() {
         .render();
         assert_inert(&svg);
         check_chart(&svg, "chart-line", text);
+        let svg = HeatmapChart {
+            title: text.to_string(),
+            rows: vec![text.to_string()],
+            ..HeatmapChart::default()
+        }
+        .render();
+        assert_inert(&svg);
+        check_chart(&svg, "chart-heatmap", text);
     }
 }
 

@@ -3,8 +3,8 @@
 mod common;
 
 use coco_charts::{
-    Band, Bar, BarChart, LineChart, LineSeries, Size, Sparkline, StackedBarChart, StackedSeries,
-    ValueFormat,
+    Band, Bar, BarChart, HeatmapChart, LineChart, LineSeries, Size, Sparkline, StackedBarChart,
+    StackedSeries, ValueFormat,
 };
 use common::check_chart;
 use proptest::prelude::*;
@@ -122,6 +122,51 @@ proptest! {
         };
         let svg = chart.render();
         check_chart(&svg, "chart-stacked", &expected_title(&chart.title));
+    }
+
+    #[test]
+    fn heatmaps_never_break(
+        title in text(),
+        rows in prop::collection::vec(text(), 0..12),
+        columns in prop::collection::vec(text(), 0..8),
+        // Ragged on purpose: fewer or more rows and columns than there are labels.
+        values in prop::collection::vec(prop::collection::vec(point(), 0..10), 0..14),
+        tooltips in prop::option::of(
+            prop::collection::vec(prop::collection::vec(text(), 0..10), 0..14)),
+        value_format in format(),
+        range in prop::option::of((value(), value())),
+        size in size(),
+    ) {
+        let chart = HeatmapChart {
+            title, rows, columns, values, tooltips, value_format, range, size,
+        };
+        let svg = chart.render();
+        let root = check_chart(&svg, "chart-heatmap", &expected_title(&chart.title));
+        // Every cell of the labelled grid is drawn, or none and the chart says "No data".
+        let has_value = (0..chart.rows.len()).any(|row| {
+            (0..chart.columns.len()).any(|column| {
+                chart
+                    .values
+                    .get(row)
+                    .and_then(|values| values.get(column))
+                    .is_some_and(|value| value.is_some_and(f64::is_finite))
+            })
+        });
+        let cells = root.find_all("rect", "cell");
+        if has_value {
+            prop_assert_eq!(cells.len(), chart.rows.len() * chart.columns.len());
+            for cell in cells {
+                prop_assert!(cell.title().is_some());
+                let class = cell.classes()[1];
+                prop_assert!(
+                    matches!(class, "q0" | "q1" | "q2" | "q3" | "q4" | "missing"),
+                    "class {}", class
+                );
+            }
+        } else {
+            prop_assert!(cells.is_empty());
+            prop_assert_eq!(root.find_all("text", "empty").len(), 1);
+        }
     }
 
     #[test]

@@ -99,6 +99,18 @@ enum Command {
         after_help = "Example:\n  coco renewals forecast --scenario red=50%"
     )]
     Renewals(commands::renewals::RenewalsCommand),
+    /// Expansion opportunities: signals, timing, sizing, talking points, outcomes.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco expansion list\n  coco expansion show acc_00042:seats\n  coco expansion pipeline --target 250000"
+    )]
+    Expansion(commands::expansion::ExpansionCommand),
+    /// Adoption: heatmap, gaps, causes, enablement plans, time to value, report, campaigns.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco adoption heatmap\n  coco adoption gaps acc_00042\n  coco adoption plan acc_00042"
+    )]
+    Adoption(commands::adoption::AdoptionCommand),
     /// Health scores: who is red, who dropped.
     #[command(
         subcommand,
@@ -169,6 +181,8 @@ fn main() -> ExitCode {
         Command::Health(command) => commands::metrics::health(&cli.global, &command),
         Command::Model(command) => commands::model::run(&cli.global, &command),
         Command::Renewals(command) => commands::renewals::run(&cli.global, &command),
+        Command::Expansion(command) => commands::expansion::run(&cli.global, &command),
+        Command::Adoption(command) => commands::adoption::run(&cli.global, &command),
         Command::Accounts(command) => commands::accounts::run(&cli.global, &command),
         Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
         Command::Status => commands::status(&cli.global),

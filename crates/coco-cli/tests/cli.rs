@@ -64,7 +64,7 @@ fn demo_files_ingest_with_exactly_the_dirty_rows_quarantined() {
         ],
     ));
     let loads = loads.as_array().unwrap();
-    assert_eq!(loads.len(), 14, "one load per entity file");
+    assert_eq!(loads.len(), 15, "one load per entity file");
     for file in generated.as_array().unwrap() {
         let entity = file["entity"].as_str().unwrap();
         let load = loads

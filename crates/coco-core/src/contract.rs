@@ -466,6 +466,39 @@ pub static CONTACTS: Entity = Entity {
     event_time: None,
 };
 
+pub static USERS: Entity = Entity {
+    name: "users",
+    description: "Product users (the people who log in — not necessarily contacts) and the department or team they work in.",
+    columns: &[
+        col("account_id", Text, "Account the user belongs to.")
+            .req()
+            .refs("accounts", "account_id")
+            .eg("acc_00042"),
+        col(
+            "user_id",
+            Text,
+            "User identifier within the product; usage rows refer to it.",
+        )
+        .req()
+        .eg("u_00042_017"),
+        col("email", Text, "Email address.").eg("maria@northwind.example"),
+        col("department", Text, "Department or team the user works in.").eg("Finance"),
+        col("title", Text, "Job title.").eg("Analyst"),
+        col("role", Text, "Role in the product (admin, user, viewer…).").eg("user"),
+        col("created_on", Date, "When the user was invited or created.").eg("2025-03-02"),
+        col(
+            "deactivated_on",
+            Date,
+            "When the user was removed or deactivated.",
+        )
+        .eg(""),
+    ],
+    key: &["account_id", "user_id"],
+    merge: MergeMode::Upsert,
+    rules: &[],
+    event_time: None,
+};
+
 pub static USAGE_EVENTS: Entity = Entity {
     name: "usage_events",
     description: "Raw product usage events. De-duplicated on (account_id, user_id, feature_key, occurred_at).",
@@ -813,6 +846,7 @@ pub static ENTITIES: &[&Entity] = &[
     &FEATURES,
     &CONTRACTS,
     &CONTACTS,
+    &USERS,
     &USAGE_EVENTS,
     &USAGE_DAILY,
     &TICKETS,
@@ -993,6 +1027,44 @@ mod tests {
         assert_eq!(entity("account").map(|e| e.name), Some("accounts"));
         assert_eq!(entity("usage-events").map(|e| e.name), Some("usage_events"));
         assert_eq!(entity("feedback").map(|e| e.name), Some("feedback"));
+        assert_eq!(entity("user").map(|e| e.name), Some("users"));
         assert!(entity("nope").is_none());
+    }
+
+    #[test]
+    fn users_load_after_accounts_and_contacts_and_before_usage() {
+        let names = entity_names();
+        let position = |name: &str| names.iter().position(|n| *n == name).unwrap();
+        assert_eq!(position("users"), position("contacts") + 1);
+        assert!(position("users") > position("accounts"));
+        assert!(position("users") < position("usage_events"));
+        assert_eq!(USERS.key, &["account_id", "user_id"]);
+        assert_eq!(USERS.merge, MergeMode::Upsert);
+        assert_eq!(USERS.history_table().as_deref(), Some("users_history"));
+        assert_eq!(USERS.event_time, None);
+        let account = USERS.column("account_id").unwrap();
+        assert_eq!(
+            account.references,
+            Some(Reference {
+                entity: "accounts",
+                column: "account_id"
+            })
+        );
+        let columns: Vec<&str> = USERS.columns.iter().map(|c| c.name).collect();
+        assert_eq!(
+            columns,
+            [
+                "account_id",
+                "user_id",
+                "email",
+                "department",
+                "title",
+                "role",
+                "created_on",
+                "deactivated_on"
+            ]
+        );
+        // Usage rows do not reference users: a product user id is not checked on ingest.
+        assert_eq!(USAGE_EVENTS.column("user_id").unwrap().references, None);
     }
 }

@@ -1,6 +1,6 @@
 //! Per-account simulation: profile, hidden factors, contract timeline and every
-//! account-level file (accounts, contracts, contacts, usage, tickets, touchpoints,
-//! surveys, milestones, billing, outcomes, feedback, truth).
+//! account-level file (accounts, contracts, contacts, users, usage, tickets,
+//! touchpoints, surveys, milestones, billing, outcomes, feedback, truth).
 //!
 //! Each account uses its own random streams seeded from (seed, account index), so the
 //! output does not depend on the order or thread in which accounts are generated.
@@ -14,14 +14,14 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::catalog::{
-    ADDON_PRODUCTS, COMPANY_STEMS, COMPANY_SUFFIXES, FEATURES, INDUSTRIES, LOGIN, REGION_DAY_START,
-    REGION_WEIGHTS, REGIONS, person_name, product_of,
+    ADDON_PRODUCTS, COMPANY_STEMS, COMPANY_SUFFIXES, DEPARTMENTS, FEATURES, FIRST_TEAMS,
+    INDUSTRIES, LOGIN, REGION_DAY_START, REGION_WEIGHTS, REGIONS, person_name, product_of,
 };
 use crate::model::{Factors, Renewal, draw_renewal, geometric, normal, pick, poisson, sigmoid};
 use crate::write::{RowBuf, Sink, corrupt, emit, push_date, push_digits, push_time, push_uint};
 use crate::{
     ChunkOut, Ctx, DUPLICATE_EVENT_RATE, E_ACCOUNTS, E_BILLING, E_CONTACTS, E_CONTRACTS, E_DAILY,
-    E_EVENTS, E_FEEDBACK, E_MILESTONES, E_OUTCOMES, E_SURVEYS, E_TICKETS, E_TOUCHPOINTS,
+    E_EVENTS, E_FEEDBACK, E_MILESTONES, E_OUTCOMES, E_SURVEYS, E_TICKETS, E_TOUCHPOINTS, E_USERS,
     USAGE_DAILY_EVERY, rng_for,
 };
 
@@ -30,6 +30,10 @@ const SALT_PROFILE: u64 = 2;
 const SALT_SIM: u64 = 3;
 const SALT_DIRTY: u64 = 4;
 const SALT_USAGE: u64 = 5;
+/// Product users and their departments, and their dirty rows: streams of their own, so
+/// every other file is the same with or without them.
+const SALT_USERS: u64 = 6;
+const SALT_USERS_DIRTY: u64 = 7;
 
 pub(crate) const SEGMENTS: [&str; 3] = ["enterprise", "mid_market", "smb"];
 const SEGMENT_WEIGHTS: [f64; 3] = [0.12, 0.33, 0.55];
@@ -47,6 +51,14 @@ const WEEKEND_FACTOR: f64 = 0.25;
 const SEASONAL_DIP: f64 = 0.62;
 const POWER_USER_SHARE: f64 = 0.2;
 const POWER_USER_BOOST: f64 = 2.5;
+
+/// Departments of product users: P(one team) = clamp(base − slope × adoption_breadth);
+/// otherwise 2 to the segment's maximum.
+const SINGLE_TEAM_BASE: f64 = 1.1;
+const SINGLE_TEAM_SLOPE: f64 = 1.4;
+const MAX_DEPARTMENTS: [usize; 3] = [6, 4, 2];
+/// Probability that users added by pool growth are a team the account did not have.
+const NEW_TEAM_ON_GROWTH: f64 = 0.6;
 
 pub(crate) const TRUTH_HEADER: &[&str] = &[
     "account_id",
@@ -82,6 +94,7 @@ pub(crate) const TRUTH_HEADER: &[&str] = &[
     "expansion_opportunity",
     "arr_start",
     "arr_end",
+    "departments",
 ];
 
 #[derive(Default)]
@@ -963,6 +976,9 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         emit_row!(E_CONTACTS);
     }
 
+    // --- users ----------------------------------------------------------------------
+    let departments = users(ctx, &p, &f, &tl, out, sc);
+
     // --- usage ----------------------------------------------------------------------
     let events = usage(ctx, &p, &f, &tl, alive_from, alive_to, out, sc, &mut drng);
     out.events += events;
@@ -1620,7 +1636,8 @@ pub(crate) fn generate_account(ctx: &Ctx, idx: usize, out: &mut ChunkOut, sc: &m
         .int(renewals_in_window)
         .s(opportunity_state)
         .money(arr_start)
-        .money(arr_end);
+        .money(arr_end)
+        .int(departments as i64);
     let mut truth_sink = Sink {
         buf: std::mem::take(&mut out.truth),
         ..Sink::default()
@@ -1998,6 +2015,155 @@ fn milestones(
             status,
         );
     }
+}
+
+/// `users.csv`: one row per product user id [`usage`] can draw (`u_<n>_<k>`, up to the
+/// largest pool the timeline reaches), with the department they work in. The initial
+/// pool is split into contiguous blocks of departments, the first (lowest indices, so
+/// holding the power users) the largest; users added by pool growth are created on the
+/// date their pool entry starts, as a new team (60%) or into the existing ones. Returns
+/// the number of departments at the start.
+fn users(
+    ctx: &Ctx,
+    p: &Profile,
+    f: &Factors,
+    tl: &Timeline,
+    out: &mut ChunkOut,
+    sc: &mut Scratch,
+) -> usize {
+    let mut rng = rng_for(ctx.seed, p.idx, SALT_USERS);
+    let mut drng = rng_for(ctx.seed, p.idx, SALT_USERS_DIRTY);
+    let initial = tl.pool[0].1.max(1) as usize;
+    let total = tl
+        .pool
+        .iter()
+        .map(|e| e.1.max(1) as usize)
+        .max()
+        .unwrap_or(initial);
+
+    // Departments at the start: their number, then contiguous blocks of the initial pool.
+    let single = (SINGLE_TEAM_BASE - SINGLE_TEAM_SLOPE * f.adoption_breadth).clamp(0.1, 0.9);
+    let wanted = if rng.random::<f64>() < single {
+        1
+    } else {
+        rng.random_range(2..=MAX_DEPARTMENTS[p.segment])
+    };
+    let n = wanted.min(1 + initial / 2);
+    let mut order: Vec<usize> = (0..DEPARTMENTS.len()).collect();
+    let first_team = FIRST_TEAMS[p.industry][pick(&mut rng, &[0.6, 0.25, 0.15])];
+    order.retain(|d| *d != first_team);
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.random_range(0..=i));
+    }
+    order.insert(0, first_team);
+    let mut sizes = vec![initial];
+    if n > 1 {
+        // The first team: half to four fifths of the users, leaving one for every other.
+        let first = ((initial as f64) * rng.random_range(0.5..0.8)).ceil() as usize;
+        let first = first.clamp(initial.div_ceil(2), initial - (n - 1));
+        let weights: Vec<f64> = (1..n).map(|_| rng.random_range(0.3..1.0)).collect();
+        let mut rest = vec![1usize; n - 1];
+        for _ in 0..(initial - first - (n - 1)) {
+            rest[pick(&mut rng, &weights)] += 1;
+        }
+        rest.sort_unstable_by(|a, b| b.cmp(a));
+        sizes = std::iter::once(first).chain(rest).collect();
+    }
+    let mut department: Vec<usize> = Vec::with_capacity(total);
+    for (block, size) in sizes.iter().enumerate() {
+        department.extend(std::iter::repeat_n(order[block], *size));
+    }
+    let mut headcount = vec![0f64; DEPARTMENTS.len()];
+    for d in &department {
+        headcount[*d] += 1.0;
+    }
+    let mut used = n;
+
+    // Creation dates: the initial users within 30 days of `customer_since`, never after
+    // the first day their usage can start; later users when their pool entry starts.
+    let alive_from = ctx.start.max(p.since);
+    let mut created: Vec<NaiveDate> = (0..initial)
+        .map(|k| {
+            let offset = if k == 0 { 0 } else { rng.random_range(0..=30) };
+            (p.since + days(offset)).min(alive_from)
+        })
+        .collect();
+    for &(from, size) in &tl.pool[1..] {
+        let size = size.max(1) as usize;
+        if size <= department.len() {
+            continue;
+        }
+        let added = size - department.len();
+        let new_team = used < DEPARTMENTS.len() && rng.random::<f64>() < NEW_TEAM_ON_GROWTH;
+        if new_team {
+            let d = order[used];
+            used += 1;
+            department.extend(std::iter::repeat_n(d, added));
+            headcount[d] += added as f64;
+        } else {
+            for _ in 0..added {
+                let d = pick(&mut rng, &headcount);
+                department.push(d);
+                headcount[d] += 1.0;
+            }
+        }
+        created.extend(std::iter::repeat_n(from, added));
+    }
+
+    // Deactivation: a user above a shrunk pool that never grew back over them, or
+    // everyone still active when the account churned.
+    let deactivated = |k: usize| -> Option<NaiveDate> {
+        let mut off = None;
+        for &(from, size) in &tl.pool {
+            if (size.max(1) as usize) > k {
+                off = None;
+            } else if from >= created[k] && off.is_none() {
+                off = Some(from);
+            }
+        }
+        off.or(tl.churn_date)
+    };
+
+    let power = ((initial as f64) * POWER_USER_SHARE).ceil() as usize;
+    let mut user_id: Vec<u8> = Vec::with_capacity(24);
+    let mut email: Vec<u8> = Vec::with_capacity(64);
+    for k in 0..department.len() {
+        let (name, titles) = DEPARTMENTS[department[k]];
+        let u = rng.random::<f64>();
+        let role = if k == 0 || u < 0.05 {
+            "admin"
+        } else if k >= power && u < 0.17 {
+            "viewer"
+        } else {
+            "user"
+        };
+        let title = titles[rng.random_range(0..titles.len())];
+        user_id.clear();
+        push_user(&mut user_id, p.num.as_bytes(), k as u32);
+        email.clear();
+        email.extend_from_slice(&user_id);
+        email.push(b'@');
+        email.extend_from_slice(p.domain.as_bytes());
+        sc.row
+            .clear()
+            .s(&p.id)
+            .bytes(&user_id)
+            .bytes(&email)
+            .s(name)
+            .s(title)
+            .s(role)
+            .date(created[k])
+            .opt_date(deactivated(k));
+        emit(
+            &mut out.sinks[E_USERS],
+            &ctx.specs[E_USERS],
+            &sc.row,
+            &mut sc.dirty,
+            &mut drng,
+            ctx.dirty_rate,
+        );
+    }
+    n
 }
 
 /// Usage of one account: raw events, or daily aggregates for `usage_daily` accounts.

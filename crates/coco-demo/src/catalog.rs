@@ -371,6 +371,79 @@ pub(crate) const INDUSTRIES: [&str; 12] = [
     "nonprofit",
 ];
 
+/// Departments product users work in, with the job titles drawn for them.
+pub(crate) const DEPARTMENTS: [(&str, &[&str]); 10] = [
+    (
+        "Operations",
+        &[
+            "Operations Manager",
+            "Operations Analyst",
+            "Coordinator",
+            "Process Lead",
+        ],
+    ),
+    (
+        "Engineering",
+        &[
+            "Software Engineer",
+            "Engineering Manager",
+            "QA Engineer",
+            "DevOps Engineer",
+        ],
+    ),
+    (
+        "Product",
+        &["Product Manager", "Product Designer", "Product Owner"],
+    ),
+    (
+        "Marketing",
+        &[
+            "Marketing Manager",
+            "Content Strategist",
+            "Campaign Specialist",
+        ],
+    ),
+    (
+        "Sales",
+        &[
+            "Account Executive",
+            "Sales Manager",
+            "Sales Development Rep",
+        ],
+    ),
+    ("Finance", &["Analyst", "Controller", "Accountant"]),
+    (
+        "Support",
+        &["Support Agent", "Support Lead", "Support Engineer"],
+    ),
+    (
+        "HR",
+        &["HR Business Partner", "Recruiter", "People Partner"],
+    ),
+    ("Legal", &["Counsel", "Paralegal", "Contract Manager"]),
+    (
+        "Procurement",
+        &["Buyer", "Procurement Manager", "Category Manager"],
+    ),
+];
+
+/// Per industry (in the order of [`INDUSTRIES`]): the departments most likely to be the
+/// first team using the product (indices into [`DEPARTMENTS`], most likely first).
+pub(crate) const FIRST_TEAMS: [[usize; 3]; 12] = [
+    [1, 2, 0], // software: Engineering, Product, Operations
+    [0, 1, 9], // manufacturing: Operations, Engineering, Procurement
+    [0, 9, 6], // logistics: Operations, Procurement, Support
+    [0, 6, 7], // healthcare: Operations, Support, HR
+    [5, 0, 8], // financial_services: Finance, Operations, Legal
+    [3, 0, 4], // retail: Marketing, Operations, Sales
+    [0, 7, 3], // education: Operations, HR, Marketing
+    [3, 2, 4], // media: Marketing, Product, Sales
+    [0, 5, 4], // professional_services: Operations, Finance, Sales
+    [1, 0, 9], // energy: Engineering, Operations, Procurement
+    [0, 1, 9], // construction: Operations, Engineering, Procurement
+    [0, 3, 5], // nonprofit: Operations, Marketing, Finance
+];
+
 pub(crate) const FIRST_NAMES: [&str; 48] = [
     "Lin", "Maria", "James", "Aisha", "Carlos", "Sofia", "Kenji", "Priya", "Lucas", "Emma", "Omar",
     "Chloe", "Mateo", "Hannah", "Arjun", "Julia", "Noah", "Fatima", "Liam", "Yuki", "Elena",

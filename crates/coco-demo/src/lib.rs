@@ -110,21 +110,23 @@ pub(crate) const E_ACCOUNTS: usize = 1;
 pub(crate) const E_FEATURES: usize = 2;
 pub(crate) const E_CONTRACTS: usize = 3;
 pub(crate) const E_CONTACTS: usize = 4;
-pub(crate) const E_EVENTS: usize = 5;
-pub(crate) const E_DAILY: usize = 6;
-pub(crate) const E_TICKETS: usize = 7;
-pub(crate) const E_TOUCHPOINTS: usize = 8;
-pub(crate) const E_SURVEYS: usize = 9;
-pub(crate) const E_MILESTONES: usize = 10;
-pub(crate) const E_BILLING: usize = 11;
-pub(crate) const E_OUTCOMES: usize = 12;
-pub(crate) const E_FEEDBACK: usize = 13;
-const ENTITY_ORDER: [&str; 14] = [
+pub(crate) const E_USERS: usize = 5;
+pub(crate) const E_EVENTS: usize = 6;
+pub(crate) const E_DAILY: usize = 7;
+pub(crate) const E_TICKETS: usize = 8;
+pub(crate) const E_TOUCHPOINTS: usize = 9;
+pub(crate) const E_SURVEYS: usize = 10;
+pub(crate) const E_MILESTONES: usize = 11;
+pub(crate) const E_BILLING: usize = 12;
+pub(crate) const E_OUTCOMES: usize = 13;
+pub(crate) const E_FEEDBACK: usize = 14;
+const ENTITY_ORDER: [&str; 15] = [
     "csms",
     "accounts",
     "features",
     "contracts",
     "contacts",
+    "users",
     "usage_events",
     "usage_daily",
     "tickets",

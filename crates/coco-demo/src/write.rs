@@ -215,9 +215,6 @@ impl EntitySpec {
             let Some(column) = entity.column(name) else {
                 continue; // custom (extra) column
             };
-            if entity.key.first() == Some(name) {
-                spec.key_col = i;
-            }
             if let Some(reference) = column.references {
                 let prefix = match reference.entity {
                     "accounts" => "acc_missing_",
@@ -241,6 +238,20 @@ impl EntitySpec {
             if column.required {
                 spec.required.push(i);
             }
+        }
+        // The `_x` suffix goes on the key's own identifier: its first text column that
+        // is not a reference (`users`: the user id, not the account), else its first.
+        let suffixed = entity
+            .key
+            .iter()
+            .find(|k| {
+                entity
+                    .column(k)
+                    .is_some_and(|c| c.references.is_none() && c.ty == ColumnType::Text)
+            })
+            .or(entity.key.first());
+        if let Some(i) = suffixed.and_then(|k| spec.header.iter().position(|n| n == k)) {
+            spec.key_col = i;
         }
         spec
     }

@@ -315,6 +315,18 @@ fn clean_data_does_not_depend_on_the_dirty_rate() {
         .collect();
     assert_eq!(kept.len(), clean_rows.len());
     assert!(kept.iter().zip(&clean_rows).all(|(a, b)| *a == b));
+    // Users (composite key): the clean rows are the dirty file's rows with a clean key.
+    let (_, dirty_users) = read_rows(&a.path().join("users.csv"));
+    let (_, clean_users) = read_rows(&b.path().join("users.csv"));
+    let clean_keys: HashSet<(&String, &String)> =
+        clean_users.iter().map(|r| (&r[0], &r[1])).collect();
+    let kept: Vec<&Vec<String>> = dirty_users
+        .iter()
+        .filter(|r| clean_keys.contains(&(&r[0], &r[1])))
+        .collect();
+    assert_eq!(kept.len(), clean_users.len());
+    assert!(kept.iter().zip(&clean_users).all(|(a, b)| *a == b));
+    assert!(dirty_users.len() > clean_users.len());
 }
 
 #[test]
@@ -454,6 +466,151 @@ fn churn_follows_the_hidden_risk_factors() {
     let total = churned.len() as f64;
     let churn_rate = churned.values().filter(|c| **c).count() as f64 / total;
     assert!((0.07..0.2).contains(&churn_rate), "churn rate {churn_rate}");
+}
+
+#[test]
+fn users_cover_every_usage_user_with_their_departments() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = DemoConfig::new(300, 12, 13, end());
+    let summary = run(&config, dir.path());
+    let checked = check_all(dir.path());
+    let window_start = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    let date = |v: &str| NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap();
+    let (truth_header, truth) = read_rows(&summary.truth_path);
+    let t = |name: &str| truth_header.iter().position(|h| h == name).unwrap();
+    let truth: HashMap<&str, &Vec<String>> = truth
+        .iter()
+        .map(|r| (r[t("account_id")].as_str(), r))
+        .collect();
+
+    // The valid users rows, by account in file (= user index) order.
+    let users = &checked["users"];
+    let col = |name: &str| users.header.iter().position(|h| h == name).unwrap();
+    let (account, user, department, role, created, deactivated) = (
+        col("account_id"),
+        col("user_id"),
+        col("department"),
+        col("role"),
+        col("created_on"),
+        col("deactivated_on"),
+    );
+    let mut by_account: HashMap<&str, Vec<&Vec<String>>> = HashMap::new();
+    let mut by_key: HashMap<(&str, &str), &Vec<String>> = HashMap::new();
+    for row in &users.rows {
+        if users
+            .keys
+            .contains(&format!("{}\u{1f}{}", row[account], row[user]))
+            && truth.contains_key(row[account].as_str())
+            && !row[user].ends_with("_x")
+        {
+            by_account.entry(&row[account]).or_default().push(row);
+            by_key.insert((&row[account], &row[user]), row);
+        }
+    }
+    assert_eq!(by_account.len(), config.accounts, "every account has users");
+
+    let mut single = 0;
+    let mut joined_later = 0;
+    for (id, rows) in &by_account {
+        let num = id.trim_start_matches("acc_");
+        for (k, row) in rows.iter().enumerate() {
+            assert_eq!(
+                row[user],
+                format!("u_{num}_{:03}", k + 1),
+                "ids are contiguous"
+            );
+            if let Some(off) = Some(&row[deactivated]).filter(|v| !v.is_empty()) {
+                assert!(
+                    date(off) >= date(&row[created]),
+                    "{id}: deactivated before created"
+                );
+            }
+        }
+        assert_eq!(rows[0][role], "admin", "{id}: the first user is an admin");
+        let since = date(&truth[id][t("customer_since")]);
+        let alive_from = since.max(window_start);
+        let initial: Vec<&&Vec<String>> = rows
+            .iter()
+            .filter(|r| date(&r[created]) <= alive_from)
+            .collect();
+        for r in &initial {
+            let on = date(&r[created]);
+            assert!(on >= since && on <= since + chrono::TimeDelta::days(30));
+        }
+        // Contiguous blocks, the first (holding user 001) the largest and at least half.
+        let mut blocks: Vec<(&str, usize)> = Vec::new();
+        for r in &initial {
+            match blocks.last_mut() {
+                Some((d, n)) if *d == r[department] => *n += 1,
+                _ => {
+                    assert!(
+                        blocks.iter().all(|(d, _)| *d != r[department]),
+                        "{id}: {} is not one block",
+                        r[department]
+                    );
+                    blocks.push((&r[department], 1));
+                }
+            }
+        }
+        let departments: usize = truth[id][t("departments")].parse().unwrap();
+        assert_eq!(blocks.len(), departments, "{id}: departments at the start");
+        if departments == 1 {
+            single += 1;
+        } else {
+            assert!(
+                2 * blocks[0].1 >= initial.len(),
+                "{id}: first team below half"
+            );
+            assert!(blocks.iter().all(|(_, n)| *n <= blocks[0].1));
+        }
+        let segment = &truth[id][t("segment")];
+        let most = match segment.as_str() {
+            "enterprise" => 6,
+            "mid_market" => 4,
+            _ => 2,
+        };
+        assert!(
+            departments <= most,
+            "{id}: {departments} departments ({segment})"
+        );
+        let known: HashSet<&str> = blocks.iter().map(|(d, _)| *d).collect();
+        if rows
+            .iter()
+            .any(|r| date(&r[created]) > alive_from && !known.contains(r[department].as_str()))
+        {
+            joined_later += 1;
+        }
+    }
+    let share = single as f64 / config.accounts as f64;
+    assert!((0.2..0.55).contains(&share), "single-team share {share}");
+    assert!(joined_later > 0, "no account gained a department");
+
+    // Every valid usage row names a user that exists on that day.
+    let events = &checked["usage_events"];
+    let mut seen = 0;
+    for row in &events.rows {
+        let Some(u) = by_key.get(&(row[0].as_str(), row[1].as_str())) else {
+            continue;
+        };
+        let Ok(at) = NaiveDateTime::parse_from_str(&row[3], "%Y-%m-%dT%H:%M:%SZ") else {
+            continue;
+        };
+        seen += 1;
+        assert!(at.date() >= date(&u[created]), "{row:?} before {u:?}");
+        if !u[deactivated].is_empty() {
+            assert!(at.date() <= date(&u[deactivated]), "{row:?} after {u:?}");
+        }
+    }
+    assert!(seen as u64 >= summary.events, "{seen} events matched");
+    let unmatched = events
+        .rows
+        .iter()
+        .filter(|r| {
+            events.keys.contains(&r[..4].join("\u{1f}"))
+                && !by_key.contains_key(&(r[0].as_str(), r[1].as_str()))
+        })
+        .count();
+    assert_eq!(unmatched, 0, "valid events without a users row");
 }
 
 #[test]

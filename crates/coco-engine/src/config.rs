@@ -1,8 +1,13 @@
-//! The configuration a run uses: the metric catalogue and the health configuration,
+//! The configuration a run uses: the metric catalogue, the health, model, expansion and
+//! adoption configurations,
 //! shipped defaults overridden by files in the config folder.
 
 use std::path::{Path, PathBuf};
 
+use coco_insights::adoption::AdoptionConfig;
+use coco_insights::adoption::config::DEFAULT_ADOPTION;
+use coco_insights::expansion::ExpansionConfig;
+use coco_insights::expansion::config::DEFAULT_EXPANSION;
 use coco_insights::frame::MetricMeta;
 use coco_insights::health::HealthConfig;
 use coco_metrics::Catalogue;
@@ -17,6 +22,8 @@ pub const DEFAULT_HEALTH: &str = include_str!("../../../config/health.toml");
 pub const METRICS_FILE: &str = "metrics.toml";
 pub const HEALTH_FILE: &str = "health.toml";
 pub const MODELS_FILE: &str = "models.toml";
+pub const EXPANSION_FILE: &str = "expansion.toml";
+pub const ADOPTION_FILE: &str = "adoption.toml";
 
 pub struct Config {
     pub catalogue: Catalogue,
@@ -30,6 +37,12 @@ pub struct Config {
     /// The text `models` was read from (hashed into every trained model).
     pub models_text: String,
     pub models_origin: String,
+    /// Expansion signals, timing, price book, priority (`config/expansion.toml`).
+    pub expansion: ExpansionConfig,
+    pub expansion_origin: String,
+    /// Adoption levels, gaps, causes, plans, time to value (`config/adoption.toml`).
+    pub adoption: AdoptionConfig,
+    pub adoption_origin: String,
 }
 
 impl Config {
@@ -69,6 +82,23 @@ impl Config {
                 origin: models_origin.clone(),
                 message: e.to_string(),
             })?;
+        let (expansion_text, expansion_origin) = match read(EXPANSION_FILE)? {
+            Some((path, text)) => (text, path.display().to_string()),
+            None => (
+                DEFAULT_EXPANSION.to_string(),
+                "shipped defaults".to_string(),
+            ),
+        };
+        let invalid =
+            |origin: &str, message: String| EngineError::Invalid(format!("{origin}: {message}"));
+        let expansion = ExpansionConfig::from_toml(&expansion_text)
+            .map_err(|e| invalid(&expansion_origin, e.to_string()))?;
+        let (adoption_text, adoption_origin) = match read(ADOPTION_FILE)? {
+            Some((path, text)) => (text, path.display().to_string()),
+            None => (DEFAULT_ADOPTION.to_string(), "shipped defaults".to_string()),
+        };
+        let adoption = AdoptionConfig::from_toml(&adoption_text)
+            .map_err(|e| invalid(&adoption_origin, e.to_string()))?;
         let config = Config {
             catalogue,
             health,
@@ -77,6 +107,10 @@ impl Config {
             models,
             models_text,
             models_origin,
+            expansion,
+            expansion_origin,
+            adoption,
+            adoption_origin,
         };
         config
             .health
@@ -85,6 +119,15 @@ impl Config {
                 origin: config.health_origin.clone(),
                 message: e.to_string(),
             })?;
+        let metas = config.metric_metas();
+        config
+            .expansion
+            .validate(&metas)
+            .map_err(|e| invalid(&config.expansion_origin, e.to_string()))?;
+        config
+            .adoption
+            .validate(&metas)
+            .map_err(|e| invalid(&config.adoption_origin, e.to_string()))?;
         Ok(config)
     }
 

@@ -11,12 +11,20 @@
 //!   registry, scoring and explaining accounts.
 //! - [`renewals`]: the renewal forecast (expected renewed ARR, GRR/NRR with ranges,
 //!   scenarios, forecast vs actual).
+//! - [`expansion`]: expansion opportunities (signals, timing, sizing, talking points),
+//!   the signal backtest and recorded outcomes.
+//! - [`adoption`]: adoption profiles, gaps, causes, plans, heatmap, time to value, the
+//!   progress report and campaigns.
+//! - [`growth`]: what those two share — the frame, feature usage and history as of D.
 //! - [`portfolio`]: which snapshot answers "as of D" and what it is compared with; the
 //!   portfolio page's numbers; pages of the health list.
 
 pub mod account;
+pub mod adoption;
 pub mod churn;
 pub mod config;
+pub mod expansion;
+pub mod growth;
 pub mod portfolio;
 pub mod renewals;
 pub mod score;

@@ -7,15 +7,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use chrono::NaiveDate;
-use coco_core::contract;
 use coco_engine::churn::{self, history, scoring};
 use coco_engine::{Config, backfill, score_as_of};
 use coco_models::train::KindChoice;
 use coco_store::{IngestOptions, Store};
-use common::{demo_store, factor_metrics, read_truth};
+use common::{copy_until, demo_store, factor_metrics, read_truth};
 
 fn end() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
@@ -175,46 +173,6 @@ fn a_model_trained_on_the_demo_history_finds_the_hidden_factors_and_is_calibrate
     assert_eq!(promoted.status, "promoted");
     let (record, _) = churn::load_model(&store, None, churn::MODE_HISTORY).unwrap();
     assert_eq!(record.summary.version, first.summary.version);
-}
-
-/// Copies the demo files, dropping every event dated after `cutoff` (by the contract's
-/// event-time column of each entity; state tables are copied whole).
-fn copy_until(from: &Path, to: &Path, cutoff: NaiveDate) -> usize {
-    std::fs::create_dir_all(to).unwrap();
-    let mut dropped = 0;
-    for entity in contract::ENTITIES {
-        let source = from.join(format!("{}.csv", entity.name));
-        if !source.exists() {
-            continue;
-        }
-        let target = to.join(format!("{}.csv", entity.name));
-        let Some(time_column) = entity.event_time else {
-            std::fs::copy(&source, &target).unwrap();
-            continue;
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(&source)
-            .unwrap();
-        let headers = reader.headers().unwrap().clone();
-        let at = headers.iter().position(|h| h == time_column).unwrap();
-        let mut writer = csv::Writer::from_path(&target).unwrap();
-        writer.write_record(&headers).unwrap();
-        for record in reader.records() {
-            let record = record.unwrap();
-            let date = record
-                .get(at)
-                .and_then(|v| v.get(..10))
-                .and_then(|d| d.parse::<NaiveDate>().ok());
-            if date.is_some_and(|d| d > cutoff) {
-                dropped += 1;
-                continue;
-            }
-            writer.write_record(&record).unwrap();
-        }
-        writer.flush().unwrap();
-    }
-    dropped
 }
 
 #[test]

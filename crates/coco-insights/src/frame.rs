@@ -177,6 +177,35 @@ impl SnapshotFrame {
     }
 }
 
+/// Earlier snapshots' values of a few metrics, aligned with the frame's accounts:
+/// `values[metric][snapshot][account]`, NaN = missing. Dates ascending, all before the
+/// frame's as-of date.
+#[derive(Debug, Clone, Default)]
+pub struct MetricHistory {
+    pub dates: Vec<NaiveDate>,
+    pub metrics: Vec<String>,
+    pub values: Vec<Vec<Vec<f64>>>,
+}
+
+impl MetricHistory {
+    /// The account's (date, value) points of a metric, oldest first, missing skipped.
+    pub fn series(&self, metric: &str, account: usize) -> Vec<(NaiveDate, f64)> {
+        let Some(m) = self.metrics.iter().position(|name| name == metric) else {
+            return Vec::new();
+        };
+        self.dates
+            .iter()
+            .zip(&self.values[m])
+            .filter_map(|(date, row)| {
+                row.get(account)
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .map(|v| (*date, v))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

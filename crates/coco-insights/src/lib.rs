@@ -27,10 +27,14 @@
 //! }
 //! ```
 
+pub mod adoption;
 pub mod cohort;
 pub mod drivers;
+pub mod expansion;
+pub mod format;
 pub mod frame;
 pub mod health;
+pub mod usage;
 
 /// The health configuration, also reachable as `health::config`.
 pub use health::config;
@@ -43,7 +47,10 @@ pub use drivers::{
     CategoryChange, ComponentChange, DeclineAssessment, DeclineEvidence, DeclineKind, DeclineRule,
     Driver, ExplainError, ScoreChange, Shortfall, assess_decline, explain_change, shortfalls,
 };
-pub use frame::{AccountRow, AttrValue, Direction, FrameError, MetricMeta, SnapshotFrame};
+pub use format::{format_metric_value, format_money};
+pub use frame::{
+    AccountRow, AttrValue, Direction, FrameError, MetricHistory, MetricMeta, SnapshotFrame,
+};
 pub use health::{
     AccountHealth, Colour, ComponentDef, ComponentScore, ConfigError, ConfigProblem, Cutoffs,
     HealthConfig, HealthError, MetricRule, MetricScore, ScoreBand, ScoreFn, ScorecardDef, Scorer,

@@ -107,6 +107,25 @@ pub enum MetricKind {
     /// tier is at or below the account's plan tier, and its module is either not sold
     /// separately or the account holds a valid contract for it.
     AdoptionBreadth { window: Window, core_only: bool },
+    /// Share of the window's raw events made by its most active users: the top
+    /// `top_share` of active users, rounded up. Daily aggregates do not say who did what,
+    /// so accounts reporting only those have none.
+    TopUserShare { window: Window, top_share: f64 },
+    /// Gini coefficient of raw events over the window's active users: 0 when everyone
+    /// does the same amount, towards 1 when one user does everything.
+    UserGini { window: Window },
+    /// Departments (from `users`) with raw usage in the window. With `new_only`: those
+    /// whose first user was created inside the window, at accounts that had users in
+    /// another department before it — a team joining.
+    Departments { window: Window, new_only: bool },
+    /// Share of the window's active users (with a known department) who work in the
+    /// account's largest department.
+    TopDepartmentShare { window: Window },
+    /// Product users provisioned at the as-of date (`users`: created on or before it, not
+    /// deactivated by then); with `per_seat`, divided by the seats of valid contracts —
+    /// licence utilisation, as opposed to active-user utilisation. Missing when the
+    /// users file has no row for the account.
+    ProvisionedUsers { per_seat: bool },
     /// One metric divided by another; missing when the denominator is 0 or missing.
     Ratio {
         numerator: String,
@@ -216,6 +235,9 @@ struct RawMetric {
     compare_offset_days: Option<u32>,
     field: Option<String>,
     core_only: Option<bool>,
+    top_share: Option<f64>,
+    new_only: Option<bool>,
+    per_seat: Option<bool>,
 }
 
 impl Catalogue {
@@ -402,6 +424,10 @@ fn allowed_fields(kind: &str) -> Option<&'static [&'static str]> {
         "days_since" => &["source", "filter", "feature_group"],
         "seat_utilisation" => &["window_days", "offset_days"],
         "adoption_breadth" => &["window_days", "offset_days", "core_only"],
+        "top_user_share" => &["window_days", "offset_days", "top_share"],
+        "user_gini" | "top_department_share" => &["window_days", "offset_days"],
+        "departments" => &["window_days", "offset_days", "new_only"],
+        "provisioned_users" => &["per_seat"],
         "ratio" => &["numerator", "denominator"],
         "percent_change" | "change" => &["metric", "compare_offset_days"],
         "tenure_days" | "days_to_renewal" => &[],
@@ -425,6 +451,11 @@ pub const KINDS: &[&str] = &[
     "days_since",
     "seat_utilisation",
     "adoption_breadth",
+    "top_user_share",
+    "user_gini",
+    "departments",
+    "top_department_share",
+    "provisioned_users",
     "ratio",
     "percent_change",
     "change",
@@ -480,6 +511,9 @@ fn check_metric(
         ("compare_offset_days", raw.compare_offset_days.is_some()),
         ("field", raw.field.is_some()),
         ("core_only", raw.core_only.is_some()),
+        ("top_share", raw.top_share.is_some()),
+        ("new_only", raw.new_only.is_some()),
+        ("per_seat", raw.per_seat.is_some()),
     ];
     for (field, set) in set_fields {
         if set && !allowed.contains(&field) {
@@ -672,6 +706,43 @@ fn check_metric(
                 offset_days: 0,
             }),
             core_only: raw.core_only.unwrap_or(true),
+        },
+        "top_user_share" => {
+            let top_share = raw.top_share.unwrap_or(0.2);
+            if !(top_share > 0.0 && top_share < 1.0) {
+                return Err(fail(format!(
+                    "`top_share` is a fraction of users between 0 and 1 (exclusive), not {top_share}"
+                )));
+            }
+            MetricKind::TopUserShare {
+                window: window(true)?.unwrap_or(Window {
+                    days: 30,
+                    offset_days: 0,
+                }),
+                top_share,
+            }
+        }
+        "user_gini" => MetricKind::UserGini {
+            window: window(true)?.unwrap_or(Window {
+                days: 30,
+                offset_days: 0,
+            }),
+        },
+        "departments" => MetricKind::Departments {
+            window: window(true)?.unwrap_or(Window {
+                days: 90,
+                offset_days: 0,
+            }),
+            new_only: raw.new_only.unwrap_or(false),
+        },
+        "provisioned_users" => MetricKind::ProvisionedUsers {
+            per_seat: raw.per_seat.unwrap_or(false),
+        },
+        "top_department_share" => MetricKind::TopDepartmentShare {
+            window: window(true)?.unwrap_or(Window {
+                days: 90,
+                offset_days: 0,
+            }),
         },
         "ratio" => MetricKind::Ratio {
             numerator: need(raw.numerator.clone(), "numerator")?,

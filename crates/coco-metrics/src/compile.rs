@@ -233,6 +233,80 @@ fn plan_tier_rank_sql(column: &str) -> String {
     sql
 }
 
+/// Per account, the contracts valid on `day` (a SQL date literal): highest tier rank,
+/// ARR, MRR, seats (the product with the most) and the earliest end.
+fn contracts_at_sql(day: &str) -> String {
+    format!(
+        "SELECT account_id, max({rank}) AS tier_rank, sum(arr) AS arr, sum(mrr) AS mrr, \
+         max(product_seats) AS seats, min(end_date) AS renewal_date \
+         FROM (SELECT account_id, plan_tier, arr, mrr, end_date, \
+         sum(seats) OVER (PARTITION BY account_id, product) AS product_seats \
+         FROM contracts WHERE start_date <= {day} AND (end_date IS NULL OR end_date >= {day})) \
+         GROUP BY account_id",
+        rank = plan_tier_rank_sql("plan_tier"),
+    )
+}
+
+/// (account_id, feature_key) of every feature an account is entitled to on `day`: the
+/// feature's tier is at or below the account's plan tier, and its module is either not
+/// sold separately or the account holds a valid contract for it. `contracts` names a
+/// relation shaped like [`contracts_at_sql`].
+fn entitled_features_sql(contracts: &str, day: &str, core_only: bool) -> String {
+    let core = if core_only { "AND f.is_core " } else { "" };
+    let rank = plan_tier_rank_sql("f.tier");
+    format!(
+        "SELECT c.account_id, f.feature_key FROM {contracts} c JOIN features f \
+         ON {rank} <= c.tier_rank {core}\
+         WHERE f.module NOT IN (SELECT DISTINCT product FROM contracts) \
+         OR EXISTS (SELECT 1 FROM contracts k WHERE k.account_id = c.account_id AND k.product = f.module \
+         AND k.start_date <= {day} AND (k.end_date IS NULL OR k.end_date >= {day}))"
+    )
+}
+
+/// Per-feature usage of every account as of a date: one row per (account, feature) for
+/// every entitled feature and every feature used in the last `window_days` or the
+/// window of the same length before, with columns `account_id, feature_key, entitled,
+/// events, users, prior_events, first_used, last_used`. Point in time: only rows dated
+/// on or before `as_of` are read. Entitlement is the one rule of `adoption_breadth`.
+pub fn feature_usage_sql(as_of: NaiveDate, window_days: u32) -> String {
+    let day = date_literal(as_of);
+    let end = time_literal(as_of + Days::new(1), false);
+    let start = as_of + Days::new(1) - Days::new(u64::from(window_days));
+    let prior = start - Days::new(u64::from(window_days));
+    let (start_ts, prior_ts) = (time_literal(start, false), time_literal(prior, false));
+    let (start_d, prior_d) = (date_literal(start), date_literal(prior));
+    format!(
+        "WITH contracts_now AS ({contracts}), \
+         entitled AS ({entitled}), \
+         raw AS (SELECT account_id, feature_key, \
+           count(*) FILTER (WHERE occurred_at >= {start_ts}) AS events, \
+           count(DISTINCT user_id) FILTER (WHERE occurred_at >= {start_ts}) AS users, \
+           count(*) FILTER (WHERE occurred_at >= {prior_ts} AND occurred_at < {start_ts}) AS prior_events, \
+           CAST(min(occurred_at) AS DATE) AS first_used, CAST(max(occurred_at) AS DATE) AS last_used \
+           FROM usage_events WHERE occurred_at < {end} GROUP BY account_id, feature_key), \
+         daily AS (SELECT account_id, feature_key, \
+           sum(event_count) FILTER (WHERE date >= {start_d}) AS events, \
+           max(active_users) FILTER (WHERE date >= {start_d}) AS users, \
+           sum(event_count) FILTER (WHERE date >= {prior_d} AND date < {start_d}) AS prior_events, \
+           min(date) FILTER (WHERE event_count > 0) AS first_used, max(date) FILTER (WHERE event_count > 0) AS last_used \
+           FROM usage_daily WHERE date <= {day} GROUP BY account_id, feature_key), \
+         used AS (SELECT coalesce(r.account_id, d.account_id) AS account_id, coalesce(r.feature_key, d.feature_key) AS feature_key, \
+           coalesce(r.events, 0) + coalesce(d.events, 0) AS events, greatest(coalesce(r.users, 0), coalesce(d.users, 0)) AS users, \
+           coalesce(r.prior_events, 0) + coalesce(d.prior_events, 0) AS prior_events, \
+           least(r.first_used, d.first_used) AS first_used, greatest(r.last_used, d.last_used) AS last_used \
+           FROM raw r FULL OUTER JOIN daily d ON d.account_id = r.account_id AND d.feature_key = r.feature_key) \
+         SELECT coalesce(e.account_id, u.account_id) AS account_id, coalesce(e.feature_key, u.feature_key) AS feature_key, \
+           e.account_id IS NOT NULL AS entitled, CAST(coalesce(u.events, 0) AS DOUBLE) AS events, \
+           CAST(coalesce(u.users, 0) AS DOUBLE) AS users, CAST(coalesce(u.prior_events, 0) AS DOUBLE) AS prior_events, \
+           u.first_used, u.last_used \
+         FROM entitled e FULL OUTER JOIN used u ON u.account_id = e.account_id AND u.feature_key = e.feature_key \
+         WHERE e.account_id IS NOT NULL OR u.events > 0 OR u.prior_events > 0 OR u.first_used IS NOT NULL \
+         ORDER BY 1, 2",
+        contracts = contracts_at_sql(&day),
+        entitled = entitled_features_sql("contracts_now", &day, false),
+    )
+}
+
 impl<'c> Compiler<'c> {
     /// The as-of date shifted back by `shift` days.
     fn day(&self, shift: u32) -> NaiveDate {
@@ -309,17 +383,7 @@ impl<'c> Compiler<'c> {
     /// Per account, the contracts valid `shift` days before the as-of date.
     fn contracts_at(&mut self, shift: u32) -> String {
         let day = date_literal(self.day(shift));
-        self.add_cte(format!("contracts_s{shift}"), |_| {
-            format!(
-                "SELECT account_id, max({rank}) AS tier_rank, sum(arr) AS arr, sum(mrr) AS mrr, \
-                 max(product_seats) AS seats, min(end_date) AS renewal_date \
-                 FROM (SELECT account_id, plan_tier, arr, mrr, end_date, \
-                 sum(seats) OVER (PARTITION BY account_id, product) AS product_seats \
-                 FROM contracts WHERE start_date <= {day} AND (end_date IS NULL OR end_date >= {day})) \
-                 GROUP BY account_id",
-                rank = plan_tier_rank_sql("plan_tier"),
-            )
-        })
+        self.add_cte(format!("contracts_s{shift}"), |_| contracts_at_sql(&day))
     }
 
     /// The SQL expression of `def` evaluated `shift` days before the as-of date.
@@ -565,6 +629,81 @@ impl<'c> Compiler<'c> {
                 let cte = self.adoption(shift, *window, *core_only);
                 format!("{cte}.used / nullif({cte}.entitled, 0)")
             }
+            MetricKind::TopUserShare { window, top_share } => {
+                let users = self.user_events(shift, *window);
+                // Basis points keep the CTE name an identifier.
+                let basis_points = (top_share * 10_000.0).round() as u32;
+                let name = format!(
+                    "top_users_s{shift}_w{}_o{}_t{basis_points}",
+                    window.days, window.offset_days
+                );
+                let cte = self.add_cte(name, |_| {
+                    format!(
+                        "SELECT account_id, sum(events) FILTER (WHERE rank_desc <= ceil(users * {top_share}))                          / sum(events) AS share FROM {users} GROUP BY account_id"
+                    )
+                });
+                format!("{cte}.share")
+            }
+            MetricKind::UserGini { window } => {
+                let users = self.user_events(shift, *window);
+                let name = format!(
+                    "user_gini_s{shift}_w{}_o{}",
+                    window.days, window.offset_days
+                );
+                // With events sorted ascending (rank i = users − rank_desc + 1):
+                // G = 2·Σ i·x_i ÷ (n·Σ x) − (n + 1) ÷ n.
+                let cte = self.add_cte(name, |_| {
+                    format!(
+                        "SELECT account_id, 2.0 * sum((users - rank_desc + 1) * events) / (max(users) * sum(events))                          - (max(users) + 1.0) / max(users) AS gini FROM {users} GROUP BY account_id"
+                    )
+                });
+                format!("{cte}.gini")
+            }
+            MetricKind::Departments { window, new_only } => {
+                let active = self.department_users(shift, *window);
+                if *new_only {
+                    let (lower, _) = self.window_range(shift, *window);
+                    let day = date_literal(self.day(shift));
+                    let lower = date_literal(lower);
+                    let name = format!(
+                        "new_departments_s{shift}_w{}_o{}",
+                        window.days, window.offset_days
+                    );
+                    let cte = self.add_cte(name, |_| {
+                        format!(
+                            "SELECT a.account_id, count(*) AS departments FROM {active} a JOIN                              (SELECT account_id, department, min(created_on) AS first_created FROM users                              WHERE created_on <= {day} AND department IS NOT NULL GROUP BY account_id, department) f                              ON f.account_id = a.account_id AND f.department = a.department                              WHERE f.first_created >= {lower} AND EXISTS (SELECT 1 FROM users o                              WHERE o.account_id = a.account_id AND o.created_on < {lower} AND o.department <> a.department)                              GROUP BY a.account_id"
+                        )
+                    });
+                    let totals = self.department_totals(shift, *window, &active);
+                    format!(
+                        "CASE WHEN {totals}.departments > 0 THEN coalesce({cte}.departments, 0) END"
+                    )
+                } else {
+                    let totals = self.department_totals(shift, *window, &active);
+                    format!("{totals}.departments")
+                }
+            }
+            MetricKind::ProvisionedUsers { per_seat } => {
+                let day = date_literal(self.day(shift));
+                let cte = self.add_cte(format!("provisioned_s{shift}"), |_| {
+                    format!(
+                        "SELECT account_id, count(*) FILTER (WHERE (created_on IS NULL OR created_on <= {day}) \
+                         AND (deactivated_on IS NULL OR deactivated_on > {day})) AS users \
+                         FROM users GROUP BY account_id"
+                    )
+                });
+                if *per_seat {
+                    let contracts = self.contracts_at(shift);
+                    format!("{cte}.users / nullif({contracts}.seats, 0)")
+                } else {
+                    format!("{cte}.users")
+                }
+            }
+            MetricKind::TopDepartmentShare { window } => {
+                let active = self.department_users(shift, *window);
+                let totals = self.department_totals(shift, *window, &active);
+                format!("{totals}.top_users / nullif({totals}.users, 0)")
+            }
             MetricKind::Ratio {
                 numerator,
                 denominator,
@@ -731,8 +870,6 @@ impl<'c> Compiler<'c> {
             window.offset_days,
             if core_only { "core" } else { "all" }
         );
-        let core = if core_only { "AND f.is_core " } else { "" };
-        let rank = plan_tier_rank_sql("f.tier");
         let events = Self::between("occurred_at", false, range);
         let daily = Self::between("date", true, range);
         // Core-only and all-feature breadth over one window share the features used.
@@ -751,13 +888,56 @@ impl<'c> Compiler<'c> {
         self.add_cte(name, |_| {
             format!(
                 "SELECT entitled.account_id, count(*) AS entitled, count(used.feature_key) AS used \
-                 FROM (SELECT c.account_id, f.feature_key FROM {contracts} c JOIN features f \
-                 ON {rank} <= c.tier_rank {core}\
-                 WHERE f.module NOT IN (SELECT DISTINCT product FROM contracts) \
-                 OR EXISTS (SELECT 1 FROM contracts k WHERE k.account_id = c.account_id AND k.product = f.module \
-                 AND k.start_date <= {day} AND (k.end_date IS NULL OR k.end_date >= {day}))) entitled \
+                 FROM ({}) entitled \
                  LEFT JOIN {used} used ON used.account_id = entitled.account_id AND used.feature_key = entitled.feature_key \
-                 GROUP BY entitled.account_id"
+                 GROUP BY entitled.account_id",
+                entitled_features_sql(&contracts, &day, core_only)
+            )
+        })
+    }
+
+    /// Raw events per active user of the window, ranked within the account (most active
+    /// first). An input of other CTEs.
+    fn user_events(&mut self, shift: u32, window: Window) -> String {
+        let range = self.window_range(shift, window);
+        let events = Self::between("occurred_at", false, range);
+        let name = format!(
+            "user_events_s{shift}_w{}_o{}",
+            window.days, window.offset_days
+        );
+        self.not_joined.insert(name.clone());
+        self.add_cte(name, |_| {
+            format!(
+                "SELECT account_id, user_id, count(*) AS events,                  row_number() OVER (PARTITION BY account_id ORDER BY count(*) DESC, user_id) AS rank_desc,                  count(*) OVER (PARTITION BY account_id) AS users                  FROM usage_events WHERE {events} GROUP BY account_id, user_id"
+            )
+        })
+    }
+
+    /// Active users of the window per (account, department) — users without a known
+    /// department are left out. An input of other CTEs.
+    fn department_users(&mut self, shift: u32, window: Window) -> String {
+        let range = self.window_range(shift, window);
+        let events = Self::between("e.occurred_at", false, range);
+        let name = format!(
+            "department_users_s{shift}_w{}_o{}",
+            window.days, window.offset_days
+        );
+        self.not_joined.insert(name.clone());
+        self.add_cte(name, |_| {
+            format!(
+                "SELECT e.account_id, u.department, count(DISTINCT e.user_id) AS users                  FROM usage_events e JOIN users u ON u.account_id = e.account_id AND u.user_id = e.user_id                  WHERE {events} AND u.department IS NOT NULL GROUP BY e.account_id, u.department"
+            )
+        })
+    }
+
+    fn department_totals(&mut self, shift: u32, window: Window, active: &str) -> String {
+        let name = format!(
+            "department_totals_s{shift}_w{}_o{}",
+            window.days, window.offset_days
+        );
+        self.add_cte(name, |_| {
+            format!(
+                "SELECT account_id, count(*) AS departments, sum(users) AS users, max(users) AS top_users                  FROM {active} GROUP BY account_id"
             )
         })
     }

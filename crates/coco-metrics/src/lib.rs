@@ -14,5 +14,5 @@ pub mod compile;
 pub mod source;
 
 pub use catalogue::{Catalogue, CatalogueError, MetricDef, MetricKind};
-pub use compile::{ATTRIBUTE_COLUMNS, CompileError, CompiledSnapshot, compile};
+pub use compile::{ATTRIBUTE_COLUMNS, CompileError, CompiledSnapshot, compile, feature_usage_sql};
 pub use source::Source;

@@ -3,6 +3,9 @@
 //! The store keeps only hashes: the server hashes passwords (argon2id) and digests
 //! session cookies and tokens (SHA-256) before they reach these functions. Every
 //! change to users or tokens writes its audit entry in the same transaction.
+//!
+//! Sign-in users live in `auth_users` (named `users` until migration 0007 gave that
+//! name to the contract's product users).
 
 use chrono::NaiveDateTime;
 use coco_core::Role;
@@ -125,7 +128,7 @@ impl Store {
         }
         let tx = self.conn.unchecked_transaction()?;
         let exists: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM users WHERE username = ?",
+            "SELECT count(*) > 0 FROM auth_users WHERE username = ?",
             [&username],
             |row| row.get(0),
         )?;
@@ -135,8 +138,8 @@ impl Store {
             )));
         }
         tx.execute(
-            "INSERT INTO users SELECT coalesce(max(user_id), 0) + 1, ?, ?, ?, ?, ?, ?, NULL, \
-             now()::TIMESTAMP, now()::TIMESTAMP FROM users",
+            "INSERT INTO auth_users SELECT coalesce(max(user_id), 0) + 1, ?, ?, ?, ?, ?, ?, NULL, \
+             now()::TIMESTAMP, now()::TIMESTAMP FROM auth_users",
             params![
                 username,
                 user.display_name,
@@ -162,7 +165,7 @@ impl Store {
             .conn
             .query_row(
                 &format!(
-                    "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?"
+                    "SELECT {USER_COLUMNS}, u.password_hash FROM auth_users u WHERE u.username = ?"
                 ),
                 [username.trim().to_lowercase()],
                 |row| Ok((user_row(row, 0)?, row.get(8)?)),
@@ -172,7 +175,7 @@ impl Store {
 
     pub fn list_users(&self) -> Result<Vec<UserRow>, StoreError> {
         let mut statement = self.conn.prepare(&format!(
-            "SELECT {USER_COLUMNS} FROM users u ORDER BY u.username"
+            "SELECT {USER_COLUMNS} FROM auth_users u ORDER BY u.username"
         ))?;
         let rows = statement.query_map([], |row| user_row(row, 0))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -193,13 +196,13 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         if let Some(role) = change.role {
             tx.execute(
-                "UPDATE users SET role = ?, updated_at = now()::TIMESTAMP WHERE user_id = ?",
+                "UPDATE auth_users SET role = ?, updated_at = now()::TIMESTAMP WHERE user_id = ?",
                 params![role.as_str(), user.user_id],
             )?;
         }
         if let Some(disabled) = change.disabled {
             tx.execute(
-                "UPDATE users SET disabled_at = CASE WHEN ? THEN now()::TIMESTAMP END, \
+                "UPDATE auth_users SET disabled_at = CASE WHEN ? THEN now()::TIMESTAMP END, \
                  updated_at = now()::TIMESTAMP WHERE user_id = ?",
                 params![disabled, user.user_id],
             )?;
@@ -209,7 +212,7 @@ impl Store {
         }
         if let Some((hash, must_change)) = change.password_hash {
             tx.execute(
-                "UPDATE users SET password_hash = ?, must_change_password = ?, \
+                "UPDATE auth_users SET password_hash = ?, must_change_password = ?, \
                  updated_at = now()::TIMESTAMP WHERE user_id = ?",
                 params![hash, must_change, user.user_id],
             )?;
@@ -251,7 +254,7 @@ impl Store {
             .query_row(
                 &format!(
                     "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s \
-                     JOIN users u USING (user_id) \
+                     JOIN auth_users u USING (user_id) \
                      WHERE s.session_hash = ? AND s.expires_at > now()::TIMESTAMP \
                      AND u.disabled_at IS NULL"
                 ),
@@ -336,7 +339,7 @@ impl Store {
             .conn
             .query_row(
                 &format!(
-                    "SELECT {USER_COLUMNS}, t.name FROM api_tokens t JOIN users u USING (user_id) \
+                    "SELECT {USER_COLUMNS}, t.name FROM api_tokens t JOIN auth_users u USING (user_id) \
                      WHERE t.token_hash = ? AND t.revoked_at IS NULL \
                      AND (t.expires_at IS NULL OR t.expires_at > now()::TIMESTAMP) \
                      AND u.disabled_at IS NULL"
@@ -351,7 +354,7 @@ impl Store {
     pub fn list_tokens(&self, username: Option<&str>) -> Result<Vec<TokenRow>, StoreError> {
         let mut statement = self.conn.prepare(
             "SELECT t.token_id, u.username, t.name, t.token_prefix, t.created_at, t.expires_at, \
-             t.revoked_at FROM api_tokens t JOIN users u USING (user_id) \
+             t.revoked_at FROM api_tokens t JOIN auth_users u USING (user_id) \
              WHERE ? IS NULL OR u.username = ? ORDER BY t.token_id DESC",
         )?;
         let username = username.map(|name| name.trim().to_lowercase());

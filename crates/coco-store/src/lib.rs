@@ -7,11 +7,14 @@
 //! - [`snapshots`]: point-in-time metric snapshots and the analyses stored with them.
 //! - [`queries`]: typed read-only questions (accounts, status, portfolio summary).
 //! - [`portfolio`]: portfolio questions over a snapshot (colour totals, trends, filters, timeline).
+//! - [`growth`]: what the expansion and adoption analyzers read; recorded expansion
+//!   outcomes and adoption campaigns.
 //! - [`auth`]: users, sessions, API tokens and the audit log (hashes only; hashing is the server's).
 
 pub mod auth;
 pub mod cohort_index;
 pub mod error;
+pub mod growth;
 pub mod ingest;
 pub mod store;
 pub mod training;

@@ -39,6 +39,7 @@ const IMPORTANT_COLUMNS: &[(&str, &str)] = &[
     ("contracts", "end_date"),
     ("contracts", "seats"),
     ("contacts", "email"),
+    ("users", "department"),
 ];
 
 #[derive(Debug, Clone)]
@@ -151,10 +152,19 @@ impl Store {
             ("contracts", "start_date", "end_date"),
             ("contacts", "start_date", "end_date"),
             ("tickets", "opened_at", "closed_at"),
+            ("users", "created_on", "deactivated_on"),
         ] {
-            let key = contract::entity(entity)
-                .map(|e| e.key[0])
-                .unwrap_or("rowid");
+            let key = contract::entity(entity).map_or_else(
+                || "rowid".to_string(),
+                |e| {
+                    let columns: Vec<String> = e
+                        .key
+                        .iter()
+                        .map(|k| format!("CAST({} AS VARCHAR)", quote_ident(k)))
+                        .collect();
+                    format!("concat_ws('|', {})", columns.join(", "))
+                },
+            );
             add(
                 Severity::Error,
                 "end_before_start",

@@ -27,6 +27,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0005_metric_values_by_account.sql"),
     ),
     ("0006_models", include_str!("../migrations/0006_models.sql")),
+    ("0007_users", include_str!("../migrations/0007_users.sql")),
+    ("0008_growth", include_str!("../migrations/0008_growth.sql")),
 ];
 
 /// The newest schema version this binary knows.

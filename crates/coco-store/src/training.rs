@@ -60,7 +60,7 @@ pub struct ChurnRecord {
     pub source: String,
 }
 
-fn epoch_days(date: i32) -> NaiveDate {
+pub(crate) fn epoch_days(date: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(date + 719_163).unwrap_or_default()
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use coco_core::contract::{ACCOUNTS, CONTRACTS, CSMS, USAGE_EVENTS};
+use coco_core::contract::{ACCOUNTS, CONTRACTS, CSMS, USAGE_EVENTS, USERS};
 use coco_store::store::SCHEMA_VERSION;
 use coco_store::{IngestOptions, Store, StoreError};
 use common::Fixture;
@@ -305,4 +305,59 @@ fn a_data_dir_that_is_a_file_is_a_user_error() {
     };
     assert!(matches!(error, StoreError::DataDir { .. }), "{error:?}");
     assert!(error.is_user_error());
+}
+
+/// Product users: keyed on (account, user), so one user id may exist in two accounts;
+/// a changed row is an update with its old version in history; an unknown account and a
+/// repeated key are rejected; a deactivation before creation is a quality error.
+#[test]
+fn users_upsert_on_account_and_user() {
+    let mut fx = Fixture::new().with_basics();
+    let first = fx.write(
+        "users.csv",
+        "account_id,user_id,email,department,title,role,created_on,deactivated_on\n\
+         acc_1,u_1,a@acme.example,Finance,Analyst,admin,2025-03-02,\n\
+         acc_2,u_1,b@globex.example,Sales,Account Executive,user,2025-04-01,\n\
+         acc_9,u_2,c@nowhere.example,Sales,,user,2025-04-01,\n\
+         acc_1,u_1,a@acme.example,HR,Recruiter,admin,2025-03-02,\n\
+         acc_1,u_3,d@acme.example,Finance,Analyst,viewer,2025-05-01,2025-04-01\n",
+    );
+    let report = fx.ingest(&USERS, &first);
+    assert_eq!((report.inserted, report.rejected), (3, 2));
+    fx.assert_rejects(
+        &report,
+        "users.csv",
+        &[
+            (4, "account_id", "acc_9"),
+            (5, "account_id, user_id", "duplicate"),
+        ],
+    );
+    let second = fx.write(
+        "users-2.csv",
+        "account_id,user_id,department,created_on\nacc_1,u_1,Legal,2025-03-02\nacc_2,u_1,Sales,2025-04-01\n",
+    );
+    let report = fx.ingest(&USERS, &second);
+    assert_eq!(
+        (report.inserted, report.updated, report.rejected),
+        (0, 2, 0)
+    );
+    assert_eq!(fx.count("users"), 3);
+    assert_eq!(fx.count("users_history"), 2);
+    assert_eq!(
+        fx.strings("SELECT department FROM users ORDER BY account_id, user_id"),
+        ["Legal", "Finance", "Sales"]
+    );
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let findings = fx
+        .store()
+        .quality_report(&coco_store::quality::QualityOptions {
+            as_of,
+            stale_days: 30,
+        })
+        .unwrap();
+    let ended = findings
+        .iter()
+        .find(|f| f.check == "end_before_start" && f.entity == "users")
+        .expect("deactivated before created is found");
+    assert_eq!((ended.rows, ended.examples.as_str()), (1, "acc_1|u_3"));
 }

@@ -1,6 +1,7 @@
-//! Upgrading a store written by schema version 2 (names stored as text in the
-//! per-snapshot tables) to version 3 (names as codes): every stored value, name and
-//! the breakdown's order survive.
+//! Upgrading older stores: from schema version 2 (names stored as text in the
+//! per-snapshot tables) to version 3 (names as codes) every stored value, name and the
+//! breakdown's order survive; from version 6 to 7 (the `users` entity) the sign-in
+//! users keep their rows and keys under their new table name.
 
 use coco_store::Store;
 use coco_store::store::DATABASE_FILE;
@@ -88,4 +89,72 @@ fn version_2_snapshots_read_the_same_after_the_upgrade() {
         (events.cohort.as_str(), events.n, events.below),
         ("smb", 2, 1)
     );
+}
+
+/// Version 7 gives the name `users` to the contract's product users: the sign-in users
+/// of a version 6 store move to `auth_users` with their keys, and still sign in.
+#[test]
+fn version_6_sign_in_users_survive_the_users_entity() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = duckdb::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE coco_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+        )
+        .unwrap();
+        for sql in [
+            include_str!("../migrations/0001_init.sql"),
+            include_str!("../migrations/0002_snapshots.sql"),
+            include_str!("../migrations/0003_coded_labels.sql"),
+            include_str!("../migrations/0004_auth.sql"),
+            include_str!("../migrations/0005_metric_values_by_account.sql"),
+            include_str!("../migrations/0006_models.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO coco_meta VALUES ('schema_version', '6');
+             INSERT INTO users VALUES (1, 'ana@example.com', 'Ana', 'csm', 'csm_004', 'hash',
+                 false, NULL, TIMESTAMP '2026-06-01 00:00:00', TIMESTAMP '2026-06-01 00:00:00');",
+        )
+        .unwrap();
+    }
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        coco_store::store::SCHEMA_VERSION
+    );
+    let users = store.list_users().unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].username, "ana@example.com");
+    assert_eq!(users[0].csm_id.as_deref(), Some("csm_004"));
+    assert_eq!(
+        store
+            .status()
+            .unwrap()
+            .iter()
+            .filter(|s| s.entity == "users")
+            .count(),
+        1
+    );
+    drop(store);
+
+    let conn = duckdb::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    let unique: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'auth_users'
+             AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        unique, 3,
+        "primary key, unique username and the role check are kept"
+    );
+    let product_users: i64 = conn
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(product_users, 0);
 }

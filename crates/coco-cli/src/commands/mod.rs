@@ -2,8 +2,10 @@
 //! and formats the result.
 
 pub mod accounts;
+pub mod adoption;
 pub mod contract;
 pub mod demo;
+pub mod expansion;
 pub mod health_view;
 pub mod ingest;
 pub mod metrics;

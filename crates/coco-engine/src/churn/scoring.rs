@@ -59,23 +59,7 @@ fn ordinal(n: u32) -> String {
     format!("{n}{suffix}")
 }
 
-/// A metric value in its unit: fractions and changes as percentages, days and counts
-/// as whole numbers.
-pub fn format_metric_value(value: f64, unit: &str, name: &str) -> String {
-    if name.contains("_change_") || unit == "change" {
-        return format!("{:+.0}%", value * 100.0).replace('-', "−");
-    }
-    if name == "arr" || name == "mrr" {
-        return format!("${value:.0}");
-    }
-    match unit {
-        "fraction" | "share" | "rate" => format!("{:.0}%", value * 100.0),
-        "days" => format!("{value:.0} days"),
-        "USD" | "money" => format!("${value:.0}"),
-        _ if value.fract() == 0.0 => format!("{value:.0}"),
-        _ => format!("{value:.2}"),
-    }
-}
+pub use coco_insights::format_metric_value;
 
 /// Where an explanation finds a metric's percentile among the account's peers.
 pub trait PeerRanks {

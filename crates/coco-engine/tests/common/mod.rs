@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use std::path::Path;
+
 use chrono::NaiveDate;
+use coco_core::contract;
 use coco_store::{IngestOptions, Store};
 
 /// Metrics that show each hidden factor of the demo's causal model.
@@ -112,4 +115,44 @@ pub fn demo_store(accounts: usize, seed: u64, end: NaiveDate) -> (tempfile::Temp
         .ingest_dir(&files, &IngestOptions::default(), &mut |_| {})
         .unwrap();
     (dir, store)
+}
+
+/// Copies the demo files, dropping every event dated after `cutoff` (by the contract's
+/// event-time column of each entity; state tables are copied whole).
+pub fn copy_until(from: &Path, to: &Path, cutoff: NaiveDate) -> usize {
+    std::fs::create_dir_all(to).unwrap();
+    let mut dropped = 0;
+    for entity in contract::ENTITIES {
+        let source = from.join(format!("{}.csv", entity.name));
+        if !source.exists() {
+            continue;
+        }
+        let target = to.join(format!("{}.csv", entity.name));
+        let Some(time_column) = entity.event_time else {
+            std::fs::copy(&source, &target).unwrap();
+            continue;
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(&source)
+            .unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let at = headers.iter().position(|h| h == time_column).unwrap();
+        let mut writer = csv::Writer::from_path(&target).unwrap();
+        writer.write_record(&headers).unwrap();
+        for record in reader.records() {
+            let record = record.unwrap();
+            let date = record
+                .get(at)
+                .and_then(|v| v.get(..10))
+                .and_then(|d| d.parse::<NaiveDate>().ok());
+            if date.is_some_and(|d| d > cutoff) {
+                dropped += 1;
+                continue;
+            }
+            writer.write_record(&record).unwrap();
+        }
+        writer.flush().unwrap();
+    }
+    dropped
 }
