@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
-use coco_store::{Store, StoreOptions};
 
 use crate::scoring::{Size, bench_end, prepare_store};
-use crate::{Measurement, replace_section_between, spawn_child};
+use crate::{
+    Measurement, bare_connection, copy_dir, open_store, replace_section_between, spawn_child,
+};
 
 pub const BEGIN: &str = "<!-- coco-bench growth: begin -->";
 pub const END: &str = "<!-- coco-bench growth: end -->";
@@ -29,13 +30,7 @@ fn prepare(work: &Path, size: &Size, memory_limit: &str) -> Result<PathBuf> {
     }
     let base = prepare_store(work, size, memory_limit)?;
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    for entry in std::fs::read_dir(&base)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() && entry.file_name() != "READY" {
-            std::fs::copy(entry.path(), dir.join(entry.file_name()))?;
-        }
-    }
+    copy_dir(&base, &dir)?;
     eprintln!(
         "scoring {} weekly snapshots into {} (once)",
         HISTORY_WEEKS + 1,
@@ -44,14 +39,6 @@ fn prepare(work: &Path, size: &Size, memory_limit: &str) -> Result<PathBuf> {
     spawn_child("growth-backfill", &dir, &dir, memory_limit)?;
     std::fs::write(dir.join("READY"), "")?;
     Ok(dir)
-}
-
-fn open(data_dir: &Path, memory_limit: &str) -> Result<Store> {
-    let options = StoreOptions {
-        memory_limit: memory_limit.to_string(),
-        ..StoreOptions::default()
-    };
-    Ok(Store::open_with(data_dir, &options)?)
 }
 
 /// Child-process side.
@@ -65,13 +52,13 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
     };
     let rows = match kind {
         "growth-backfill" => {
-            let store = open(data_dir, memory_limit)?;
+            let store = open_store(data_dir, memory_limit)?;
             let config = coco_engine::Config::load(None)?;
             let from = bench_end() - chrono::Days::new(7 * HISTORY_WEEKS);
             coco_engine::backfill(&store, &config, from, bench_end(), 7, &mut |_| {})?.len() as u64
         }
         "growth-all" => {
-            let store = open(data_dir, memory_limit)?;
+            let store = open_store(data_dir, memory_limit)?;
             let config = coco_engine::Config::load(None)?;
             let run = coco_engine::expansion::pipeline(&store, &config, bench_end(), None)?;
             lap(
@@ -105,9 +92,7 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
             report.accounts as u64
         }
         "baseline-usage" => {
-            drop(open(data_dir, memory_limit)?);
-            let conn = duckdb::Connection::open(data_dir.join(coco_store::store::DATABASE_FILE))?;
-            conn.execute_batch(&format!("SET memory_limit = '{memory_limit}'"))?;
+            let conn = bare_connection(data_dir, memory_limit)?;
             let from = bench_end() - chrono::Days::new(89);
             conn.query_row(
                 &format!(
@@ -120,12 +105,7 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
         }
         _ => return Ok(None),
     };
-    Ok(Some(Measurement {
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
-        peak_rss_mb: crate::peak_rss_kb() as f64 / 1024.0,
-        phases,
-    }))
+    Ok(Some(Measurement::finish(rows, started, phases)))
 }
 
 pub fn run(accounts: usize, work: &Path, memory_limit: &str, write: Option<&Path>) -> Result<()> {

@@ -441,12 +441,7 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
         }
         other => bail!("unknown measurement {other}"),
     };
-    Ok(Measurement {
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
-        peak_rss_mb: peak_rss_kb() as f64 / 1024.0,
-        phases: Vec::new(),
-    })
+    Ok(Measurement::finish(rows, started, Vec::new()))
 }
 
 fn peak_rss_kb() -> u64 {
@@ -535,13 +530,45 @@ fn write_events_csv(path: &Path, events: u64) -> Result<()> {
     Ok(())
 }
 
+/// Copies a book's files, except its READY mark: a copy is ready once its own work is done.
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
-        if entry.file_type()?.is_file() {
+        if entry.file_type()?.is_file() && entry.file_name() != "READY" {
             std::fs::copy(entry.path(), to.join(entry.file_name()))?;
         }
     }
     Ok(())
+}
+
+fn open_store(dir: &Path, memory_limit: &str) -> Result<Store> {
+    Ok(Store::open_with(
+        dir,
+        &StoreOptions {
+            memory_limit: memory_limit.to_string(),
+            ..StoreOptions::default()
+        },
+    )?)
+}
+
+/// A bare DuckDB connection to a book's store for the no-checks baselines, opened after
+/// the store itself once (so migrations and crash recovery have run).
+fn bare_connection(dir: &Path, memory_limit: &str) -> Result<duckdb::Connection> {
+    drop(open_store(dir, memory_limit)?);
+    let conn = duckdb::Connection::open(dir.join(coco_store::store::DATABASE_FILE))?;
+    conn.execute_batch(&format!("SET memory_limit = '{memory_limit}'"))?;
+    Ok(conn)
+}
+
+impl Measurement {
+    /// A child's result: rows, time since `started`, this process's peak memory.
+    fn finish(rows: u64, started: Instant, phases: Vec<(String, f64)>) -> Measurement {
+        Measurement {
+            rows,
+            seconds: started.elapsed().as_secs_f64(),
+            peak_rss_mb: peak_rss_kb() as f64 / 1024.0,
+            phases,
+        }
+    }
 }

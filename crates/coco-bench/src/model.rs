@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
-use coco_store::{Store, StoreOptions};
 
 use crate::scoring::{Size, bench_end, prepare_store};
-use crate::{Measurement, replace_section_between, spawn_child};
+use crate::{
+    Measurement, bare_connection, copy_dir, open_store, replace_section_between, spawn_child,
+};
 
 pub const BEGIN: &str = "<!-- coco-bench model: begin -->";
 pub const END: &str = "<!-- coco-bench model: end -->";
@@ -27,13 +28,7 @@ fn prepare_history(work: &Path, size: &Size, memory_limit: &str) -> Result<PathB
     }
     let base = prepare_store(work, size, memory_limit)?;
     let _ = std::fs::remove_dir_all(&history);
-    std::fs::create_dir_all(&history)?;
-    for entry in std::fs::read_dir(&base)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() && entry.file_name() != "READY" {
-            std::fs::copy(entry.path(), history.join(entry.file_name()))?;
-        }
-    }
+    copy_dir(&base, &history)?;
     eprintln!(
         "backfilling 52 weekly snapshots into {} (once; ~15 min at 100k)",
         history.display()
@@ -43,27 +38,19 @@ fn prepare_history(work: &Path, size: &Size, memory_limit: &str) -> Result<PathB
     Ok(history)
 }
 
-fn open(data_dir: &Path, memory_limit: &str) -> Result<Store> {
-    let options = StoreOptions {
-        memory_limit: memory_limit.to_string(),
-        ..StoreOptions::default()
-    };
-    Ok(Store::open_with(data_dir, &options)?)
-}
-
 /// Child-process side.
 pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<Measurement>> {
     let started = Instant::now();
     let mut phases = Vec::new();
     let rows = match kind {
         "model-backfill" => {
-            let store = open(data_dir, memory_limit)?;
+            let store = open_store(data_dir, memory_limit)?;
             let config = coco_engine::Config::load(None)?;
             let from = bench_end() - chrono::Days::new(7 * 51);
             coco_engine::backfill(&store, &config, from, bench_end(), 7, &mut |_| {})?.len() as u64
         }
         "model-train" => {
-            let store = open(data_dir, memory_limit)?;
+            let store = open_store(data_dir, memory_limit)?;
             let config = coco_engine::Config::load(None)?;
             let mut last = Instant::now();
             let mut previous = String::from("start");
@@ -95,15 +82,13 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
             trained.summary.training_rows as u64
         }
         "model-score" => {
-            let store = open(data_dir, memory_limit)?;
+            let store = open_store(data_dir, memory_limit)?;
             let config = coco_engine::Config::load(None)?;
             coco_engine::churn::scoring::score_accounts(&store, &config, bench_end(), None)?
                 .accounts as u64
         }
         "baseline-features" => {
-            drop(open(data_dir, memory_limit)?);
-            let conn = duckdb::Connection::open(data_dir.join(coco_store::store::DATABASE_FILE))?;
-            conn.execute_batch(&format!("SET memory_limit = '{memory_limit}'"))?;
+            let conn = bare_connection(data_dir, memory_limit)?;
             let from = bench_end() - chrono::Days::new(7 * 51);
             conn.query_row(
                 &format!(
@@ -117,12 +102,7 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
         }
         _ => return Ok(None),
     };
-    Ok(Some(Measurement {
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
-        peak_rss_mb: crate::peak_rss_kb() as f64 / 1024.0,
-        phases,
-    }))
+    Ok(Some(Measurement::finish(rows, started, phases)))
 }
 
 pub fn run(accounts: usize, work: &Path, memory_limit: &str, write: Option<&Path>) -> Result<()> {

@@ -79,10 +79,7 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
             runs.len() as u64
         }
         "baseline-scan" => {
-            let store = Store::open_with(data_dir, &options)?;
-            drop(store);
-            let conn = duckdb::Connection::open(data_dir.join(coco_store::store::DATABASE_FILE))?;
-            conn.execute_batch(&format!("SET memory_limit = '{memory_limit}'"))?;
+            let conn = crate::bare_connection(data_dir, memory_limit)?;
             let end = bench_end() + chrono::Days::new(1);
             let start = end - chrono::Days::new(30);
             conn.query_row(
@@ -96,12 +93,7 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
         }
         _ => return Ok(None),
     };
-    Ok(Some(Measurement {
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
-        peak_rss_mb: crate::peak_rss_kb() as f64 / 1024.0,
-        phases: Vec::new(),
-    }))
+    Ok(Some(Measurement::finish(rows, started, Vec::new())))
 }
 
 pub fn run(

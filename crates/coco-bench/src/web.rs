@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use coco_core::Role;
-use coco_store::{Store, StoreOptions};
+use coco_store::Store;
 use serde::Deserialize;
 
+use crate::open_store;
 use crate::replace_section_between;
 use crate::scoring::{Size, bench_end, prepare_store};
 
@@ -202,16 +203,6 @@ fn prepare_web_store(options: &WebOptions) -> Result<PathBuf> {
     drop(store);
     std::fs::write(web.join("READY"), "")?;
     Ok(web)
-}
-
-fn open_store(dir: &Path, memory_limit: &str) -> Result<Store> {
-    Ok(Store::open_with(
-        dir,
-        &StoreOptions {
-            memory_limit: memory_limit.to_string(),
-            ..StoreOptions::default()
-        },
-    )?)
 }
 
 fn write_urls(path: &Path, base: &str, prefix: &str, accounts: &[String]) -> Result<()> {

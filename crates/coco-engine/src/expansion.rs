@@ -14,6 +14,8 @@ use coco_insights::expansion::{
     PipelineSummary, SignalKind, SignalPrecision, SignalWeights, WinHistory, WorkItem, analyse,
     pipeline_summary,
 };
+use coco_models::table::{Table, Values};
+use coco_models::train::{KindChoice, fit, stratified_folds};
 use coco_store::Store;
 use coco_store::growth::{RecordedOutcome, SignalStatRow};
 use coco_store::snapshots::SnapshotInfo;
@@ -271,22 +273,97 @@ fn cross_sell(
                 })
                 .collect(),
         };
-        let Some(model) = LookAlike::fit(&reference, settings) else {
+        let Some(look_alike) = LookAlike::fit(&reference, settings) else {
             continue;
         };
-        for (account, holding) in holdings.iter().enumerate() {
-            if holding.products.iter().any(|p| p == &module.module) || holding.products.is_empty() {
-                continue;
+        let candidates: Vec<usize> = (0..holdings.len())
+            .filter(|a| {
+                let products = &holdings[*a].products;
+                !products.is_empty() && !products.iter().any(|p| p == &module.module)
+            })
+            .collect();
+        let rows: Vec<Vec<f64>> = candidates
+            .iter()
+            .map(|account| {
+                feature_columns
+                    .iter()
+                    .map(|c| c.and_then(|m| frame.value(*account, m)).unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect();
+        let trained = if adopted.iter().filter(|a| **a).count() >= settings.model_min_adopters {
+            trained_propensities(config, &settings.features, &reference, &rows)?
+        } else {
+            None
+        };
+        for (i, account) in candidates.iter().enumerate() {
+            let mut propensity = look_alike.score(&rows[i], settings);
+            if let Some((probabilities, method)) = &trained {
+                propensity = propensity.with_model(probabilities[i], method.clone());
             }
-            let values: Vec<f64> = feature_columns
-                .iter()
-                .map(|c| c.and_then(|m| frame.value(account, m)).unwrap_or(f64::NAN))
-                .collect();
-            let propensity = model.score(&values, settings);
-            out[account].push(propensity);
+            out[*account].push(propensity);
         }
     }
     Ok(out)
+}
+
+/// Propensities from a logistic model trained on the reference profiles (buyers against
+/// non-buyers), cross-validated and calibrated by the churn models' machinery; with the
+/// method in words (its out-of-fold AUC). None when the model cannot be fitted.
+fn trained_propensities(
+    config: &Config,
+    features: &[String],
+    reference: &ModuleReference,
+    rows: &[Vec<f64>],
+) -> Result<Option<(Vec<f64>, String)>, EngineError> {
+    let table = |profiles: &mut dyn Iterator<Item = &Vec<f64>>| -> Result<Table, EngineError> {
+        let rows: Vec<&Vec<f64>> = profiles.collect();
+        let mut table = Table::default();
+        for (f, name) in features.iter().enumerate() {
+            let column: Vec<f64> = rows
+                .iter()
+                .map(|r| r.get(f).copied().unwrap_or(f64::NAN))
+                .collect();
+            table.push(name.clone(), Values::Numeric(column))?;
+        }
+        Ok(table)
+    };
+    let training = table(&mut reference.profiles.iter().map(|p| &p.values))?;
+    let labels: Vec<bool> = reference.profiles.iter().map(|p| p.adopted).collect();
+    let folds = stratified_folds(
+        &labels,
+        config.models.training.folds,
+        config.models.training.seed,
+    );
+    let fitted = match fit(
+        &training,
+        &labels,
+        &folds,
+        &config.models,
+        &KindChoice::Logistic,
+    ) {
+        Ok(fitted) => fitted,
+        Err(e) => {
+            tracing::warn!("cross-sell model for {} not trained: {e}", reference.module);
+            return Ok(None);
+        }
+    };
+    let auc = fitted
+        .candidates
+        .iter()
+        .find(|c| c.chosen)
+        .and_then(|c| c.out_of_fold_auc);
+    let candidates = table(&mut rows.iter())?;
+    let probabilities = fitted.model.probabilities(&candidates)?;
+    let buyers = labels.iter().filter(|l| **l).count();
+    Ok(Some((
+        probabilities,
+        format!(
+            "logistic model on {buyers} buyers and {} non-buyers{}",
+            labels.len() - buyers,
+            auc.map_or(String::new(), |a| format!(", out-of-fold AUC {a:.2}"))
+        ),
+    )))
 }
 
 /// The pipeline as of a date.

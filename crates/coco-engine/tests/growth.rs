@@ -137,6 +137,42 @@ fn expansion_ready_accounts_lead_the_pipeline_and_adoption_follows_the_hidden_br
             .any(|e| e.metric.as_deref() == Some("seat_assignment"))
     );
 
+    // Cross-sell: look-alike propensities for the modules an account lacks, from buyers
+    // as they were before buying; a trained model once there are enough buyers.
+    let data = expansion::load(&store, &config, end()).unwrap();
+    let propensities: Vec<_> = data.cross_sell.iter().flatten().collect();
+    assert!(
+        !propensities.is_empty(),
+        "buyers of an add-on exist in the demo"
+    );
+    assert!(
+        propensities
+            .iter()
+            .all(|p| p.method.starts_with("look-alike"))
+    );
+    assert!(
+        propensities
+            .iter()
+            .all(|p| (0.0..=1.0).contains(&p.propensity))
+    );
+    let mut trained_config = Config::load(None).unwrap();
+    trained_config
+        .expansion
+        .signals
+        .cross_sell
+        .model_min_adopters = 5;
+    let trained = expansion::load(&store, &trained_config, end()).unwrap();
+    let methods: BTreeSet<&str> = trained
+        .cross_sell
+        .iter()
+        .flatten()
+        .map(|p| p.method.as_str())
+        .collect();
+    assert!(
+        methods.iter().any(|m| m.starts_with("logistic model on")),
+        "{methods:?}"
+    );
+
     // One opportunity in full, and its talking points.
     let first = &run.opportunities[0];
     let shown =

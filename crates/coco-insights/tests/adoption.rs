@@ -18,7 +18,7 @@ use coco_insights::adoption::{
 };
 use coco_insights::usage::{FeatureInfo, FeatureMatrix, FeatureUse};
 use coco_insights::{AccountRow, MetricHistory, SnapshotFrame};
-use common::{assert_close, assert_some_close, date, shipped_metrics};
+use common::{as_of, assert_close, assert_some_close, date, days_ago, shipped_metrics};
 
 // ------------------------------------------------------------------------- fixtures
 
@@ -29,14 +29,6 @@ const METRICS: &[&str] = &[
     "top_department_share_90d",
     "events_per_active_user_30d",
 ];
-
-fn as_of() -> NaiveDate {
-    date(2026, 11, 1)
-}
-
-fn days_ago(days: u64) -> NaiveDate {
-    as_of() - Days::new(days)
-}
 
 fn config() -> AdoptionConfig {
     AdoptionConfig::shipped().expect("the shipped adoption config parses")

@@ -18,7 +18,7 @@ use coco_insights::expansion::{
 };
 use coco_insights::usage::{FeatureInfo, FeatureMatrix, FeatureUse};
 use coco_insights::{AccountRow, MetricHistory, SnapshotFrame};
-use common::{assert_close, assert_some_close, date, shipped_metrics};
+use common::{as_of, assert_close, assert_some_close, date, days_ago, shipped_metrics};
 
 // ------------------------------------------------------------------------- fixtures
 
@@ -45,14 +45,6 @@ const METRICS: &[&str] = &[
     "escalations_90d",
     "nps_latest",
 ];
-
-fn as_of() -> NaiveDate {
-    date(2026, 11, 1)
-}
-
-fn days_ago(days: u64) -> NaiveDate {
-    as_of() - Days::new(days)
-}
 
 fn config() -> ExpansionConfig {
     ExpansionConfig::shipped().expect("the shipped expansion config parses")

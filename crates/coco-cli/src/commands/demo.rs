@@ -169,6 +169,17 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
         }
         Err(e) => eprintln!("no churn model: {e}"),
     }
+    // Which expansion signals preceded won expansions in that history: their weights
+    // order the pipeline.
+    match coco_engine::expansion::backtest(&store, &config, as_of, 4, 60) {
+        Ok(backtest) => eprintln!(
+            "expansion signals backtested over {} date(s), {} observations — `coco expansion signals`",
+            backtest.dates.len(),
+            backtest.observations
+        ),
+        Err(e) => eprintln!("no expansion backtest: {e}"),
+    }
+    let pipeline = coco_engine::expansion::pipeline(&store, &config, as_of, None)?;
     let summary = store.portfolio_summary(as_of)?;
     // Compared with a week earlier, as the dashboard does, so the list shows the change.
     let pair = coco_engine::portfolio::snapshot_pair(&store, &config, as_of, 7)?;
@@ -193,7 +204,23 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
         println!("Red accounts, largest ARR first:");
         output::print_rows(&at_risk, Format::Table)?;
         println!(
-            "\nNext: `coco health list --color red --sort change`, `coco account show <id>` (why, with evidence), `coco quality` (data dir {}).",
+            "\nExpansion pipeline: {} opportunities at {} accounts, expected ${:.0}. Top five:",
+            pipeline.summary.opportunities,
+            pipeline.summary.accounts,
+            pipeline.summary.expected_arr
+        );
+        for o in pipeline.opportunities.iter().take(5) {
+            println!(
+                "  {} — {} ({}, {}): {}",
+                o.id,
+                o.account_name,
+                o.timing.light.as_str(),
+                o.timing.outreach.label(),
+                o.signals.first().map_or("", |s| s.summary.as_str())
+            );
+        }
+        println!(
+            "\nNext: `coco health list --color red --sort change`, `coco account show <id>` (why, with evidence), `coco expansion show <id>` (talking points), `coco adoption report`, `coco quality` (data dir {}).",
             global.data_dir.display()
         );
     } else {

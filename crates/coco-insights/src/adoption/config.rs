@@ -3,23 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::frame::MetricMeta;
+use crate::settings::{SettingsError, invalid};
 
 pub const DEFAULT_ADOPTION: &str = include_str!("../../../../config/adoption.toml");
 
-#[derive(Debug, thiserror::Error)]
-pub enum AdoptionConfigError {
-    #[error("{0}")]
-    Toml(#[from] toml::de::Error),
-    #[error("{at}: {message}")]
-    Invalid { at: String, message: String },
-}
-
-fn invalid(at: &str, message: impl Into<String>) -> AdoptionConfigError {
-    AdoptionConfigError::Invalid {
-        at: at.to_string(),
-        message: message.into(),
-    }
-}
+/// What reading or checking the file can fail with.
+pub type AdoptionConfigError = SettingsError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,23 +8,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::frame::MetricMeta;
+use crate::settings::{SettingsError, invalid};
 
 pub const DEFAULT_EXPANSION: &str = include_str!("../../../../config/expansion.toml");
 
-#[derive(Debug, thiserror::Error)]
-pub enum ExpansionConfigError {
-    #[error("{0}")]
-    Toml(#[from] toml::de::Error),
-    #[error("{at}: {message}")]
-    Invalid { at: String, message: String },
-}
-
-fn invalid(at: &str, message: impl Into<String>) -> ExpansionConfigError {
-    ExpansionConfigError::Invalid {
-        at: at.to_string(),
-        message: message.into(),
-    }
-}
+/// What reading or checking the file can fail with.
+pub type ExpansionConfigError = SettingsError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

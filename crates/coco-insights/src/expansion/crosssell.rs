@@ -24,6 +24,15 @@ pub struct CrossSellConfig {
     /// A signal needs at least this propensity and this lift over the base rate.
     pub min_propensity: f64,
     pub min_lift: f64,
+    /// From this many buyers on, a trained model (logistic regression on the same
+    /// profiles, cross-validated and calibrated) gives the propensity instead of the
+    /// neighbours' share.
+    #[serde(default = "default_model_min_adopters")]
+    pub model_min_adopters: usize,
+}
+
+fn default_model_min_adopters() -> usize {
+    100
 }
 
 /// One reference profile: an account's feature values at a snapshot before a purchase
@@ -194,6 +203,7 @@ impl LookAlike {
             adopters: self.adopters,
             similar_adopters: similar,
             behaviours,
+            method: format!("look-alike: buyers among the {k} nearest reference profiles"),
             min_propensity: config.min_propensity,
             min_lift: config.min_lift,
         }
@@ -222,11 +232,21 @@ pub struct Propensity {
     pub similar_adopters: Vec<String>,
     /// Behaviours where buyers stood out before buying.
     pub behaviours: Vec<String>,
+    /// How the propensity was made: the neighbours' share, or a trained model.
+    pub method: String,
     min_propensity: f64,
     min_lift: f64,
 }
 
 impl Propensity {
+    /// Replaces the neighbours' share with a trained model's probability (the nearest
+    /// buyers and behaviours stay as evidence).
+    pub fn with_model(mut self, probability: f64, method: String) -> Propensity {
+        self.propensity = probability;
+        self.method = method;
+        self
+    }
+
     pub fn lift(&self) -> f64 {
         if self.base_rate > 0.0 {
             self.propensity / self.base_rate
@@ -241,6 +261,14 @@ impl Propensity {
             return None;
         }
         let mut evidence = vec![
+            Evidence {
+                label: "propensity".into(),
+                metric: None,
+                value: Some(self.propensity),
+                display: format!("{} ({})", percent(self.propensity), self.method),
+                date: None,
+                source: None,
+            },
             Evidence {
                 label: format!("buyers among the {} most similar accounts", self.neighbours),
                 metric: None,
@@ -288,7 +316,7 @@ impl Propensity {
             },
             strength: self.propensity.clamp(0.2, 1.0),
             summary: format!(
-                "Looks like the {} accounts that bought {}: {} of its {} most similar reference accounts bought it (propensity {}, {:.1}× the base rate).",
+                "Looks like the {} accounts that bought {} (as they were before buying): {} of its {} most similar reference accounts bought it; propensity {}, {:.1}× the base rate.",
                 self.adopters,
                 self.module,
                 self.neighbours_adopted,
@@ -314,6 +342,7 @@ mod tests {
             min_adopters: 3,
             min_propensity: 0.4,
             min_lift: 1.5,
+            model_min_adopters: 100,
         }
     }
 

@@ -63,3 +63,12 @@ pub fn assert_some_close(actual: Option<f64>, expected: f64) {
         None => panic!("expected Some({expected}), got None"),
     }
 }
+
+/// The as-of date of the expansion and adoption fixtures.
+pub fn as_of() -> NaiveDate {
+    date(2026, 11, 1)
+}
+
+pub fn days_ago(days: u64) -> NaiveDate {
+    as_of() - chrono::Days::new(days)
+}
