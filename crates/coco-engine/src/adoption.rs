@@ -80,6 +80,7 @@ fn load_rest(
     config: &Config,
     base: GrowthBase,
 ) -> Result<AdoptionData, EngineError> {
+    let started = std::time::Instant::now();
     let as_of = base.snapshot.as_of;
     let index: HashMap<&str, usize> = base
         .frame
@@ -98,6 +99,7 @@ fn load_rest(
             });
         }
     }
+    tracing::info!("adoption: milestones in {:.2?}", started.elapsed());
     let keys: Vec<String> = base.usage.features.iter().map(|f| f.key.clone()).collect();
     let position: HashMap<&str, usize> = keys
         .iter()
@@ -128,6 +130,7 @@ fn load_rest(
         })
         .collect();
     let retention = retention_links(&renewals, &keys);
+    tracing::info!("adoption: retention links in {:.2?}", started.elapsed());
     Ok(AdoptionData {
         base,
         milestones,
@@ -142,7 +145,9 @@ pub fn accounts(
     as_of: NaiveDate,
 ) -> Result<(AdoptionData, Vec<AccountAdoption>), EngineError> {
     let data = load(store, config, as_of)?;
+    let started = std::time::Instant::now();
     let all = coco_insights::adoption::analyse(&data.inputs(), &config.adoption);
+    tracing::info!("adoption: analysis in {:.2?}", started.elapsed());
     Ok((data, all))
 }
 

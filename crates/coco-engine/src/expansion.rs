@@ -87,6 +87,7 @@ fn load_rest(
     base: GrowthBase,
     with_churn: bool,
 ) -> Result<ExpansionData, EngineError> {
+    let started = std::time::Instant::now();
     let as_of = base.snapshot.as_of;
     let frame = &base.frame;
     let count = frame.account_count();
@@ -147,6 +148,7 @@ fn load_rest(
             });
         }
     }
+    tracing::info!("expansion: holdings, items, goals in {:.2?}", started.elapsed());
     let briefs = store.health_briefs(base.snapshot.snapshot_id)?;
     let health = frame
         .accounts
@@ -178,7 +180,9 @@ fn load_rest(
         }
     }
     let weights = stored_weights(store)?;
+    tracing::info!("expansion: health, churn, outcomes in {:.2?}", started.elapsed());
     let cross_sell = cross_sell(store, config, &base, &holdings)?;
+    tracing::info!("expansion: cross-sell in {:.2?}", started.elapsed());
     Ok(ExpansionData {
         base,
         holdings,
@@ -385,7 +389,9 @@ pub fn pipeline(
     target_arr: Option<f64>,
 ) -> Result<ExpansionRun, EngineError> {
     let data = load(store, config, as_of)?;
+    let started = std::time::Instant::now();
     let opportunities = analyse(&data.inputs(), &config.expansion);
+    tracing::info!("expansion: analysis in {:.2?}", started.elapsed());
     let summary = pipeline_summary(&opportunities, target_arr);
     Ok(ExpansionRun {
         as_of: data.base.snapshot.as_of,

@@ -99,10 +99,12 @@ pub fn load_snapshot_base(
     snapshot: SnapshotInfo,
     spec: &HistorySpec,
 ) -> Result<GrowthBase, EngineError> {
+    let started = std::time::Instant::now();
     let metas = config.metric_metas();
     let metric_names: Vec<String> = metas.iter().map(|m| m.name.clone()).collect();
     let wide = store.load_snapshot(&snapshot, &metric_names)?;
     let frame = to_frame(&wide, &metas)?;
+    tracing::info!("growth: snapshot frame in {:.2?}", started.elapsed());
     let accounts: Vec<String> = frame
         .accounts
         .iter()
@@ -113,6 +115,7 @@ pub fn load_snapshot_base(
         .iter()
         .map(|id| all_names.get(id).cloned().unwrap_or_else(|| id.clone()))
         .collect();
+    tracing::info!("growth: names in {:.2?}", started.elapsed());
     let usage = feature_matrix(
         store,
         &accounts,
@@ -120,7 +123,9 @@ pub fn load_snapshot_base(
         snapshot.as_of,
         config.adoption.window_days,
     )?;
+    tracing::info!("growth: feature usage in {:.2?}", started.elapsed());
     let history = history(store, config, &snapshot, &accounts, spec)?;
+    tracing::info!("growth: history in {:.2?}", started.elapsed());
     Ok(GrowthBase {
         snapshot,
         frame,

@@ -20,7 +20,7 @@ use utoipa::OpenApi;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::pages::AccountParams;
-use crate::params::ListParams;
+use crate::params::{AdoptionParams, ExpansionParams, ListParams, TtvParams};
 use crate::state::AppState;
 use crate::views::{self, today};
 
@@ -28,7 +28,7 @@ use crate::views::{self, today};
 #[openapi(
     info(
         title = "COCO API",
-        description = "Customer Success intelligence: portfolio, accounts, health, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
+        description = "Customer Success intelligence: portfolio, accounts, health, churn, renewals, expansion, adoption, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
     ),
     paths(
         me,
@@ -44,6 +44,17 @@ use crate::views::{self, today};
         renewals_forecast,
         models,
         model_detail,
+        expansion_opportunities,
+        expansion_opportunity,
+        expansion_talking_points,
+        expansion_pipeline,
+        expansion_outcome,
+        account_expansion,
+        account_adoption,
+        account_adoption_plan,
+        adoption_heatmap,
+        adoption_report,
+        adoption_time_to_value,
         crate::admin::audit_api
     ),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
@@ -66,6 +77,27 @@ pub fn routes() -> Router<AppState> {
         .route("/renewals/forecast", get(renewals_forecast))
         .route("/models", get(models))
         .route("/models/{version}", get(model_detail))
+        .route("/expansion/opportunities", get(expansion_opportunities))
+        // An id holds `:` (acc_00042:module:api): one path segment, matched as is.
+        .route("/expansion/opportunities/{id}", get(expansion_opportunity))
+        .route(
+            "/expansion/opportunities/{id}/talking-points",
+            get(expansion_talking_points),
+        )
+        .route(
+            "/expansion/opportunities/{id}/outcome",
+            post(expansion_outcome),
+        )
+        .route("/expansion/pipeline", get(expansion_pipeline))
+        .route("/accounts/{account_id}/expansion", get(account_expansion))
+        .route("/accounts/{account_id}/adoption", get(account_adoption))
+        .route(
+            "/accounts/{account_id}/adoption/plan",
+            get(account_adoption_plan),
+        )
+        .route("/adoption/heatmap", get(adoption_heatmap))
+        .route("/adoption/report", get(adoption_report))
+        .route("/adoption/time-to-value", get(adoption_time_to_value))
         .route("/audit", get(crate::admin::audit_api))
 }
 
@@ -518,4 +550,398 @@ async fn model_detail(
         .as_ref()
         .ok_or_else(|| AppError::not_found("no such model"))?;
     Ok(Json(json!({"model": summary, "report": report})).into_response())
+}
+
+// ---------------------------------------------------------------------------------
+// Expansion
+
+/// A window of the pipeline's opportunities (highest priority first) after the filters.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OpportunityList {
+    pub as_of: chrono::NaiveDate,
+    pub snapshot_id: i64,
+    pub config_version: String,
+    /// Opportunities matching the filters (all pages).
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub opportunities: Vec<coco_insights::expansion::Opportunity>,
+}
+
+/// Expansion opportunities — seats, tier upgrades, modules — with their signals and
+/// evidence, timing light, sizing (uplift × win probability) and talking points.
+#[utoipa::path(get, path = "/api/v1/expansion/opportunities",
+    params(
+        ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("type" = Option<String>, Query, description = "seats, tier or module"),
+        ("light" = Option<String>, Query, description = "green, yellow or red"),
+        ("owner" = Option<String>, Query, description = "Owner CSM id"),
+        ("limit" = Option<usize>, Query, description = "1–500; default 50"),
+        ("offset" = Option<usize>, Query, description = "default 0"),
+    ),
+    responses((status = 200, body = OpportunityList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn expansion_opportunities(
+    State(state): State<AppState>,
+    Query(params): Query<ExpansionParams>,
+) -> Result<Json<OpportunityList>, AppError> {
+    let request = params.parse_window()?;
+    let run = views::expansion(&state, request.as_of.unwrap_or_else(today)).await?;
+    let selected: Vec<&coco_insights::expansion::Opportunity> = run
+        .opportunities
+        .iter()
+        .filter(|o| request.filter.matches(o))
+        .collect();
+    Ok(Json(OpportunityList {
+        as_of: run.as_of,
+        snapshot_id: run.snapshot_id,
+        config_version: run.config_version.clone(),
+        total: selected.len(),
+        limit: request.limit,
+        offset: request.offset,
+        opportunities: selected
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .cloned()
+            .collect(),
+    }))
+}
+
+/// The opportunity `id` (`ACCOUNT:seats`, `ACCOUNT:tier:TIER`, `ACCOUNT:module:MODULE`)
+/// of the pipeline as of `as_of`.
+async fn find_opportunity(
+    state: &AppState,
+    id: &str,
+    as_of: &Option<String>,
+) -> Result<coco_insights::expansion::Opportunity, AppError> {
+    let as_of = crate::params::parse_date("as_of", as_of)?.unwrap_or_else(today);
+    let run = views::expansion(state, as_of).await?;
+    run.opportunities
+        .iter()
+        .find(|o| o.id == id)
+        .cloned()
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "no opportunity `{id}` as of {}; GET /api/v1/expansion/opportunities lists them",
+                run.as_of
+            ))
+        })
+}
+
+/// One opportunity with every signal, its evidence, sizing steps and talking points.
+#[utoipa::path(get, path = "/api/v1/expansion/opportunities/{id}",
+    params(("id" = String, Path, description = "e.g. acc_00042:seats, acc_00042:tier:enterprise, acc_00042:module:api"),
+        ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
+    responses((status = 200, body = coco_insights::expansion::Opportunity), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn expansion_opportunity(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Json<coco_insights::expansion::Opportunity>, AppError> {
+    Ok(Json(find_opportunity(&state, &id, &params.as_of).await?))
+}
+
+/// The opportunity's talking points and business case as Markdown (what
+/// `coco expansion show ID` prints).
+#[utoipa::path(get, path = "/api/v1/expansion/opportunities/{id}/talking-points",
+    params(("id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
+    responses((status = 200, description = "Markdown", content_type = "text/markdown", body = String), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn expansion_talking_points(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let opportunity = find_opportunity(&state, &id, &params.as_of).await?;
+    Ok(markdown(coco_insights::expansion::talking::to_markdown(
+        &opportunity,
+    )))
+}
+
+fn markdown(text: String) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/markdown; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// The pipeline summed by type, outreach and light.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PipelineBody {
+    pub as_of: chrono::NaiveDate,
+    pub snapshot_id: i64,
+    pub config_version: String,
+    pub summary: coco_insights::expansion::PipelineSummary,
+}
+
+/// The pipeline: opportunities, accounts, uplift and expected ARR, by type, outreach
+/// and light, and the coverage of a target — of the opportunities the filters select
+/// (the same filters as the list).
+#[utoipa::path(get, path = "/api/v1/expansion/pipeline",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("target" = Option<f64>, Query, description = "Expansion ARR target to review coverage against"),
+        ("type" = Option<String>, Query, description = "seats, tier or module"),
+        ("light" = Option<String>, Query, description = "green, yellow or red"),
+        ("owner" = Option<String>, Query, description = "Owner CSM id")),
+    responses((status = 200, body = PipelineBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn expansion_pipeline(
+    State(state): State<AppState>,
+    Query(params): Query<ExpansionParams>,
+) -> Result<Json<PipelineBody>, AppError> {
+    let request = params.parse_window()?;
+    let run = views::expansion(&state, request.as_of.unwrap_or_else(today)).await?;
+    Ok(Json(PipelineBody {
+        as_of: run.as_of,
+        snapshot_id: run.snapshot_id,
+        config_version: run.config_version.clone(),
+        summary: views::expansion_summary(&run, &request.filter, request.target),
+    }))
+}
+
+/// An opportunity's outcome as a CSM reports it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    /// won, lost or no_decision.
+    pub outcome: String,
+    /// YYYY-MM-DD, not after today; default today.
+    pub decided_on: Option<String>,
+    /// ARR the expansion added (won).
+    pub arr_added: Option<f64>,
+    pub note: Option<String>,
+}
+
+/// Record an opportunity's outcome (won, lost, no_decision) with the signals it had at
+/// the latest snapshot on or before the decision; the win history behind the win
+/// probabilities learns from it. Needs the scoring permission (leaders and admins);
+/// audited.
+#[utoipa::path(post, path = "/api/v1/expansion/opportunities/{id}/outcome",
+    params(("id" = String, Path)),
+    request_body = OutcomeBody,
+    responses((status = 200, body = coco_store::growth::RecordedOutcome), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn expansion_outcome(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<coco_store::growth::RecordedOutcome>, AppError> {
+    principal.require(Permission::Score)?;
+    let body: OutcomeBody = serde_json::from_slice(&body).map_err(|error| {
+        AppError::invalid(
+            "body",
+            format!("the body must be JSON {{\"outcome\", \"decided_on\", \"arr_added\", \"note\"}}: {error}"),
+        )
+    })?;
+    if !["won", "lost", "no_decision"].contains(&body.outcome.as_str()) {
+        return Err(AppError::invalid(
+            "outcome",
+            format!("outcome `{}` is not won, lost or no_decision", body.outcome),
+        ));
+    }
+    let decided_on =
+        crate::params::parse_date("decided_on", &body.decided_on)?.unwrap_or_else(today);
+    if decided_on > today() {
+        return Err(AppError::invalid(
+            "decided_on",
+            format!("{decided_on} has not happened yet"),
+        ));
+    }
+    if body
+        .arr_added
+        .is_some_and(|arr| !arr.is_finite() || arr < 0.0)
+    {
+        return Err(AppError::invalid(
+            "arr_added",
+            "`arr_added` is an amount ≥ 0",
+        ));
+    }
+    if body
+        .note
+        .as_ref()
+        .is_some_and(|note| note.chars().count() > 2000)
+    {
+        return Err(AppError::invalid(
+            "note",
+            "`note` is at most 2,000 characters",
+        ));
+    }
+    let actor = principal.actor();
+    let report = coco_engine::expansion::OutcomeReport {
+        opportunity_id: id,
+        outcome: body.outcome,
+        decided_on,
+        arr_added: body.arr_added,
+        note: body.note.filter(|note| !note.trim().is_empty()),
+        recorded_by: Some(principal.user.username.clone()),
+    };
+    let config = std::sync::Arc::clone(&state.inner.config);
+    let result = state
+        .pool()
+        .run(move |store| {
+            let recorded = coco_engine::expansion::record_outcome(store, &config, report)?;
+            store.audit(&AuditEntry {
+                actor: &actor,
+                action: "expansion.outcome",
+                target: Some(&recorded.opportunity_id),
+                detail: json!({
+                    "outcome": recorded.outcome,
+                    "decided_on": recorded.decided_on,
+                    "arr_added": recorded.arr_added,
+                    "signals": recorded.signals,
+                }),
+                ip: None,
+            })?;
+            Ok(recorded)
+        })
+        .await;
+    // The win history changed: win probabilities, hence every pipeline view, may differ.
+    if result.is_ok() {
+        state.inner.views.invalidate();
+        tokio::spawn(views::warm_up(state.clone()));
+    }
+    Ok(Json(result?))
+}
+
+/// One account's opportunities.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AccountExpansionBody {
+    pub account_id: String,
+    pub as_of: chrono::NaiveDate,
+    pub opportunities: Vec<coco_insights::expansion::Opportunity>,
+}
+
+/// The account's expansion opportunities, highest priority first (empty when no signal
+/// fired).
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/expansion",
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
+    responses((status = 200, body = AccountExpansionBody), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn account_expansion(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Json<AccountExpansionBody>, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    // An account the snapshot does not hold is a 404, not an empty list.
+    let bundle = views::account(&state, &account_id, as_of).await?;
+    let opportunities = views::account_expansion(&state, &account_id, as_of).await?;
+    Ok(Json(AccountExpansionBody {
+        account_id,
+        as_of: bundle.view.as_of,
+        opportunities,
+    }))
+}
+
+// ---------------------------------------------------------------------------------
+// Adoption
+
+/// The account's adoption: profile (features used against entitled), prioritised gaps,
+/// root cause, 90-day enablement plan, time to value.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/adoption",
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
+    responses((status = 200, body = coco_engine::adoption::AccountAdoptionView), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn account_adoption(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let view = views::account_adoption(&state, &account_id, as_of).await?;
+    Ok(Json(&*view).into_response())
+}
+
+/// The account's 90-day enablement plan as Markdown (what `coco adoption plan` prints).
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/adoption/plan",
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today")),
+    responses((status = 200, description = "Markdown", content_type = "text/markdown", body = String), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn account_adoption_plan(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let view = views::account_adoption(&state, &account_id, as_of).await?;
+    let plan = view.plan.as_ref().ok_or_else(|| {
+        AppError::not_found(format!(
+            "{account_id} uses every feature it has access to: no plan to make"
+        ))
+    })?;
+    Ok(markdown(coco_insights::adoption::plan::to_markdown(plan)))
+}
+
+/// Feature adoption by a group of accounts: per feature and group, the accounts with
+/// access, those using it, and the share.
+#[utoipa::path(get, path = "/api/v1/adoption/heatmap",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("by" = Option<String>, Query, description = "segment (default), plan_tier, industry, region, coverage_model or owner_csm_id")),
+    responses((status = 200, body = coco_insights::adoption::Heatmap), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn adoption_heatmap(
+    State(state): State<AppState>,
+    Query(params): Query<AdoptionParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse()?;
+    let view = views::heatmap(&state, request.as_of.unwrap_or_else(today), &request.by).await?;
+    Ok(Json(&view.heatmap).into_response())
+}
+
+/// The monthly adoption report: levels now and at the baseline, improved and declined
+/// accounts, accounts needing attention, systemic patterns, causes, a summary sentence.
+#[utoipa::path(get, path = "/api/v1/adoption/report",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("attention" = Option<usize>, Query, description = "accounts needing attention to list, 1–500; default 20")),
+    responses((status = 200, body = coco_insights::adoption::progress::AdoptionReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn adoption_report(
+    State(state): State<AppState>,
+    Query(params): Query<AdoptionParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse()?;
+    let report = views::adoption_report(
+        &state,
+        request.as_of.unwrap_or_else(today),
+        request.attention,
+    )
+    .await?;
+    Ok(Json(&*report).into_response())
+}
+
+/// A window of the accounts' time to value.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TimeToValueBody<'a> {
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub accounts: Vec<&'a coco_insights::adoption::ttv::TimeToValue>,
+}
+
+/// Time to value per account: when it started, the milestones reached and when, days to
+/// first value (or the prediction while onboarding), and whether it needs acceleration.
+#[utoipa::path(get, path = "/api/v1/adoption/time-to-value",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("needs_acceleration" = Option<bool>, Query, description = "true: only onboarding accounts that need acceleration"),
+        ("limit" = Option<usize>, Query, description = "1–500; default 100"),
+        ("offset" = Option<usize>, Query, description = "default 0")),
+    responses((status = 200, body = TimeToValueBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn adoption_time_to_value(
+    State(state): State<AppState>,
+    Query(params): Query<TtvParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse()?;
+    let rows = views::time_to_value(&state, request.as_of.unwrap_or_else(today)).await?;
+    let selected: Vec<_> = rows
+        .iter()
+        .filter(|r| !request.needs_acceleration || (r.needs_acceleration && r.onboarding))
+        .collect();
+    Ok(Json(TimeToValueBody {
+        total: selected.len(),
+        limit: request.limit,
+        offset: request.offset,
+        accounts: selected
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect(),
+    })
+    .into_response())
 }

@@ -1,7 +1,9 @@
 //! `coco serve`: COCO's web surface, one process on the embedded store.
 //!
-//! - [`pages`]: server-rendered HTML (portfolio, health, my book, account 360, login,
-//!   ingest); charts are SVG from `coco-charts`; no JavaScript needed to read.
+//! - [`pages`]: server-rendered HTML (portfolio, health, my book, account 360 with its
+//!   expansion and adoption sections, renewals, model, expansion, adoption with the
+//!   heatmap downloads, login, ingest); charts are SVG from `coco-charts`; no
+//!   JavaScript needed to read.
 //! - [`api`]: `/api/v1` JSON with an OpenAPI document generated from the code.
 //! - [`auth`], [`middleware`]: passwords, sessions, tokens, CSRF, rate limiting; the
 //!   gate every request passes. [`users`]: user and token management (shared with the CLI).
@@ -59,6 +61,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("scored.html", include_str!("../templates/scored.html")),
     ("renewals.html", include_str!("../templates/renewals.html")),
     ("model.html", include_str!("../templates/model.html")),
+    (
+        "expansion.html",
+        include_str!("../templates/expansion.html"),
+    ),
+    ("adoption.html", include_str!("../templates/adoption.html")),
     ("admin.html", include_str!("../templates/admin.html")),
     ("ingest.html", include_str!("../templates/ingest.html")),
     ("macros.html", include_str!("../templates/macros.html")),
@@ -157,6 +164,10 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{account_id}", get(pages::account_page))
         .route("/renewals", get(pages::renewals_page))
         .route("/model", get(pages::model_page))
+        .route("/expansion", get(pages::expansion_page))
+        .route("/adoption", get(pages::adoption_page))
+        .route("/adoption/heatmap.csv", get(pages::heatmap_csv))
+        .route("/adoption/heatmap.svg", get(pages::heatmap_svg))
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route(

@@ -2,7 +2,7 @@
 //! the charts, and renders a template; no numbers are computed here.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::{Duration, Utc};
@@ -10,8 +10,9 @@ use coco_charts::{
     Band, Bar, BarChart, LineChart, LineSeries, Size, StackedBarChart, StackedSeries, ValueFormat,
 };
 use coco_core::Permission;
+use coco_insights::expansion::{Opportunity, Outreach, PipelineLine};
 use coco_store::auth::AuditEntry;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::{
@@ -19,7 +20,10 @@ use crate::auth::{
     same_secret, set_cookie,
 };
 use crate::error::AppError;
-use crate::params::{ListParams, ListRequest, SORT_KEYS};
+use crate::params::{
+    AdoptionParams, ExpansionParams, ExpansionRequest, HEATMAP_GROUPS, LIGHTS, ListParams,
+    ListRequest, OPPORTUNITY_TYPES, SORT_KEYS,
+};
 use crate::state::AppState;
 use crate::views::{self, today};
 use coco_engine::portfolio::{HealthPage, PortfolioView};
@@ -397,7 +401,22 @@ pub async fn account_page(
         // Point in time: the timeline as of the snapshot the view shows.
         let timeline = views::timeline(&shared, &account_id, bundle.view.as_of).await?;
         let churn = views::churn(&shared, &account_id, bundle.view.as_of).await?;
-        account_content(&shared, &bundle, &timeline, churn.as_ref().as_ref())
+        // Keyed by the requested date, as the Expansion page is: both resolve to the
+        // snapshot the view shows, and share one pipeline.
+        let expansion = views::account_expansion(&shared, &account_id, as_of).await?;
+        let adoption = match views::account_adoption(&shared, &account_id, as_of).await {
+            Ok(view) => Some(view),
+            Err(error) if error.status == StatusCode::NOT_FOUND => None,
+            Err(error) => return Err(error),
+        };
+        account_content(
+            &shared,
+            &bundle,
+            &timeline,
+            churn.as_ref().as_ref(),
+            &expansion,
+            adoption.as_deref(),
+        )
     })
     .await?;
     in_layout(&state, &principal, "", &content)
@@ -408,6 +427,8 @@ fn account_content(
     bundle: &views::AccountBundle,
     timeline: &[coco_store::portfolio::TimelineEntry],
     churn: Option<&coco_engine::churn::scoring::AccountPrediction>,
+    expansion: &[Opportunity],
+    adoption: Option<&coco_engine::adoption::AccountAdoptionView>,
 ) -> Result<views::Content, AppError> {
     let (view, detail) = (&bundle.view, &bundle.detail);
     let (green, yellow) = view
@@ -487,6 +508,13 @@ fn account_content(
             "timeline": timeline,
             "churn": churn,
             "charts": {"history": history_chart, "usage": usage_charts},
+            "expansion": expansion.iter().map(|o| json!({
+                "o": o,
+                "describe": o.kind.describe(),
+                "outreach": o.timing.outreach.label(),
+                "anchor": opportunity_anchor(&o.id),
+            })).collect::<Vec<_>>(),
+            "adoption": adoption,
         }),
     )?;
     Ok(views::Content {
@@ -587,6 +615,273 @@ pub async fn model_page(
     })
     .await?;
     in_layout(&state, &principal, "model", &content)
+}
+
+// ---------------------------------------------------------------------------------
+// Expansion and adoption
+
+/// The HTML id of an opportunity's article on the account 360 (ids hold `:`; any other
+/// character than letters, digits, `-` and `_` becomes `-`).
+pub(crate) fn opportunity_anchor(id: &str) -> String {
+    let cleaned: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("opp-{cleaned}")
+}
+
+/// An outreach key of the pipeline summary (`in_30_days`) as the engine's type.
+fn parse_outreach(key: &str) -> Option<Outreach> {
+    serde_json::from_value::<Outreach>(json!(key)).ok()
+}
+
+/// A row of the prioritised list.
+#[derive(Serialize)]
+struct OpportunityRow<'a> {
+    rank: usize,
+    id: &'a str,
+    anchor: String,
+    account_id: &'a str,
+    account_name: &'a str,
+    type_name: &'static str,
+    describe: String,
+    signals: Vec<&'static str>,
+    light: &'static str,
+    outreach: &'static str,
+    uplift_arr: f64,
+    win_probability: f64,
+    expected_arr: f64,
+    renewal_date: Option<chrono::NaiveDate>,
+    owner_csm_id: Option<&'a str>,
+}
+
+/// The opportunities shown per page.
+const OPPORTUNITIES_PER_PAGE: usize = 50;
+
+pub async fn expansion_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ExpansionParams>,
+) -> PageResult {
+    let request = params.parse_page(OPPORTUNITIES_PER_PAGE)?;
+    let as_of = request.as_of.unwrap_or_else(today);
+    let key = format!("expansion|{as_of}|{params:?}");
+    let shared = state.clone();
+    let content = views::content(&state, key, async move {
+        let run = views::expansion(&shared, as_of).await?;
+        expansion_content(&shared, &params, &request, &run)
+    })
+    .await?;
+    in_layout(&state, &principal, "expansion", &content)
+}
+
+fn expansion_content(
+    state: &AppState,
+    params: &ExpansionParams,
+    request: &ExpansionRequest,
+    run: &coco_engine::expansion::ExpansionRun,
+) -> Result<views::Content, AppError> {
+    let summary = views::expansion_summary(run, &request.filter, request.target);
+    let selected: Vec<&Opportunity> = run
+        .opportunities
+        .iter()
+        .filter(|o| request.filter.matches(o))
+        .collect();
+    let total = selected.len();
+    let rows: Vec<OpportunityRow> = selected
+        .iter()
+        .enumerate()
+        .skip(request.offset)
+        .take(request.limit)
+        .map(|(index, o)| OpportunityRow {
+            rank: index + 1,
+            id: &o.id,
+            anchor: opportunity_anchor(&o.id),
+            account_id: &o.account_id,
+            account_name: &o.account_name,
+            type_name: o.kind.type_name(),
+            describe: o.kind.describe(),
+            signals: o.signals.iter().map(|s| s.kind.as_str()).collect(),
+            light: o.timing.light.as_str(),
+            outreach: o.timing.outreach.label(),
+            uplift_arr: o.sizing.uplift_arr,
+            win_probability: o.sizing.win_probability,
+            expected_arr: o.sizing.expected_arr,
+            renewal_date: o.renewal_date,
+            owner_csm_id: o.owner_csm_id.as_deref(),
+        })
+        .collect();
+    let mut owners: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for o in &run.opportunities {
+        if let Some(owner) = o.owner_csm_id.as_deref() {
+            *owners.entry(owner).or_default() += 1;
+        }
+    }
+    let pages = total.div_ceil(request.limit).max(1);
+    // Lines in their natural order (green to red, now to hold), not alphabetical.
+    let mut by_light: Vec<&PipelineLine> = summary.by_light.iter().collect();
+    by_light.sort_by_key(|line| LIGHTS.iter().position(|l| *l == line.key));
+    let mut by_outreach: Vec<(Option<Outreach>, &PipelineLine)> = summary
+        .by_outreach
+        .iter()
+        .map(|line| (parse_outreach(&line.key), line))
+        .collect();
+    by_outreach.sort_by_key(|(outreach, _)| (outreach.is_none(), *outreach));
+    let outreach: Vec<serde_json::Value> = by_outreach
+        .iter()
+        .map(|(parsed, line)| {
+            let label = parsed.map_or_else(|| line.key.replace('_', " "), |o| o.label().into());
+            json!({"line": line, "label": label})
+        })
+        .collect();
+    let html = render_to_string(
+        state,
+        "expansion.html",
+        json!({
+            "run": {"as_of": run.as_of, "snapshot_id": run.snapshot_id, "config_version": run.config_version},
+            "summary": summary,
+            "by_light": by_light,
+            "outreach": outreach,
+            "rows": rows,
+            "total": total,
+            "page": request.page,
+            "pages": pages,
+            "params": params,
+            "types": OPPORTUNITY_TYPES,
+            "lights": LIGHTS,
+            "owners": owners.iter().map(|(owner, count)| json!({"value": owner, "count": count})).collect::<Vec<_>>(),
+            "links": {
+                "prev": params.query_with(&[("page", &request.page.saturating_sub(1).to_string())]),
+                "next": params.query_with(&[("page", &(request.page + 1).to_string())]),
+            },
+        }),
+    )?;
+    Ok(views::Content {
+        title: "Expansion".into(),
+        html,
+    })
+}
+
+pub async fn adoption_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<AdoptionParams>,
+) -> PageResult {
+    let request = params.parse()?;
+    let as_of = request.as_of.unwrap_or_else(today);
+    let key = format!("adoption|{as_of}|{params:?}");
+    let shared = state.clone();
+    let content = views::content(&state, key, async move {
+        let heatmap = views::heatmap(&shared, as_of, &request.by).await?;
+        let report = views::adoption_report(&shared, as_of, request.attention).await?;
+        let causes = views::adoption_causes(&shared, as_of).await?;
+        // The chart is coco-charts' SVG: every label in it is escaped there.
+        let html = render_to_string(
+            &shared,
+            "adoption.html",
+            json!({
+                "heatmap_svg": heatmap.svg,
+                "heatmap": {
+                    "as_of": heatmap.heatmap.as_of,
+                    "group_by": heatmap.heatmap.group_by,
+                    "groups": heatmap.heatmap.groups.len(),
+                    "features": heatmap.heatmap.features.len(),
+                },
+                "by": request.by,
+                "groups": HEATMAP_GROUPS,
+                "params": params,
+                "download": params.query_with(&[("by", &request.by)]),
+                "report": {
+                    "as_of": report.as_of,
+                    "baseline": report.baseline,
+                    "accounts": report.accounts,
+                    "summary": report.summary,
+                    "levels_now": report.levels_now,
+                    "levels_then": report.levels_then,
+                    "improved": report.improved,
+                    "declined": report.declined,
+                    "stable": report.stable,
+                    "attention": report.attention,
+                    "systemic": report.systemic,
+                },
+                "causes": &*causes,
+            }),
+        )?;
+        Ok(views::Content {
+            title: "Adoption".into(),
+            html,
+        })
+    })
+    .await?;
+    in_layout(&state, &principal, "adoption", &content)
+}
+
+/// A download: the body with its type and an attachment file name.
+fn download(content_type: &'static str, file_name: &str, body: String) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace(
+            |c: char| !c.is_ascii_alphanumeric() && !"-_.".contains(c),
+            "_"
+        )
+    );
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// The heatmap's cells as CSV (one row per feature × group).
+pub async fn heatmap_csv(
+    State(state): State<AppState>,
+    Query(params): Query<AdoptionParams>,
+) -> PageResult {
+    let request = params.parse()?;
+    let view = views::heatmap(&state, request.as_of.unwrap_or_else(today), &request.by).await?;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        &format!(
+            "adoption-heatmap-{}-{}.csv",
+            view.heatmap.group_by, view.heatmap.as_of
+        ),
+        view.heatmap.to_csv(),
+    ))
+}
+
+/// The heatmap chart as a standalone SVG file: the chart with the charts' stylesheet
+/// inside it (on the page, app.css colours it).
+pub async fn heatmap_svg(
+    State(state): State<AppState>,
+    Query(params): Query<AdoptionParams>,
+) -> PageResult {
+    let request = params.parse()?;
+    let view = views::heatmap(&state, request.as_of.unwrap_or_else(today), &request.by).await?;
+    let svg = match view.svg.find('>') {
+        Some(end) => format!(
+            "{}<style>{}</style>{}",
+            &view.svg[..=end],
+            coco_charts::STYLESHEET,
+            &view.svg[end + 1..]
+        ),
+        None => view.svg.clone(),
+    };
+    Ok(download(
+        "image/svg+xml",
+        &format!(
+            "adoption-heatmap-{}-{}.svg",
+            view.heatmap.group_by, view.heatmap.as_of
+        ),
+        svg,
+    ))
 }
 
 // ---------------------------------------------------------------------------------

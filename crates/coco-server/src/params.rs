@@ -160,6 +160,290 @@ impl ListParams {
     }
 }
 
+/// Expansion opportunity types (`?type=`), as `OpportunityKind::type_name` says them.
+pub const OPPORTUNITY_TYPES: &[&str] = &["seats", "tier", "module"];
+/// Timing lights (`?light=`), as `Light::as_str` says them.
+pub const LIGHTS: &[&str] = &["green", "yellow", "red"];
+/// What the adoption heatmap can be grouped by (`?by=`): the account attributes
+/// `coco_engine::adoption::heatmap` accepts.
+pub const HEATMAP_GROUPS: &[&str] = &[
+    "segment",
+    "plan_tier",
+    "industry",
+    "region",
+    "coverage_model",
+    "owner_csm_id",
+];
+
+fn one_of(
+    field: &str,
+    value: &Option<String>,
+    allowed: &[&str],
+) -> Result<Option<String>, AppError> {
+    match set(value) {
+        Some(text) if !allowed.contains(&text.as_str()) => Err(AppError::invalid(
+            field,
+            format!(
+                "unknown {field} `{text}`; use one of {}",
+                allowed.join(", ")
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A whole number ≥ 0 (an offset), default 0.
+fn parse_offset(field: &str, value: &Option<String>) -> Result<usize, AppError> {
+    match set(value) {
+        None => Ok(0),
+        Some(text) => text
+            .parse::<usize>()
+            .map_err(|_| AppError::invalid(field, format!("`{field}` must be a whole number ≥ 0"))),
+    }
+}
+
+/// A non-negative amount of money (`250000`, `250,000`, `$250000`).
+pub fn parse_amount(field: &str, value: &Option<String>) -> Result<Option<f64>, AppError> {
+    set(value)
+        .map(|text| {
+            text.trim_start_matches('$')
+                .replace([',', '_'], "")
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        field,
+                        format!("`{field}` must be an amount ≥ 0, like 250000"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// Filters of the expansion pipeline (page and API). Empty strings mean "not set".
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ExpansionParams {
+    pub as_of: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub light: Option<String>,
+    pub owner: Option<String>,
+    /// Expansion ARR target to review coverage against.
+    pub target: Option<String>,
+    /// The page's paging.
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+    /// The API's paging.
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+/// Which opportunities a request selects.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpansionFilter {
+    pub kind: Option<String>,
+    pub light: Option<String>,
+    pub owner: Option<String>,
+}
+
+impl ExpansionFilter {
+    pub fn matches(&self, opportunity: &coco_insights::expansion::Opportunity) -> bool {
+        self.kind
+            .as_deref()
+            .is_none_or(|k| opportunity.kind.type_name() == k)
+            && self
+                .light
+                .as_deref()
+                .is_none_or(|l| opportunity.timing.light.as_str() == l)
+            && self
+                .owner
+                .as_deref()
+                .is_none_or(|o| opportunity.owner_csm_id.as_deref() == Some(o))
+    }
+}
+
+/// A parsed expansion request: the as-of date, the filter, the target and a window of
+/// the (filtered) list.
+#[derive(Debug, Clone)]
+pub struct ExpansionRequest {
+    pub as_of: Option<NaiveDate>,
+    pub filter: ExpansionFilter,
+    pub target: Option<f64>,
+    pub offset: usize,
+    pub limit: usize,
+    /// 1-based page (the page's paging; the API's offset ÷ limit + 1).
+    pub page: usize,
+}
+
+impl ExpansionParams {
+    fn parse_common(&self) -> Result<(Option<NaiveDate>, ExpansionFilter, Option<f64>), AppError> {
+        let owner = set(&self.owner);
+        if owner.as_ref().is_some_and(|o| o.chars().count() > 200) {
+            return Err(AppError::invalid(
+                "owner",
+                "`owner` is a CSM id (at most 200 characters)",
+            ));
+        }
+        Ok((
+            parse_date("as_of", &self.as_of)?,
+            ExpansionFilter {
+                kind: one_of("type", &self.kind, OPPORTUNITY_TYPES)?,
+                light: one_of("light", &self.light, LIGHTS)?,
+                owner,
+            },
+            parse_amount("target", &self.target)?,
+        ))
+    }
+
+    /// The page's request: `page` and `per_page` (≤ 500).
+    pub fn parse_page(&self, default_per_page: usize) -> Result<ExpansionRequest, AppError> {
+        let (as_of, filter, target) = self.parse_common()?;
+        let per_page = parse_count("per_page", &self.per_page, default_per_page)?;
+        if per_page > 500 {
+            return Err(AppError::invalid("per_page", "`per_page` is at most 500"));
+        }
+        let page = parse_count("page", &self.page, 1)?;
+        Ok(ExpansionRequest {
+            as_of,
+            filter,
+            target,
+            offset: (page - 1).saturating_mul(per_page),
+            limit: per_page,
+            page,
+        })
+    }
+
+    /// The API's request: `limit` (≤ 500, default 50) and `offset`.
+    pub fn parse_window(&self) -> Result<ExpansionRequest, AppError> {
+        let (as_of, filter, target) = self.parse_common()?;
+        let limit = parse_count("limit", &self.limit, 50)?;
+        if limit > 500 {
+            return Err(AppError::invalid("limit", "`limit` is at most 500"));
+        }
+        let offset = parse_offset("offset", &self.offset)?;
+        Ok(ExpansionRequest {
+            as_of,
+            filter,
+            target,
+            offset,
+            limit,
+            page: offset / limit + 1,
+        })
+    }
+
+    /// The same filters as a query string, with `overrides` replacing keys.
+    pub fn query_with(&self, overrides: &[(&str, &str)]) -> String {
+        query(
+            &[
+                ("as_of", &self.as_of),
+                ("type", &self.kind),
+                ("light", &self.light),
+                ("owner", &self.owner),
+                ("target", &self.target),
+                ("per_page", &self.per_page),
+            ],
+            overrides,
+        )
+    }
+}
+
+/// The adoption page's and heatmap's parameters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AdoptionParams {
+    pub as_of: Option<String>,
+    pub by: Option<String>,
+    /// Accounts needing attention to list (report).
+    pub attention: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdoptionRequest {
+    pub as_of: Option<NaiveDate>,
+    pub by: String,
+    pub attention: usize,
+}
+
+impl AdoptionParams {
+    pub fn parse(&self) -> Result<AdoptionRequest, AppError> {
+        let attention = parse_count("attention", &self.attention, 20)?;
+        if attention > 500 {
+            return Err(AppError::invalid("attention", "`attention` is at most 500"));
+        }
+        Ok(AdoptionRequest {
+            as_of: parse_date("as_of", &self.as_of)?,
+            by: one_of("by", &self.by, HEATMAP_GROUPS)?.unwrap_or_else(|| "segment".into()),
+            attention,
+        })
+    }
+
+    pub fn query_with(&self, overrides: &[(&str, &str)]) -> String {
+        query(&[("as_of", &self.as_of), ("by", &self.by)], overrides)
+    }
+}
+
+/// Time to value: which accounts, and a window of them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TtvParams {
+    pub as_of: Option<String>,
+    /// `true`: only accounts still onboarding that need acceleration.
+    pub needs_acceleration: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TtvRequest {
+    pub as_of: Option<NaiveDate>,
+    pub needs_acceleration: bool,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl TtvParams {
+    pub fn parse(&self) -> Result<TtvRequest, AppError> {
+        let needs_acceleration = match set(&self.needs_acceleration).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "needs_acceleration",
+                    "`needs_acceleration` is true or false",
+                ));
+            }
+        };
+        let limit = parse_count("limit", &self.limit, 100)?;
+        if limit > 500 {
+            return Err(AppError::invalid("limit", "`limit` is at most 500"));
+        }
+        Ok(TtvRequest {
+            as_of: parse_date("as_of", &self.as_of)?,
+            needs_acceleration,
+            limit,
+            offset: parse_offset("offset", &self.offset)?,
+        })
+    }
+}
+
+/// `pairs` that are set, with `overrides` replacing keys (an empty override removes
+/// the key), percent-encoded.
+fn query(pairs: &[(&str, &Option<String>)], overrides: &[(&str, &str)]) -> String {
+    let mut out: Vec<(&str, String)> = pairs
+        .iter()
+        .filter_map(|(key, value)| set(value).map(|v| (*key, v)))
+        .collect();
+    for (key, value) in overrides {
+        out.retain(|(existing, _)| existing != key);
+        if !value.is_empty() {
+            out.push((key, value.to_string()));
+        }
+    }
+    out.iter()
+        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Percent-encodes everything but unreserved characters (RFC 3986).
 pub fn percent_encode(text: &str) -> String {
     text.bytes()
@@ -240,5 +524,80 @@ mod tests {
             "segment=a%26b%3Dc&page=4"
         );
         assert_eq!(params.query_with(&[("segment", "")]), "");
+    }
+
+    #[test]
+    fn expansion_filters_are_allow_listed() {
+        let params = ExpansionParams {
+            kind: Some("seats'--".into()),
+            ..ExpansionParams::default()
+        };
+        assert_eq!(
+            params.parse_page(50).unwrap_err().field.as_deref(),
+            Some("type")
+        );
+        let params = ExpansionParams {
+            light: Some("purple".into()),
+            ..ExpansionParams::default()
+        };
+        assert_eq!(
+            params.parse_window().unwrap_err().field.as_deref(),
+            Some("light")
+        );
+        let params = ExpansionParams {
+            target: Some("-5".into()),
+            ..ExpansionParams::default()
+        };
+        assert_eq!(
+            params.parse_page(50).unwrap_err().field.as_deref(),
+            Some("target")
+        );
+        let params = ExpansionParams {
+            kind: Some("module".into()),
+            light: Some("".into()),
+            target: Some("$250,000".into()),
+            page: Some("3".into()),
+            ..ExpansionParams::default()
+        };
+        let request = params.parse_page(20).unwrap();
+        assert_eq!(request.filter.kind.as_deref(), Some("module"));
+        assert!(request.filter.light.is_none());
+        assert_eq!(request.target, Some(250_000.0));
+        assert_eq!((request.offset, request.limit, request.page), (40, 20, 3));
+        assert_eq!(
+            params.query_with(&[("page", "4")]),
+            "type=module&target=%24250%2C000&page=4"
+        );
+        let window = ExpansionParams {
+            limit: Some("10".into()),
+            offset: Some("25".into()),
+            ..ExpansionParams::default()
+        }
+        .parse_window()
+        .unwrap();
+        assert_eq!((window.offset, window.limit, window.page), (25, 10, 3));
+        let too_many = ExpansionParams {
+            limit: Some("501".into()),
+            ..ExpansionParams::default()
+        };
+        assert_eq!(
+            too_many.parse_window().unwrap_err().field.as_deref(),
+            Some("limit")
+        );
+    }
+
+    #[test]
+    fn heatmap_groups_are_allow_listed() {
+        let params = AdoptionParams {
+            by: Some("name; DROP TABLE accounts".into()),
+            ..AdoptionParams::default()
+        };
+        assert_eq!(params.parse().unwrap_err().field.as_deref(), Some("by"));
+        assert_eq!(AdoptionParams::default().parse().unwrap().by, "segment");
+        let params = AdoptionParams {
+            by: Some("plan_tier".into()),
+            ..AdoptionParams::default()
+        };
+        assert_eq!(params.parse().unwrap().by, "plan_tier");
     }
 }

@@ -302,8 +302,8 @@ pub async fn timeline(
 }
 
 /// Computes the views everyone opens first (the portfolio and the health list with
-/// no filter, as of today) and the latest snapshot's cohort index, so the first
-/// visitors of the morning do not wait for them. Run at start and after every write.
+/// no filter, as of today), the latest snapshot's cohort index and the expansion
+/// pipeline, so the first visitors of the morning do not wait for them. Run at start and after every write.
 pub async fn warm_up(state: AppState) {
     let started = std::time::Instant::now();
     let views = &state.inner.views;
@@ -361,6 +361,18 @@ pub async fn warm_up(state: AppState) {
         Ok(Some(_)) => return,
         Ok(None) => {}
         Err(error) => tracing::warn!(%error.message, "account read model not built"),
+    }
+    // The expansion pipeline: the Expansion page and every account 360 read it.
+    match expansion(&state, today()).await {
+        Ok(run) => tracing::info!(
+            opportunities = run.opportunities.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "expansion pipeline ready"
+        ),
+        Err(error) => tracing::warn!(%error.message, "expansion pipeline not computed"),
+    }
+    if views.generation.load(Ordering::SeqCst) != generation {
+        return;
     }
     // The accounts a CSM is likeliest to open next: the portfolio's movers, largest
     // renewals and lowest scores. One at a time, so visitors are never kept waiting.
@@ -482,6 +494,209 @@ pub async fn models(
                 models: store.models()?,
                 shown: promoted,
             })
+        })
+        .await
+}
+
+/// The expansion pipeline as of `as_of`: every opportunity, highest priority first, with
+/// the summary without a target (a target only changes the coverage: see
+/// [`expansion_summary`]). One computation over the whole book, shared by the Expansion
+/// page, the account 360 and the API.
+pub async fn expansion(
+    state: &AppState,
+    as_of: NaiveDate,
+) -> Result<Arc<coco_engine::expansion::ExpansionRun>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let key = format!("expansion|{as_of}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            Ok(coco_engine::expansion::pipeline(
+                store, &config, as_of, None,
+            )?)
+        })
+        .await
+}
+
+/// The pipeline summary of the opportunities a filter selects, against a target
+/// (coverage), from the memoised pipeline.
+pub fn expansion_summary(
+    run: &coco_engine::expansion::ExpansionRun,
+    filter: &crate::params::ExpansionFilter,
+    target: Option<f64>,
+) -> coco_insights::expansion::PipelineSummary {
+    if *filter == crate::params::ExpansionFilter::default() && target.is_none() {
+        return run.summary.clone();
+    }
+    let selected: Vec<coco_insights::expansion::Opportunity> = run
+        .opportunities
+        .iter()
+        .filter(|o| filter.matches(o))
+        .cloned()
+        .collect();
+    coco_insights::expansion::pipeline_summary(&selected, target)
+}
+
+/// One account's opportunities as of `as_of`, highest priority first: the memoised
+/// pipeline's (the same as `coco_engine::expansion::account_opportunities`, which
+/// analyses the whole book again for one account; tested in `tests/http.rs`).
+pub async fn account_expansion(
+    state: &AppState,
+    account_id: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<coco_insights::expansion::Opportunity>, AppError> {
+    let run = expansion(state, as_of).await?;
+    Ok(run
+        .opportunities
+        .iter()
+        .filter(|o| o.account_id == account_id)
+        .cloned()
+        .collect())
+}
+
+/// One account's adoption: profile, gaps, root cause, 90-day plan, time to value.
+pub async fn account_adoption(
+    state: &AppState,
+    account_id: &str,
+    as_of: NaiveDate,
+) -> Result<Arc<coco_engine::adoption::AccountAdoptionView>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let account_id = account_id.to_string();
+    let key = format!("adoption-account|{as_of}|{account_id}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            Ok(coco_engine::adoption::account(
+                store,
+                &config,
+                as_of,
+                &account_id,
+            )?)
+        })
+        .await
+}
+
+/// The adoption heatmap (features × groups) and its SVG chart.
+pub struct HeatmapView {
+    pub heatmap: coco_insights::adoption::Heatmap,
+    pub svg: String,
+}
+
+pub async fn heatmap(
+    state: &AppState,
+    as_of: NaiveDate,
+    by: &str,
+) -> Result<Arc<HeatmapView>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let by = by.to_string();
+    let key = format!("heatmap|{as_of}|{by}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            let heatmap = coco_engine::adoption::heatmap(store, &config, as_of, &by)?;
+            let svg = coco_engine::adoption::heatmap_svg(&heatmap);
+            Ok(HeatmapView { heatmap, svg })
+        })
+        .await
+}
+
+/// The monthly adoption report (now against the baseline snapshot).
+pub async fn adoption_report(
+    state: &AppState,
+    as_of: NaiveDate,
+    attention: usize,
+) -> Result<Arc<coco_insights::adoption::progress::AdoptionReport>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let key = format!("adoption-report|{as_of}|{attention}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            Ok(coco_engine::adoption::report(
+                store, &config, as_of, attention,
+            )?)
+        })
+        .await
+}
+
+/// Low-adoption accounts sharing a root cause.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CauseGroup {
+    pub cause: String,
+    pub label: String,
+    pub response: String,
+    pub accounts: usize,
+    pub arr: f64,
+    /// The largest accounts by ARR (at most five): id and name.
+    pub examples: Vec<(String, String)>,
+}
+
+/// Low-adoption accounts grouped by root cause, most accounts first (what
+/// `coco adoption causes` lists).
+pub async fn adoption_causes(
+    state: &AppState,
+    as_of: NaiveDate,
+) -> Result<Arc<Vec<CauseGroup>>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let key = format!("adoption-causes|{as_of}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            let (_, mut all) = coco_engine::adoption::accounts(store, &config, as_of)?;
+            all.sort_by(|a, b| {
+                b.profile
+                    .arr
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.profile.arr.unwrap_or(0.0))
+            });
+            let mut grouped: std::collections::BTreeMap<String, CauseGroup> =
+                std::collections::BTreeMap::new();
+            for account in &all {
+                let Some(cause) = &account.cause else {
+                    continue;
+                };
+                let group = grouped
+                    .entry(cause.cause.clone())
+                    .or_insert_with(|| CauseGroup {
+                        cause: cause.cause.clone(),
+                        label: cause.label.clone(),
+                        response: cause.response.clone(),
+                        accounts: 0,
+                        arr: 0.0,
+                        examples: Vec::new(),
+                    });
+                group.accounts += 1;
+                group.arr += account.profile.arr.unwrap_or(0.0);
+                if group.examples.len() < 5 {
+                    group.examples.push((
+                        account.profile.account_id.clone(),
+                        account.profile.account_name.clone(),
+                    ));
+                }
+            }
+            let mut groups: Vec<CauseGroup> = grouped.into_values().collect();
+            groups.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.cause.cmp(&b.cause)));
+            Ok(groups)
+        })
+        .await
+}
+
+/// Time to value of every account of the snapshot answering `as_of`.
+pub async fn time_to_value(
+    state: &AppState,
+    as_of: NaiveDate,
+) -> Result<Arc<Vec<coco_insights::adoption::ttv::TimeToValue>>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let key = format!("ttv|{as_of}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            Ok(coco_engine::adoption::time_to_value(store, &config, as_of)?)
         })
         .await
 }

@@ -1,8 +1,10 @@
 //! The dashboard in real headless Chromium: a server on the scored demo portfolio, and
 //! `tests/browser/dashboard.mjs` (Playwright's `playwright-core` driving Debian's
 //! `chromium`) walking through it as a CSM would — log in, portfolio, filter, sort, an
-//! account's 360, log out; a viewer's book and the ingest page they cannot reach; an
-//! account named `<script>…` rendered as text.
+//! account's 360, renewals, the model, the expansion pipeline filtered by light, an
+//! opportunity on its account 360 with the account's adoption, the adoption heatmap
+//! and its downloads, log out; a viewer's book, expansion and adoption pages and the
+//! ingest page they cannot reach; an account named `<script>…` rendered as text.
 //!
 //! Needs `chromium` (`apt-get install chromium`, or `COCO_CHROMIUM=/path`) and the npm
 //! packages of `tests/browser` (`npm ci --prefix crates/coco-server/tests/browser`);

@@ -652,3 +652,692 @@ async fn churn_risk_renewals_and_the_model_report_are_served() {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// Text as the templates' auto-escaping writes it.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
+}
+
+/// Expansion and adoption over a book with four weekly snapshots (seat pressure needs
+/// two): the Expansion page lists the engine's own pipeline, filters are allow-listed,
+/// the account 360 shows an account's opportunities with their evidence and its
+/// adoption with the plan, the Adoption page draws the heatmap and offers it as CSV and
+/// SVG, the API answers the same numbers, and recording an outcome needs the scoring
+/// permission, is stored with who recorded it, audited, and starts a new generation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expansion_and_adoption_are_served() {
+    let server = start_with(&Book {
+        accounts: 300,
+        months: 6,
+        history_weeks: 3,
+        churn_model: false,
+    })
+    .await;
+    let end = chrono::NaiveDate::from_ymd_opt(common::END.0, common::END.1, common::END.2).unwrap();
+    let anonymous = browser();
+    let admin_token = server.admin_token.clone();
+
+    // The engine's own answers, on the server's store.
+    let (run, heatmap, report) = server
+        .state
+        .pool()
+        .run(move |store| {
+            let config = coco_engine::Config::load(None)?;
+            let run = coco_engine::expansion::pipeline(store, &config, end, None)?;
+            let heatmap = coco_engine::adoption::heatmap(store, &config, end, "segment")?;
+            let report = coco_engine::adoption::report(store, &config, end, 20)?;
+            Ok((run, heatmap, report))
+        })
+        .await
+        .unwrap();
+    assert!(
+        run.opportunities.len() > 5,
+        "the demo book has expansion opportunities: {}",
+        run.opportunities.len()
+    );
+    let first = &run.opportunities[0];
+
+    // Nothing without authentication.
+    for path in ["/expansion", "/adoption", "/adoption/heatmap.csv"] {
+        let response = anonymous.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    for path in [
+        "/api/v1/expansion/opportunities",
+        "/api/v1/expansion/pipeline",
+        "/api/v1/adoption/heatmap",
+        "/api/v1/adoption/report",
+    ] {
+        let response = anonymous.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+
+    let (admin, csrf) = log_in(&server, "admin", &server.admin_password).await;
+
+    // The Expansion page: tiles, tables, the prioritised list led by the engine's first.
+    let page = admin.get(server.url("/expansion")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    for id in [
+        "id=\"pipeline\"",
+        "id=\"by-type\"",
+        "id=\"by-outreach\"",
+        "id=\"by-light\"",
+        "id=\"opportunities\"",
+        "id=\"expansion-filters\"",
+    ] {
+        assert!(html.contains(id), "the Expansion page lacks {id}");
+    }
+    assert!(
+        html.contains(&format!(
+            "id=\"tile-opportunities\">{}<",
+            run.summary.opportunities
+        )),
+        "the tile counts the engine's opportunities"
+    );
+    let first_row = html
+        .find("<tr data-id=")
+        .map(|start| &html[start..])
+        .unwrap();
+    assert!(
+        first_row.starts_with(&format!("<tr data-id=\"{}\"", escape_html(&first.id))),
+        "the list starts with the engine's first opportunity {}: {}",
+        first.id,
+        &first_row[..200.min(first_row.len())]
+    );
+    assert!(html.contains(&format!("href=\"/accounts/{}#opp-", first.account_id)));
+    assert_eq!(
+        html.matches("<tr data-id=").count(),
+        run.opportunities.len().min(50)
+    );
+    // Filters: only green rows, only the asked type; unknown values are a 400.
+    let green = page_text(&admin, server.url("/expansion?light=green&per_page=500")).await;
+    let greens = run
+        .opportunities
+        .iter()
+        .filter(|o| o.timing.light.as_str() == "green")
+        .count();
+    assert_eq!(green.matches("<tr data-id=").count(), greens.min(500));
+    assert_eq!(
+        green.matches("data-light=\"green\"").count(),
+        greens.min(500)
+    );
+    assert!(
+        green.contains(&format!("id=\"tile-opportunities\">{greens}<")),
+        "the tiles sum what the filters select"
+    );
+    let seats = page_text(&admin, server.url("/expansion?type=seats")).await;
+    assert!(!seats.contains("data-type=\"module\"") && !seats.contains("data-type=\"tier\""));
+    for bad in [
+        "/expansion?type=upsell",
+        "/expansion?light=purple",
+        "/expansion?target=lots",
+        "/expansion?page=0",
+        "/adoption?by=name",
+        "/adoption/heatmap.csv?by=name",
+    ] {
+        let response = admin.get(server.url(bad)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let with_target = page_text(&admin, server.url("/expansion?target=100000")).await;
+    assert!(
+        with_target.contains(&format!(
+            "{:.0}%",
+            run.summary.expected_arr / 100_000.0 * 100.0
+        )),
+        "coverage of the target"
+    );
+    // Paging like the health list.
+    if run.opportunities.len() > 10 {
+        let second = page_text(&admin, server.url("/expansion?per_page=10&page=2")).await;
+        let eleventh = &run.opportunities[10];
+        assert!(second.contains(&format!("<tr data-id=\"{}\"", escape_html(&eleventh.id))));
+        assert!(second.contains("rel=\"prev\""));
+    }
+
+    // The API: the same list, one opportunity (its id holds `:`), talking points.
+    let list = api_json(
+        &anonymous,
+        server.url("/api/v1/expansion/opportunities?limit=5"),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(list["total"], run.opportunities.len());
+    assert_eq!(
+        list["opportunities"].as_array().unwrap().len(),
+        5.min(run.opportunities.len())
+    );
+    assert_eq!(list["opportunities"][0]["id"], first.id.as_str());
+    let signal = &list["opportunities"][0]["signals"][0];
+    assert!(signal["evidence"].as_array().is_some_and(|e| !e.is_empty()));
+    let window = api_json(
+        &anonymous,
+        server.url("/api/v1/expansion/opportunities?limit=2&offset=1&light=green"),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(window["total"], greens);
+    for o in window["opportunities"].as_array().unwrap() {
+        assert_eq!(o["timing"]["light"], "green");
+    }
+    for (query, field) in [
+        ("type=upsell", "type"),
+        ("light=blue", "light"),
+        ("limit=0", "limit"),
+        ("offset=-1", "offset"),
+        ("as_of=yesterday", "as_of"),
+    ] {
+        let response = anonymous
+            .get(server.url(&format!("/api/v1/expansion/opportunities?{query}")))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["field"], field, "{query}");
+    }
+    let with_colons = run
+        .opportunities
+        .iter()
+        .find(|o| o.id.matches(':').count() == 2)
+        .unwrap_or(first);
+    for path in [
+        format!("/api/v1/expansion/opportunities/{}", with_colons.id),
+        format!(
+            "/api/v1/expansion/opportunities/{}",
+            with_colons.id.replace(':', "%3A")
+        ),
+    ] {
+        let one = api_json(&anonymous, server.url(&path), &admin_token).await;
+        assert_eq!(one["id"], with_colons.id.as_str(), "{path}");
+        assert_eq!(one["account_id"], with_colons.account_id.as_str());
+        assert!(
+            one["talking_points"]["objections"]
+                .as_array()
+                .is_some_and(|o| !o.is_empty())
+        );
+    }
+    let talking = anonymous
+        .get(server.url(&format!(
+            "/api/v1/expansion/opportunities/{}/talking-points",
+            first.id
+        )))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(talking.status(), StatusCode::OK);
+    assert_eq!(
+        talking.headers()["content-type"],
+        "text/markdown; charset=utf-8"
+    );
+    let markdown = talking.text().await.unwrap();
+    assert_eq!(
+        markdown,
+        coco_insights::expansion::talking::to_markdown(first)
+    );
+    for path in [
+        "/api/v1/expansion/opportunities/acc_nobody:seats",
+        "/api/v1/expansion/opportunities/acc_nobody:module:api/talking-points",
+    ] {
+        let response = anonymous
+            .get(server.url(path))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let pipeline = api_json(
+        &anonymous,
+        server.url("/api/v1/expansion/pipeline?target=100000"),
+        &admin_token,
+    )
+    .await;
+    let summary = &pipeline["summary"];
+    assert_eq!(summary["opportunities"], run.summary.opportunities);
+    assert_eq!(summary["accounts"], run.summary.accounts);
+    assert_eq!(summary["target_arr"], 100_000.0);
+    let coverage = summary["coverage"].as_f64().unwrap();
+    assert!((coverage - run.summary.expected_arr / 100_000.0).abs() < 1e-9);
+    assert_eq!(
+        summary["by_type"].as_array().unwrap().len(),
+        run.summary.by_type.len()
+    );
+    let green_pipeline = api_json(
+        &anonymous,
+        server.url("/api/v1/expansion/pipeline?light=green"),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(green_pipeline["summary"]["opportunities"], greens);
+    assert_eq!(
+        green_pipeline["summary"]["by_light"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The account 360: the account's opportunities, as the engine finds them for it.
+    let account = first.account_id.clone();
+    let config_account = account.clone();
+    let own = server
+        .state
+        .pool()
+        .run(move |store| {
+            let config = coco_engine::Config::load(None)?;
+            Ok(coco_engine::expansion::account_opportunities(
+                store,
+                &config,
+                end,
+                &config_account,
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(own[0].id, first.id);
+    let api_own = api_json(
+        &anonymous,
+        server.url(&format!("/api/v1/accounts/{account}/expansion")),
+        &admin_token,
+    )
+    .await;
+    let own_json: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&own).unwrap()).unwrap();
+    assert_eq!(
+        api_own["opportunities"], own_json,
+        "the pipeline's opportunities of the account are the engine's account_opportunities"
+    );
+    let page = page_text(&admin, server.url(&format!("/accounts/{account}"))).await;
+    assert!(page.contains("id=\"expansion\"") && page.contains("id=\"adoption\""));
+    let sentence = &own[0].signals[0].summary;
+    assert!(
+        page.contains(&escape_html(sentence)),
+        "the first signal's summary {sentence:?} on the account 360"
+    );
+    assert!(page.contains(&escape_html(&own[0].talking_points.next_step)));
+    assert!(page.contains(&escape_html(&own[0].talking_points.objections[0].answer)));
+    assert_eq!(
+        page.matches("<article class=\"opportunity\"").count(),
+        own.len()
+    );
+    assert!(page.contains("id=\"adoption-features\"") && page.contains("id=\"adoption-level\""));
+    // An account without an opportunity says so.
+    let accounts = api_json(
+        &anonymous,
+        server.url("/api/v1/accounts?per_page=500"),
+        &admin_token,
+    )
+    .await;
+    let with_opportunity: std::collections::HashSet<&str> = run
+        .opportunities
+        .iter()
+        .map(|o| o.account_id.as_str())
+        .collect();
+    let quiet = accounts["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["account_id"].as_str().unwrap())
+        .find(|id| !with_opportunity.contains(id))
+        .expect("an account without an expansion signal");
+    let quiet_page = page_text(&admin, server.url(&format!("/accounts/{quiet}"))).await;
+    assert!(quiet_page.contains("id=\"expansion-none\""));
+    let quiet_api = api_json(
+        &anonymous,
+        server.url(&format!("/api/v1/accounts/{quiet}/expansion")),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(quiet_api["opportunities"], serde_json::json!([]));
+    let nobody = anonymous
+        .get(server.url("/api/v1/accounts/nobody/expansion"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
+
+    // Adoption of an account: profile, gaps, cause, plan, time to value.
+    let adoption = api_json(
+        &anonymous,
+        server.url(&format!("/api/v1/accounts/{account}/adoption")),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(
+        adoption["adoption"]["profile"]["account_id"],
+        account.as_str()
+    );
+    assert!(
+        adoption["adoption"]["profile"]["features"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+    );
+    assert!(adoption.get("plan").is_some() && adoption.get("time_to_value").is_some());
+    let level = adoption["adoption"]["profile"]["level"].as_str().unwrap();
+    assert!(page.contains(&format!("id=\"adoption-level\">{level}<")));
+    // A low-adoption account: its cause and plan on the account 360 and as Markdown.
+    let low = report
+        .attention
+        .iter()
+        .find(|a| a.cause.is_some())
+        .expect("a low-adoption account with a cause");
+    let low_page = page_text(&admin, server.url(&format!("/accounts/{}", low.account_id))).await;
+    assert!(low_page.contains("id=\"adoption-cause\""));
+    assert!(low_page.contains(&escape_html(low.cause.as_deref().unwrap())));
+    assert!(low_page.contains("id=\"adoption-plan\"") && low_page.contains("id=\"plan-weeks\""));
+    let plan = anonymous
+        .get(server.url(&format!(
+            "/api/v1/accounts/{}/adoption/plan",
+            low.account_id
+        )))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plan.status(), StatusCode::OK);
+    assert_eq!(
+        plan.headers()["content-type"],
+        "text/markdown; charset=utf-8"
+    );
+    assert!(
+        plan.text()
+            .await
+            .unwrap()
+            .starts_with("# 90-day enablement plan")
+    );
+    let nobody = anonymous
+        .get(server.url("/api/v1/accounts/nobody/adoption"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
+
+    // The Adoption page: the heatmap, one cell per feature × segment; the report.
+    let page = admin.get(server.url("/adoption")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("chart-heatmap"));
+    let cells = html.matches("<rect class=\"cell q").count()
+        + html.matches("<rect class=\"cell missing").count();
+    assert_eq!(cells, heatmap.features.len() * heatmap.groups.len());
+    assert!(heatmap.features.len() > 2 && heatmap.groups.len() > 1);
+    for group in &heatmap.groups {
+        assert!(
+            html.contains(&escape_html(group)),
+            "segment {group} labelled"
+        );
+    }
+    assert!(
+        html.contains(&escape_html(&report.summary)),
+        "the report's summary sentence"
+    );
+    for id in [
+        "id=\"attention\"",
+        "id=\"systemic\"",
+        "id=\"causes\"",
+        "id=\"heatmap-csv\"",
+        "id=\"heatmap-svg\"",
+    ] {
+        assert!(html.contains(id), "the Adoption page lacks {id}");
+    }
+    assert!(html.contains(&format!("id=\"level-low\">{}<", report.levels_now["low"])));
+    assert!(html.contains(&format!(
+        "href=\"/accounts/{}#adoption\"",
+        report.attention[0].account_id
+    )));
+    assert!(
+        html.contains("data-cause="),
+        "low adoption grouped by cause"
+    );
+    let by_tier = page_text(&admin, server.url("/adoption?by=plan_tier")).await;
+    assert!(by_tier.contains("Feature adoption by plan tier"));
+
+    // Downloads: CSV and SVG with their types and file names.
+    let csv = admin
+        .get(server.url("/adoption/heatmap.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.headers()["content-disposition"],
+        format!("attachment; filename=\"adoption-heatmap-segment-{end}.csv\"").as_str()
+    );
+    let csv = csv.text().await.unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("feature_key,feature_name,group_by,group,entitled_accounts,active_accounts,share")
+    );
+    assert_eq!(csv, heatmap.to_csv());
+    assert_eq!(
+        csv.lines().count(),
+        1 + heatmap.features.len() * heatmap.groups.len()
+    );
+    let svg = admin
+        .get(server.url("/adoption/heatmap.svg?by=plan_tier"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(svg.status(), StatusCode::OK);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert_eq!(
+        svg.headers()["content-disposition"],
+        format!("attachment; filename=\"adoption-heatmap-plan_tier-{end}.svg\"").as_str()
+    );
+    let svg = svg.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("chart-heatmap"));
+    assert!(
+        svg.contains("<style>") && svg.contains(".cell.q4"),
+        "the file carries its colours"
+    );
+
+    // The adoption API.
+    let json_map = api_json(
+        &anonymous,
+        server.url("/api/v1/adoption/heatmap"),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(json_map["group_by"], "segment");
+    assert_eq!(
+        json_map["features"].as_array().unwrap().len(),
+        heatmap.features.len()
+    );
+    let bad = anonymous
+        .get(server.url("/api/v1/adoption/heatmap?by=name"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "by");
+    let json_report = api_json(
+        &anonymous,
+        server.url("/api/v1/adoption/report"),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(json_report["summary"], report.summary.as_str());
+    assert_eq!(json_report["accounts"], report.accounts);
+    let ttv = api_json(
+        &anonymous,
+        server.url("/api/v1/adoption/time-to-value?limit=10"),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(ttv["total"], report.accounts);
+    assert_eq!(ttv["accounts"].as_array().unwrap().len(), 10);
+    assert!(ttv["accounts"][0]["account_id"].is_string());
+
+    // The OpenAPI document lists the new endpoints with typed bodies.
+    let openapi = api_json(&anonymous, server.url("/api/v1/openapi.json"), &admin_token).await;
+    for path in [
+        "/api/v1/expansion/opportunities",
+        "/api/v1/expansion/opportunities/{id}",
+        "/api/v1/expansion/opportunities/{id}/talking-points",
+        "/api/v1/expansion/opportunities/{id}/outcome",
+        "/api/v1/expansion/pipeline",
+        "/api/v1/accounts/{account_id}/expansion",
+        "/api/v1/accounts/{account_id}/adoption",
+        "/api/v1/adoption/heatmap",
+        "/api/v1/adoption/report",
+        "/api/v1/adoption/time-to-value",
+    ] {
+        assert!(
+            openapi["paths"][path].is_object(),
+            "{path} in the OpenAPI document"
+        );
+    }
+    let schemas = &openapi["components"]["schemas"];
+    for name in [
+        "Opportunity",
+        "Signal",
+        "Evidence",
+        "Sizing",
+        "TalkingPoints",
+        "PipelineSummary",
+        "Heatmap",
+        "AdoptionReport",
+        "AccountAdoptionView",
+        "EnablementPlan",
+        "TimeToValue",
+        "RecordedOutcome",
+        "OutcomeBody",
+    ] {
+        assert!(schemas[name].is_object(), "schema {name}");
+    }
+    let text = openapi.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(schemas[name].is_object(), "dangling reference to {name}");
+    }
+
+    // Recording an outcome: the scoring permission, a valid body, stored and audited.
+    let outcome_url = server.url(&format!(
+        "/api/v1/expansion/opportunities/{}/outcome",
+        first.id
+    ));
+    let post = |token: Option<&str>, body: serde_json::Value| {
+        let request = anonymous.post(&outcome_url).json(&body);
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+    let won = serde_json::json!({"outcome": "won", "decided_on": "2026-11-20", "arr_added": 12000.0, "note": "40 seats <b>"});
+    assert_eq!(
+        post(None, won.clone()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post(Some(&server.viewer_token), won.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    for (body, field) in [
+        (serde_json::json!({"outcome": "maybe"}), "outcome"),
+        (
+            serde_json::json!({"outcome": "won", "decided_on": "2999-01-01"}),
+            "decided_on",
+        ),
+        (
+            serde_json::json!({"outcome": "won", "arr_added": -5}),
+            "arr_added",
+        ),
+        (serde_json::json!({"result": "won"}), "body"),
+    ] {
+        let response = post(Some(&admin_token), body.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["field"], field, "{body}");
+    }
+    // A session must send its CSRF token (as a header: the body is JSON).
+    let forged = admin.post(&outcome_url).json(&won).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let recorded = admin
+        .post(&outcome_url)
+        .header("X-CSRF-Token", &csrf)
+        .json(&won)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recorded.status(), StatusCode::OK);
+    let recorded: serde_json::Value = recorded.json().await.unwrap();
+    assert_eq!(recorded["opportunity_id"], first.id.as_str());
+    assert_eq!(recorded["outcome"], "won");
+    assert_eq!(recorded["recorded_by"], "admin");
+    // Another opportunity, by token; recording again replaces (one outcome each).
+    let second = &run.opportunities[1];
+    let other_url = server.url(&format!(
+        "/api/v1/expansion/opportunities/{}/outcome",
+        second.id
+    ));
+    for outcome in ["no_decision", "lost"] {
+        let response = anonymous
+            .post(&other_url)
+            .bearer_auth(&admin_token)
+            .json(&serde_json::json!({ "outcome": outcome }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let stored = server
+        .state
+        .pool()
+        .run(|store| Ok(store.recorded_outcomes()?))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    let won_row = stored
+        .iter()
+        .find(|o| o.opportunity_id == first.id)
+        .unwrap();
+    assert_eq!(won_row.outcome, "won");
+    assert_eq!(won_row.recorded_by.as_deref(), Some("admin"));
+    assert_eq!(won_row.arr_added, Some(12000.0));
+    assert_eq!(won_row.note.as_deref(), Some("40 seats <b>"));
+    assert_eq!(won_row.decided_on.to_string(), "2026-11-20");
+    assert!(won_row.signals.contains(first.signals[0].kind.as_str()));
+    let lost_row = stored
+        .iter()
+        .find(|o| o.opportunity_id == second.id)
+        .unwrap();
+    assert_eq!(lost_row.outcome, "lost");
+    assert_eq!(lost_row.decided_on, chrono::Utc::now().date_naive());
+    let audit = api_json(&anonymous, server.url("/api/v1/audit"), &admin_token).await;
+    let entries: Vec<&serde_json::Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "expansion.outcome")
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["target"], second.id.as_str());
+    assert_eq!(entries[2]["target"], first.id.as_str());
+    assert_eq!(entries[2]["actor"], "admin");
+    // Views were dropped: the pipeline is computed again, and still answers.
+    server.warmed_up().await;
+    let again = api_json(
+        &anonymous,
+        server.url("/api/v1/expansion/pipeline"),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(again["summary"]["opportunities"], run.summary.opportunities);
+}

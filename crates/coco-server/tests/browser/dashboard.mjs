@@ -245,6 +245,94 @@ await step("opening an account shows its 360: breakdown, history chart, drivers"
   await admin.goto(accountPage);
 });
 
+await step("expansion lists the pipeline and filters by light through the form", async () => {
+  await admin.click("header nav a:text-is('Expansion')");
+  assert.equal(path(admin), "/expansion");
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+  const total = Number(await admin.textContent("#tile-opportunities"));
+  assert.ok(total > 0, "the pipeline has opportunities");
+  const rows = admin.locator("#opportunities tbody tr[data-id]");
+  assert.ok((await rows.count()) > 0, "the prioritised list has rows");
+  assert.ok(await rows.first().isVisible(), "the list is visible");
+  const ranks = await admin.$$eval("#opportunities tbody tr[data-id] td:first-child", (cells) =>
+    cells.map((cell) => Number(cell.textContent.trim())),
+  );
+  assert.deepEqual(ranks, ranks.map((_, i) => i + 1), "ranked from 1");
+  for (const id of ["#by-type", "#by-outreach", "#by-light"]) {
+    assert.ok(await admin.isVisible(id), `${id} table`);
+  }
+  await admin.selectOption("#expansion-filters select[name=light]", "green");
+  await Promise.all([
+    admin.waitForURL((url) => url.searchParams.get("light") === "green"),
+    admin.click("#expansion-filters button[type=submit]"),
+  ]);
+  const lights = await admin.$$eval("#opportunities tbody tr[data-id]", (trs) =>
+    trs.map((tr) => [tr.dataset.light, tr.querySelector(".pill").textContent.trim()]),
+  );
+  assert.ok(lights.length > 0, "green opportunities listed");
+  for (const [light, pill] of lights) {
+    assert.equal(light, "green");
+    assert.equal(pill, "green");
+  }
+  const shown = Number(/^(\d+) opportunities/.exec(await admin.textContent("#opportunity-count"))[1]);
+  assert.ok(shown > 0 && shown <= total, `${shown} of ${total} are green`);
+  assert.equal(await admin.inputValue("#expansion-filters select[name=light]"), "green");
+});
+
+await step("an opportunity opens the account 360's expansion and adoption sections", async () => {
+  const row = admin.locator("#opportunities tbody tr[data-id]").first();
+  const id = await row.getAttribute("data-id");
+  await Promise.all([admin.waitForURL("**/accounts/**"), row.locator("td a").first().click()]);
+  const article = admin.locator(`#expansion article[data-id="${id}"]`);
+  assert.equal(await article.count(), 1, `the account 360 shows ${id}`);
+  assert.equal(new URL(admin.url()).hash, `#${await article.getAttribute("id")}`, "the link targets it");
+  assert.ok(await article.isVisible());
+  assert.ok((await article.locator(".signal-summary").first().textContent()).trim().length > 10);
+  assert.ok((await article.locator("table.evidence tbody tr").count()) > 0, "signal evidence");
+  assert.ok((await article.locator("ol.steps li").count()) > 0, "sizing steps");
+  assert.ok((await article.locator("dl.objections dd").count()) > 0, "objections with answers");
+  assert.ok(await article.locator(".next-step").isVisible(), "next step");
+  assert.match(await article.locator("h3 .pill").textContent(), /^(green|yellow|red)$/);
+  assert.ok(await admin.isVisible("#adoption-level"), "the adoption level");
+  assert.ok((await admin.locator("#adoption-features tbody tr").count()) > 0, "features used against entitled");
+  assert.ok(await admin.isVisible("#adoption-breadth"));
+});
+
+await step("adoption draws the heatmap at a visible size and regroups it", async () => {
+  await admin.click("header nav a:text-is('Adoption')");
+  assert.equal(path(admin), "/adoption");
+  assert.ok((await admin.textContent("#adoption-summary")).trim().startsWith("Of "));
+  const heatmap = admin.locator("#heatmap-chart svg.chart-heatmap");
+  assert.equal(await heatmap.count(), 1, "one heatmap");
+  const box = await heatmap.boundingBox();
+  assert.ok(box && box.width > 200 && box.height > 200, `heatmap size ${JSON.stringify(box)}`);
+  const cells = admin.locator("#heatmap-chart rect.cell");
+  assert.ok((await cells.count()) > 3, "heatmap cells");
+  const cellBox = await cells.first().boundingBox();
+  assert.ok(cellBox && cellBox.width > 10 && cellBox.height > 5, "cells are drawn");
+  // Coloured by the stylesheet: a bucket is not the SVG default black.
+  const fills = await admin.$$eval("#heatmap-chart rect.cell", (rects) =>
+    [...new Set(rects.map((r) => getComputedStyle(r).fill))],
+  );
+  assert.ok(!fills.includes("rgb(0, 0, 0)"), `cell colours ${fills.join(", ")}`);
+  assert.ok(fills.length > 1, "more than one bucket colour");
+  assert.ok((await admin.locator("#attention tbody tr a").count()) > 0, "accounts needing attention");
+  assert.ok((await admin.locator("#causes tbody tr[data-cause]").count()) > 0, "low adoption by cause");
+  await admin.selectOption("#heatmap-form select[name=by]", "plan_tier");
+  await Promise.all([
+    admin.waitForURL((url) => url.searchParams.get("by") === "plan_tier"),
+    admin.click("#heatmap-form button[type=submit]"),
+  ]);
+  assert.match(await admin.textContent("#heatmap h2"), /plan tier/);
+  assert.equal(await admin.getAttribute("#heatmap-csv", "href"), "/adoption/heatmap.csv?by=plan_tier");
+  const csv = await admin.request.get(`${base}${await admin.getAttribute("#heatmap-csv", "href")}`);
+  assert.equal(csv.status(), 200);
+  assert.match(csv.headers()["content-disposition"], /^attachment; filename="adoption-heatmap-plan_tier-/);
+  assert.ok((await csv.text()).startsWith("feature_key,feature_name,group_by,group,"));
+  const svg = await admin.request.get(`${base}${await admin.getAttribute("#heatmap-svg", "href")}`);
+  assert.equal(svg.headers()["content-type"], "image/svg+xml");
+});
+
 await step("an account named with <script> renders as text", async () => {
   await admin.goto(`${base}/accounts/${encodeURIComponent(env("COCO_XSS_ACCOUNT"))}`);
   assert.equal((await admin.textContent("#account-name")).trim(), xssName);
@@ -321,6 +409,16 @@ await step("a viewer logs in and sees their book", async () => {
   for (const row of rows) {
     assert.equal(row.CSM, csm);
   }
+});
+
+await step("a viewer reads the expansion and adoption pages", async () => {
+  const expansion = await viewer.goto(`${base}/expansion?type=seats`);
+  assert.equal(expansion.status(), 200);
+  const types = await viewer.$$eval("#opportunities tbody tr[data-id]", (trs) => trs.map((tr) => tr.dataset.type));
+  assert.ok(types.every((t) => t === "seats"), "only seats opportunities");
+  const adoption = await viewer.goto(`${base}/adoption`);
+  assert.equal(adoption.status(), 200);
+  assert.equal(await viewer.locator("#heatmap-chart svg").count(), 1);
 });
 
 await step("a viewer cannot reach ingest, scoring or admin", async () => {
