@@ -60,32 +60,40 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
         "growth-all" => {
             let store = open_store(data_dir, memory_limit)?;
             let config = coco_engine::Config::load(None)?;
-            let run = coco_engine::expansion::pipeline(&store, &config, bench_end(), None)?;
+            let overview = coco_engine::growth::overview(&store, &config, bench_end())?;
+            let run = &overview.expansion;
             lap(
                 &format!(
-                    "expansion pipeline: {} opportunities at {} accounts",
+                    "one load + expansion pipeline ({} opportunities at {} accounts) + adoption book (profiles, gaps, causes, time to value)",
                     run.summary.opportunities, run.summary.accounts
                 ),
                 &mut phases,
             );
-            let report = coco_engine::adoption::report(&store, &config, bench_end(), 20)?;
+            let report = coco_engine::adoption::report(&store, &config, &overview.book, 20)?;
             lap(
                 &format!(
-                    "adoption profiles, gaps, causes + report against {}",
+                    "adoption report against {}",
                     report
                         .baseline
                         .map_or("no baseline".to_string(), |d| d.to_string())
                 ),
                 &mut phases,
             );
-            let heatmap = coco_engine::adoption::heatmap(&store, &config, bench_end(), "segment")?;
+            let heatmap = overview.book.heatmap("segment")?;
             let _svg = coco_engine::adoption::heatmap_svg(&heatmap);
-            lap("heatmap + SVG", &mut phases);
-            let ttv = coco_engine::adoption::time_to_value(&store, &config, bench_end())?;
+            let causes = overview.book.cause_groups();
+            let first = overview
+                .book
+                .accounts
+                .first()
+                .map(|a| a.profile.account_id.clone());
+            if let Some(id) = first {
+                overview.book.view(&config, &id)?;
+            }
             lap(
                 &format!(
-                    "time to value ({} onboarding accounts need acceleration)",
-                    ttv.iter().filter(|t| t.needs_acceleration).count()
+                    "heatmap + SVG, {} cause groups, one account's plan",
+                    causes.len()
                 ),
                 &mut phases,
             );

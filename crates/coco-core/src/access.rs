@@ -38,8 +38,8 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Leader => matches!(permission, Read | Score),
-            Role::Csm => matches!(permission, Read),
+            Role::Leader => matches!(permission, Read | Score | RecordOutcomes),
+            Role::Csm => matches!(permission, Read | RecordOutcomes),
             Role::Viewer => matches!(permission, Read),
         }
     }
@@ -78,14 +78,18 @@ pub enum Permission {
     Ingest,
     /// Users, roles, API tokens of other users, the audit log.
     ManageUsers,
+    /// Record what happened to an expansion opportunity (won, lost, no decision): the
+    /// CSM who had the conversation knows.
+    RecordOutcomes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 4] = [
+    pub const ALL: [Permission; 5] = [
         Permission::Read,
         Permission::Score,
         Permission::Ingest,
         Permission::ManageUsers,
+        Permission::RecordOutcomes,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -96,6 +100,7 @@ impl Permission {
             Permission::Score => "run scoring (store a new snapshot)",
             Permission::Ingest => "upload files to ingest",
             Permission::ManageUsers => "manage users, roles and API tokens; read the audit log",
+            Permission::RecordOutcomes => "record expansion outcomes (won, lost, no decision)",
         }
     }
 }
@@ -144,6 +149,8 @@ mod tests {
         assert!(Role::Leader.can(Permission::Score));
         assert!(!Role::Viewer.can(Permission::Score));
         assert!(!Role::Csm.can(Permission::Score));
+        assert!(Role::Csm.can(Permission::RecordOutcomes));
+        assert!(!Role::Viewer.can(Permission::RecordOutcomes));
     }
 
     #[test]

@@ -4,27 +4,27 @@
 //! to value, the progress report against a baseline, and campaigns.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use coco_insights::adoption::campaign::{
     CampaignAccount, CampaignReport, CampaignRule, in_holdout,
 };
+use coco_insights::adoption::causes::CauseGroup;
 use coco_insights::adoption::gaps::{RenewalUsage, RetentionLink, retention_links};
 use coco_insights::adoption::plan::EnablementPlan;
-use coco_insights::adoption::progress::AdoptionReport;
+use coco_insights::adoption::progress::{AdoptionReport, BaselinePoint};
 use coco_insights::adoption::ttv::TimeToValue;
-use coco_insights::adoption::{
-    AccountAdoption, AdoptionInputs, AdoptionProfile, Heatmap, MilestoneState,
-};
+use coco_insights::adoption::{AccountAdoption, AdoptionInputs, Heatmap, MilestoneState, level_of};
 use coco_store::Store;
 use coco_store::growth::CampaignRow;
 use serde::Serialize;
 
-use crate::growth::{GrowthBase, HistorySpec, account_index, load_base, load_snapshot_base};
+use crate::growth::{GrowthBase, account_index, load_base};
 use crate::{Config, EngineError};
 
 pub struct AdoptionData {
-    pub base: GrowthBase,
+    pub base: Arc<GrowthBase>,
     pub milestones: Vec<Vec<MilestoneState>>,
     pub retention: Vec<RetentionLink>,
 }
@@ -41,44 +41,25 @@ impl AdoptionData {
     }
 }
 
-/// Profiles, gaps and causes need no earlier snapshot.
-fn history_spec() -> HistorySpec {
-    HistorySpec {
-        metrics: Vec::new(),
-        weeks: 0,
-        year_ago: false,
-    }
-}
-
-/// Time to value reads when users first became active: every weekly snapshot of two
-/// years.
-fn ttv_history_spec() -> HistorySpec {
-    HistorySpec {
-        metrics: vec!["active_users_30d".to_string()],
-        weeks: 104,
-        year_ago: false,
-    }
-}
+/// The attributes the heatmap's columns can group by.
+pub const HEATMAP_GROUPS: &[&str] = &[
+    "segment",
+    "plan_tier",
+    "industry",
+    "region",
+    "coverage_model",
+    "owner_csm_id",
+];
 
 pub fn load(store: &Store, config: &Config, as_of: NaiveDate) -> Result<AdoptionData, EngineError> {
-    let base = load_base(store, config, as_of, &history_spec())?;
-    load_rest(store, config, base)
+    from_base(store, config, load_base(store, config, as_of)?)
 }
 
-/// [`load`] with the weekly history time to value reads.
-fn load_with_history(
+/// Milestones and the retention link of every feature, over a loaded base.
+pub fn from_base(
     store: &Store,
     config: &Config,
-    as_of: NaiveDate,
-) -> Result<AdoptionData, EngineError> {
-    let base = load_base(store, config, as_of, &ttv_history_spec())?;
-    load_rest(store, config, base)
-}
-
-fn load_rest(
-    store: &Store,
-    config: &Config,
-    base: GrowthBase,
+    base: Arc<GrowthBase>,
 ) -> Result<AdoptionData, EngineError> {
     let started = std::time::Instant::now();
     let as_of = base.snapshot.as_of;
@@ -138,20 +119,15 @@ fn load_rest(
     })
 }
 
-/// Profiles, gaps and causes of every account.
-pub fn accounts(
-    store: &Store,
-    config: &Config,
-    as_of: NaiveDate,
-) -> Result<(AdoptionData, Vec<AccountAdoption>), EngineError> {
-    let data = load(store, config, as_of)?;
-    let started = std::time::Instant::now();
-    let all = coco_insights::adoption::analyse(&data.inputs(), &config.adoption);
-    tracing::info!("adoption: analysis in {:.2?}", started.elapsed());
-    Ok((data, all))
+/// Every account's adoption as of a date, computed once: profiles, gaps, causes and
+/// time to value; one account's view (with its plan) is read from it.
+pub struct Book {
+    pub data: AdoptionData,
+    pub accounts: Vec<AccountAdoption>,
+    pub time_to_value: Vec<TimeToValue>,
 }
 
-/// One account's profile, gaps, cause and 90-day plan.
+/// One account's profile, gaps, cause, 90-day plan and time to value.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountAdoptionView {
@@ -160,68 +136,80 @@ pub struct AccountAdoptionView {
     pub time_to_value: Option<TimeToValue>,
 }
 
-pub fn account(
+impl Book {
+    pub fn as_of(&self) -> NaiveDate {
+        self.data.base.snapshot.as_of
+    }
+
+    /// One account's view; its plan is made here (cheap).
+    pub fn view(
+        &self,
+        config: &Config,
+        account_id: &str,
+    ) -> Result<AccountAdoptionView, EngineError> {
+        let frame = &self.data.base.frame;
+        let index = account_index(frame, account_id)?;
+        let adoption = self.accounts[index].clone();
+        let active_users = frame
+            .metric_index("active_users_30d")
+            .and_then(|m| frame.value(index, m));
+        let plan = coco_insights::adoption::plan::plan(&adoption, &config.adoption, active_users);
+        Ok(AccountAdoptionView {
+            adoption,
+            plan,
+            time_to_value: self.time_to_value.get(index).cloned(),
+        })
+    }
+
+    /// The heatmap over the book's accounts.
+    pub fn heatmap(&self, group_by: &str) -> Result<Heatmap, EngineError> {
+        if !HEATMAP_GROUPS.contains(&group_by) {
+            return Err(EngineError::Invalid(format!(
+                "cannot group the heatmap by `{group_by}` ({})",
+                HEATMAP_GROUPS.join(", ")
+            )));
+        }
+        Ok(coco_insights::adoption::heatmap(
+            &self.data.inputs(),
+            group_by,
+        ))
+    }
+
+    /// Low-adoption accounts grouped by root cause.
+    pub fn cause_groups(&self) -> Vec<CauseGroup> {
+        coco_insights::adoption::causes::groups(&self.accounts)
+    }
+}
+
+pub fn book(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Book, EngineError> {
+    book_from(store, config, load_base(store, config, as_of)?)
+}
+
+pub fn book_from(
     store: &Store,
     config: &Config,
-    as_of: NaiveDate,
-    account_id: &str,
-) -> Result<AccountAdoptionView, EngineError> {
-    let data = load_with_history(store, config, as_of)?;
+    base: Arc<GrowthBase>,
+) -> Result<Book, EngineError> {
+    let data = from_base(store, config, base)?;
+    let started = std::time::Instant::now();
     let inputs = data.inputs();
-    let index = account_index(&data.base.frame, account_id)?;
-    let adoption = coco_insights::adoption::analyse_account(&inputs, &config.adoption, index);
-    let active_users = data
-        .base
-        .frame
-        .metric_index("active_users_30d")
-        .and_then(|m| data.base.frame.value(index, m));
-    let plan = coco_insights::adoption::plan::plan(&adoption, &config.adoption, active_users);
-    let start = store.usage_history_start()?;
+    let accounts = coco_insights::adoption::analyse(&inputs, &config.adoption);
     let time_to_value = coco_insights::adoption::ttv::time_to_value(
         &inputs,
         &config.adoption,
-        &data.base.history,
-        start,
-    )
-    .into_iter()
-    .nth(index);
-    Ok(AccountAdoptionView {
-        adoption,
-        plan,
+        &data.base.activity,
+        data.base.usage_start,
+    );
+    tracing::info!("adoption: analysis in {:.2?}", started.elapsed());
+    Ok(Book {
+        data,
+        accounts,
         time_to_value,
     })
 }
 
-pub fn heatmap(
-    store: &Store,
-    config: &Config,
-    as_of: NaiveDate,
-    group_by: &str,
-) -> Result<Heatmap, EngineError> {
-    if ![
-        "segment",
-        "plan_tier",
-        "industry",
-        "region",
-        "coverage_model",
-        "owner_csm_id",
-    ]
-    .contains(&group_by)
-    {
-        return Err(EngineError::Invalid(format!(
-            "cannot group the heatmap by `{group_by}` (segment, plan_tier, industry, region, coverage_model, owner_csm_id)"
-        )));
-    }
-    let base = load_base(store, config, as_of, &history_spec())?;
-    let data = AdoptionData {
-        base,
-        milestones: Vec::new(),
-        retention: Vec::new(),
-    };
-    Ok(coco_insights::adoption::heatmap(&data.inputs(), group_by))
-}
-
-/// The heatmap as an SVG chart (features × groups, share of accounts with access).
+/// The heatmap as an SVG chart (features × groups, share of accounts with access), to
+/// inline in a page styled with `coco_charts::STYLESHEET`.
 pub fn heatmap_svg(heatmap: &Heatmap) -> String {
     let tooltips = heatmap
         .feature_names
@@ -234,8 +222,8 @@ pub fn heatmap_svg(heatmap: &Heatmap) -> String {
                 .enumerate()
                 .map(|(g, group)| match heatmap.share[f][g] {
                     Some(share) => format!(
-                        "{name} · {group}: {:.0}% ({} of {} accounts with access)",
-                        share * 100.0,
+                        "{name} · {group}: {} ({} of {} accounts with access)",
+                        coco_charts::format_value(share * 100.0, coco_charts::ValueFormat::Percent),
                         heatmap.active[f][g],
                         heatmap.entitled[f][g]
                     ),
@@ -269,62 +257,77 @@ pub fn heatmap_svg(heatmap: &Heatmap) -> String {
     .render()
 }
 
-pub fn time_to_value(
-    store: &Store,
-    config: &Config,
-    as_of: NaiveDate,
-) -> Result<Vec<TimeToValue>, EngineError> {
-    let data = load_with_history(store, config, as_of)?;
-    let start = store.usage_history_start()?;
-    Ok(coco_insights::adoption::ttv::time_to_value(
-        &data.inputs(),
-        &config.adoption,
-        &data.base.history,
-        start,
-    ))
+/// The heatmap as a standalone SVG file: the chart with the chart stylesheet inside it,
+/// so it renders the same outside the dashboard.
+pub fn heatmap_svg_document(heatmap: &Heatmap) -> String {
+    let svg = heatmap_svg(heatmap);
+    match svg.find('>') {
+        Some(end) => format!(
+            "{}<style>{}</style>{}",
+            &svg[..=end],
+            coco_charts::STYLESHEET,
+            &svg[end + 1..]
+        ),
+        None => svg,
+    }
 }
 
-/// The monthly adoption report: now against the snapshot nearest to the baseline.
+/// The monthly adoption report: the book against the snapshot nearest to the baseline,
+/// whose stored metrics give each account's level, breadth and depth then.
 pub fn report(
     store: &Store,
     config: &Config,
-    as_of: NaiveDate,
+    book: &Book,
     attention_limit: usize,
 ) -> Result<AdoptionReport, EngineError> {
-    let (data, now) = accounts(store, config, as_of)?;
-    let baseline_day = data
-        .base
-        .snapshot
-        .as_of
-        .checked_sub_days(Days::new(u64::from(config.adoption.progress.baseline_days)));
+    let current = &book.data.base.snapshot;
     let fingerprint = config.catalogue.fingerprint();
-    let baseline = match baseline_day {
+    let baseline = match current
+        .as_of
+        .checked_sub_days(Days::new(u64::from(config.adoption.progress.baseline_days)))
+    {
         Some(day) => store
             .snapshot_on_or_before(day, &fingerprint)?
-            .filter(|s| s.snapshot_id != data.base.snapshot.snapshot_id),
+            .filter(|s| s.snapshot_id != current.snapshot_id),
         None => None,
     };
-    let (then, baseline_date): (Vec<AdoptionProfile>, Option<NaiveDate>) = match baseline {
-        Some(snapshot) => {
-            let date = snapshot.as_of;
-            let base = load_snapshot_base(store, config, snapshot, &history_spec())?;
-            let earlier = AdoptionData {
-                base,
-                milestones: Vec::new(),
-                retention: Vec::new(),
+    let mut then = Vec::new();
+    if let Some(snapshot) = &baseline {
+        let accounts: Vec<String> = book
+            .data
+            .base
+            .frame
+            .accounts
+            .iter()
+            .map(|a| a.account_id.clone())
+            .collect();
+        let metrics: Vec<String> = [
+            "core_features_used_90d",
+            "feature_adoption_90d",
+            "events_per_active_user_30d",
+        ]
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+        let values = store.metric_series(&[snapshot.snapshot_id], &metrics, &accounts)?;
+        let value = |m: usize, a: usize| Some(values[m][0][a]).filter(|v| v.is_finite());
+        for (a, account_id) in accounts.iter().enumerate() {
+            // An account not in the baseline snapshot has no value of either metric.
+            let (Some(core_used), breadth) = (value(0, a), value(1, a)) else {
+                continue;
             };
-            let inputs = earlier.inputs();
-            let profiles = (0..inputs.frame.account_count())
-                .map(|a| coco_insights::adoption::profile(&inputs, &config.adoption, a))
-                .collect();
-            (profiles, Some(date))
+            then.push(BaselinePoint {
+                account_id: account_id.clone(),
+                level: level_of(core_used as usize, breadth, &config.adoption),
+                breadth,
+                depth: value(2, a),
+            });
         }
-        None => (Vec::new(), None),
-    };
+    }
     Ok(coco_insights::adoption::progress::report(
-        &now,
+        &book.accounts,
         &then,
-        baseline_date,
+        baseline.map(|s| s.as_of),
         &config.adoption,
         attention_limit,
     ))
@@ -349,7 +352,7 @@ pub fn create_campaign(
             rule.holdout_share
         )));
     }
-    let base = load_base(store, config, start, &history_spec())?;
+    let base = load_base(store, config, start)?;
     let Some(feature) = base.usage.feature_index(&rule.feature_key) else {
         return Err(EngineError::NotFound(format!(
             "feature `{}` is not in the feature catalogue",

@@ -5,6 +5,7 @@
 //! after them (the feedback loop) and recording an opportunity's outcome.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use coco_insights::expansion::crosssell::{LookAlike, ModuleReference, Profile, Propensity};
@@ -22,7 +23,7 @@ use coco_store::snapshots::SnapshotInfo;
 use serde::Serialize;
 
 use crate::churn::scoring::stored_predictions;
-use crate::growth::{GrowthBase, HistorySpec, load_base, load_snapshot_base};
+use crate::growth::{GrowthBase, load_base, load_snapshot_base};
 use crate::{Config, EngineError};
 
 /// Most recent buyers per module kept as look-alike references, and non-buyers drawn
@@ -32,7 +33,7 @@ const OTHERS_PER_ADOPTER: usize = 3;
 
 /// The owned inputs of one analysis.
 pub struct ExpansionData {
-    pub base: GrowthBase,
+    pub base: Arc<GrowthBase>,
     pub holdings: Vec<Holding>,
     pub items: Vec<Vec<WorkItem>>,
     pub goals: Vec<Vec<GoalNote>>,
@@ -62,29 +63,22 @@ impl ExpansionData {
     }
 }
 
-fn spec(config: &Config) -> HistorySpec {
-    let rule = &config.expansion.signals.seat_pressure;
-    HistorySpec {
-        metrics: config.expansion.history_metrics(),
-        weeks: rule.trend_weeks.max(rule.min_weeks),
-        year_ago: true,
-    }
-}
-
 /// Everything the analysis reads, as of `as_of`.
 pub fn load(
     store: &Store,
     config: &Config,
     as_of: NaiveDate,
 ) -> Result<ExpansionData, EngineError> {
-    let base = load_base(store, config, as_of, &spec(config))?;
-    load_rest(store, config, base, true)
+    let base = load_base(store, config, as_of)?;
+    from_base(store, config, base, true)
 }
 
-fn load_rest(
+/// The rest of the inputs over a loaded base; `with_churn`: the stored churn
+/// predictions of the base's date feed the timing light.
+pub fn from_base(
     store: &Store,
     config: &Config,
-    base: GrowthBase,
+    base: Arc<GrowthBase>,
     with_churn: bool,
 ) -> Result<ExpansionData, EngineError> {
     let started = std::time::Instant::now();
@@ -148,7 +142,10 @@ fn load_rest(
             });
         }
     }
-    tracing::info!("expansion: holdings, items, goals in {:.2?}", started.elapsed());
+    tracing::info!(
+        "expansion: holdings, items, goals in {:.2?}",
+        started.elapsed()
+    );
     let briefs = store.health_briefs(base.snapshot.snapshot_id)?;
     let health = frame
         .accounts
@@ -180,7 +177,10 @@ fn load_rest(
         }
     }
     let weights = stored_weights(store)?;
-    tracing::info!("expansion: health, churn, outcomes in {:.2?}", started.elapsed());
+    tracing::info!(
+        "expansion: health, churn, outcomes in {:.2?}",
+        started.elapsed()
+    );
     let cross_sell = cross_sell(store, config, &base, &holdings)?;
     tracing::info!("expansion: cross-sell in {:.2?}", started.elapsed());
     Ok(ExpansionData {
@@ -388,18 +388,22 @@ pub fn pipeline(
     as_of: NaiveDate,
     target_arr: Option<f64>,
 ) -> Result<ExpansionRun, EngineError> {
-    let data = load(store, config, as_of)?;
+    Ok(run(&load(store, config, as_of)?, config, target_arr))
+}
+
+/// The pipeline over loaded inputs.
+pub fn run(data: &ExpansionData, config: &Config, target_arr: Option<f64>) -> ExpansionRun {
     let started = std::time::Instant::now();
     let opportunities = analyse(&data.inputs(), &config.expansion);
     tracing::info!("expansion: analysis in {:.2?}", started.elapsed());
     let summary = pipeline_summary(&opportunities, target_arr);
-    Ok(ExpansionRun {
+    ExpansionRun {
         as_of: data.base.snapshot.as_of,
         snapshot_id: data.base.snapshot.snapshot_id,
         config_version: config.expansion.version.clone(),
         opportunities,
         summary,
-    })
+    }
 }
 
 /// The opportunities of one account (every signal with its evidence).
@@ -524,10 +528,10 @@ pub fn backtest(
             break;
         }
         dates.push(snapshot.as_of);
-        let base = load_snapshot_base(store, config, snapshot.clone(), &spec(config))?;
+        let base = load_snapshot_base(store, config, snapshot.clone())?;
         // Churn predictions of that date are not necessarily stored: the light then rests
         // on health and the metric rules alone.
-        let data = load_rest(store, config, base, false)?;
+        let data = from_base(store, config, base, false)?;
         let inputs = data.inputs();
         let context =
             coco_insights::expansion::signals::PortfolioContext::new(&inputs, &config.expansion);

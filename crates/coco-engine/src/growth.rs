@@ -3,6 +3,8 @@
 //! and earlier snapshots' values of a few metrics. Everything is read as of the
 //! snapshot's date, so a result "as of D" uses only data known then.
 
+use std::sync::Arc;
+
 use chrono::{Days, NaiveDate};
 use coco_core::contract::PLAN_TIERS;
 use coco_insights::frame::{MetricHistory, SnapshotFrame};
@@ -14,13 +16,24 @@ use crate::portfolio::snapshot_pair;
 use crate::score::to_frame;
 use crate::{Config, EngineError};
 
+/// What expansion and adoption read as of one snapshot, loaded once and shared (an
+/// `Arc` in both analyses' data).
 pub struct GrowthBase {
     pub snapshot: SnapshotInfo,
     pub frame: SnapshotFrame,
     pub names: Vec<String>,
     pub usage: FeatureMatrix,
+    /// The weekly snapshots before: the expansion signals' runs, trends and seasonality.
     pub history: MetricHistory,
+    /// Active users in every weekly snapshot of two years: when accounts first reached
+    /// N active users (time to value).
+    pub activity: MetricHistory,
+    /// The first day of usage history (accounts starting before it have no time to value).
+    pub usage_start: Option<NaiveDate>,
 }
+
+/// Weekly snapshots of active users time to value reads.
+const ACTIVITY_WEEKS: usize = 104;
 
 /// Which earlier snapshots to read, and which metrics of them.
 pub struct HistorySpec {
@@ -48,38 +61,26 @@ pub fn feature_infos(store: &Store) -> Result<Vec<FeatureInfo>, EngineError> {
         .collect())
 }
 
-/// Per-feature usage of the frame's accounts as of `as_of`.
-pub fn feature_matrix(
-    store: &Store,
-    accounts: &[String],
-    features: Vec<FeatureInfo>,
-    as_of: NaiveDate,
-    window_days: u32,
-) -> Result<FeatureMatrix, EngineError> {
-    let keys: Vec<String> = features.iter().map(|f| f.key.clone()).collect();
-    let sql = coco_metrics::feature_usage_sql(as_of, window_days);
-    let rows = store.feature_usage(&sql, accounts, &keys)?;
-    Ok(FeatureMatrix {
-        as_of: Some(as_of),
-        window_days,
-        features,
-        accounts: rows
-            .into_iter()
-            .map(|list| {
-                list.into_iter()
-                    .map(|r| FeatureUse {
-                        feature: r.feature,
-                        entitled: r.entitled,
-                        events: r.events,
-                        users: r.users,
-                        prior_events: r.prior_events,
-                        first_used: r.first_used,
-                        last_used: r.last_used,
-                    })
-                    .collect()
-            })
-            .collect(),
-    })
+fn feature_use(r: coco_store::growth::FeatureUseRow) -> FeatureUse {
+    FeatureUse {
+        feature: r.feature,
+        entitled: r.entitled,
+        events: r.events,
+        users: r.users,
+        prior_events: r.prior_events,
+        first_used: r.first_used,
+        last_used: r.last_used,
+    }
+}
+
+/// The earlier snapshots the expansion signals read.
+fn expansion_history(config: &Config) -> HistorySpec {
+    let rule = &config.expansion.signals.seat_pressure;
+    HistorySpec {
+        metrics: config.expansion.history_metrics(),
+        weeks: rule.trend_weeks.max(rule.min_weeks),
+        year_ago: true,
+    }
 }
 
 /// The snapshot answering "as of `as_of`", loaded with usage and history.
@@ -87,24 +88,30 @@ pub fn load_base(
     store: &Store,
     config: &Config,
     as_of: NaiveDate,
-    spec: &HistorySpec,
-) -> Result<GrowthBase, EngineError> {
+) -> Result<Arc<GrowthBase>, EngineError> {
     let snapshot = snapshot_pair(store, config, as_of, 0)?.current;
-    load_snapshot_base(store, config, snapshot, spec)
+    load_snapshot_base(store, config, snapshot)
 }
 
 pub fn load_snapshot_base(
     store: &Store,
     config: &Config,
     snapshot: SnapshotInfo,
-    spec: &HistorySpec,
-) -> Result<GrowthBase, EngineError> {
+) -> Result<Arc<GrowthBase>, EngineError> {
     let started = std::time::Instant::now();
     let metas = config.metric_metas();
     let metric_names: Vec<String> = metas.iter().map(|m| m.name.clone()).collect();
-    let wide = store.load_snapshot(&snapshot, &metric_names)?;
-    let frame = to_frame(&wide, &metas)?;
-    tracing::info!("growth: snapshot frame in {:.2?}", started.elapsed());
+    let features = feature_infos(store)?;
+    let keys: Vec<String> = features.iter().map(|f| f.key.clone()).collect();
+    let usage_sql = coco_metrics::feature_usage_sql(snapshot.as_of, config.adoption.window_days);
+    // Measured: running these two on separate handles at once saves nothing on two
+    // cores (DuckDB already uses both), so they run one after the other.
+    let frame = to_frame(&store.load_snapshot(&snapshot, &metric_names)?, &metas)?;
+    let mut usage_rows = store.feature_usage_by_account(&usage_sql, &keys)?;
+    tracing::info!(
+        "growth: snapshot frame and feature usage in {:.2?}",
+        started.elapsed()
+    );
     let accounts: Vec<String> = frame
         .accounts
         .iter()
@@ -115,24 +122,54 @@ pub fn load_snapshot_base(
         .iter()
         .map(|id| all_names.get(id).cloned().unwrap_or_else(|| id.clone()))
         .collect();
-    tracing::info!("growth: names in {:.2?}", started.elapsed());
-    let usage = feature_matrix(
+    let usage = FeatureMatrix {
+        as_of: Some(snapshot.as_of),
+        window_days: config.adoption.window_days,
+        features,
+        accounts: accounts
+            .iter()
+            .map(|id| {
+                usage_rows
+                    .remove(id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(feature_use)
+                    .collect()
+            })
+            .collect(),
+    };
+    tracing::info!(
+        "growth: names and usage aligned in {:.2?}",
+        started.elapsed()
+    );
+    let weekly = history(
         store,
+        config,
+        &snapshot,
         &accounts,
-        feature_infos(store)?,
-        snapshot.as_of,
-        config.adoption.window_days,
+        &expansion_history(config),
     )?;
-    tracing::info!("growth: feature usage in {:.2?}", started.elapsed());
-    let history = history(store, config, &snapshot, &accounts, spec)?;
+    let activity = history(
+        store,
+        config,
+        &snapshot,
+        &accounts,
+        &HistorySpec {
+            metrics: vec!["active_users_30d".to_string()],
+            weeks: ACTIVITY_WEEKS,
+            year_ago: false,
+        },
+    )?;
     tracing::info!("growth: history in {:.2?}", started.elapsed());
-    Ok(GrowthBase {
+    Ok(Arc::new(GrowthBase {
         snapshot,
         frame,
         names,
         usage,
-        history,
-    })
+        history: weekly,
+        activity,
+        usage_start: store.usage_history_start()?,
+    }))
 }
 
 /// Earlier snapshots of the same catalogue: the weekly ones before `current` and,
@@ -190,5 +227,35 @@ pub fn account_index(frame: &SnapshotFrame, account_id: &str) -> Result<usize, E
             "account `{account_id}` is not in the snapshot of {}",
             frame.as_of
         ))
+    })
+}
+
+/// Expansion and adoption of the whole book as of a date, from one load.
+pub struct Overview {
+    pub expansion: crate::expansion::ExpansionRun,
+    pub book: crate::adoption::Book,
+}
+
+/// Every expansion and adoption analysis as of `as_of` over one shared base: the
+/// pipeline (with cross-sell) and the adoption book (profiles, gaps, causes, time to
+/// value). Heatmaps, cause groups, plans and the report are read from it.
+pub fn overview(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Overview, EngineError> {
+    let base = load_base(store, config, as_of)?;
+    // The two analyses share only the base: the adoption book is computed on a second
+    // store handle meanwhile, so one's queries overlap the other's computing.
+    let adoption_store = store.try_clone()?;
+    let adoption_base = Arc::clone(&base);
+    std::thread::scope(|scope| {
+        let book =
+            scope.spawn(move || crate::adoption::book_from(&adoption_store, config, adoption_base));
+        let expansion = crate::expansion::from_base(store, config, base, true)
+            .map(|data| crate::expansion::run(&data, config, None));
+        let book = book
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(Overview {
+            expansion: expansion?,
+            book: book?,
+        })
     })
 }

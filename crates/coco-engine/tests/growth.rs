@@ -222,7 +222,8 @@ fn expansion_ready_accounts_lead_the_pipeline_and_adoption_follows_the_hidden_br
 
     // Adoption: accounts the generator gave a narrow adoption are mostly at low level,
     // broad ones rarely.
-    let (_, adoption_all) = adoption::accounts(&store, &config, end()).unwrap();
+    let book = adoption::book(&store, &config, end()).unwrap();
+    let adoption_all = &book.accounts;
     let level = |narrow: bool| {
         let group: Vec<_> = adoption_all
             .iter()
@@ -247,7 +248,7 @@ fn expansion_ready_accounts_lead_the_pipeline_and_adoption_follows_the_hidden_br
     eprintln!("low adoption: {narrow:.2} of narrow accounts, {broad:.2} of broad ones");
     assert!(narrow > broad + 0.3, "narrow {narrow} broad {broad}");
     // Only low-adoption accounts get a cause; each low one gets one.
-    for a in &adoption_all {
+    for a in adoption_all {
         assert_eq!(
             a.cause.is_some(),
             a.profile.level == Level::Low,
@@ -255,7 +256,8 @@ fn expansion_ready_accounts_lead_the_pipeline_and_adoption_follows_the_hidden_br
             a.profile.account_id
         );
     }
-    let heatmap = adoption::heatmap(&store, &config, end(), "segment").unwrap();
+    let heatmap = book.heatmap("segment").unwrap();
+    assert!(book.heatmap("nonsense").is_err());
     assert_eq!(heatmap.groups, vec!["enterprise", "mid_market", "smb"]);
     assert!(
         heatmap
@@ -272,7 +274,7 @@ fn expansion_ready_accounts_lead_the_pipeline_and_adoption_follows_the_hidden_br
         .iter()
         .find(|a| a.profile.level == Level::Low && !a.gaps.is_empty())
         .unwrap();
-    let view = adoption::account(&store, &config, end(), &low_account.profile.account_id).unwrap();
+    let view = book.view(&config, &low_account.profile.account_id).unwrap();
     let plan = view.plan.unwrap();
     assert!(!plan.features.is_empty() && plan.features.len() <= 3);
     assert_eq!(
@@ -280,8 +282,27 @@ fn expansion_ready_accounts_lead_the_pipeline_and_adoption_follows_the_hidden_br
         vec![30, 60, 90]
     );
 
-    let report = adoption::report(&store, &config, end(), 10).unwrap();
+    let report = adoption::report(&store, &config, &book, 10).unwrap();
     assert_eq!(report.accounts, adoption_all.len());
+    // The baseline's levels come from its stored metrics: every account then is counted.
+    assert!(report.levels_then.values().sum::<usize>() > adoption_all.len() / 2);
+    let groups = book.cause_groups();
+    assert_eq!(
+        groups.iter().map(|g| g.accounts).sum::<usize>(),
+        adoption_all.iter().filter(|a| a.cause.is_some()).count()
+    );
+    // One load for everything gives the same results as the separate services (the
+    // pipeline again: the outcome recorded above moved the seat win rate).
+    let overview = coco_engine::growth::overview(&store, &config, end()).unwrap();
+    let again = expansion::pipeline(&store, &config, end(), None).unwrap();
+    assert_eq!(
+        serde_json::to_string(&overview.expansion.opportunities).unwrap(),
+        serde_json::to_string(&again.opportunities).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_string(&overview.book.accounts).unwrap(),
+        serde_json::to_string(&book.accounts).unwrap()
+    );
     assert!(report.baseline.is_some());
     assert!(report.summary.contains("accounts"));
 
@@ -346,10 +367,19 @@ fn expansion_and_adoption_as_of_a_date_do_not_depend_on_anything_after_it() {
         serde_json::to_string(&a.opportunities).unwrap(),
         serde_json::to_string(&b.opportunities).unwrap()
     );
-    let (_, x) = adoption::accounts(&full, &config, cutoff).unwrap();
-    let (_, y) = adoption::accounts(&truncated, &config, cutoff).unwrap();
+    let x = adoption::book(&full, &config, cutoff).unwrap();
+    let y = adoption::book(&truncated, &config, cutoff).unwrap();
+    assert_eq!(x.accounts.len(), y.accounts.len());
+    for (u, v) in x.accounts.iter().zip(&y.accounts) {
+        assert_eq!(
+            serde_json::to_string(u).unwrap(),
+            serde_json::to_string(v).unwrap(),
+            "{} as of {cutoff}: with later data (left), without (right)",
+            u.profile.account_id
+        );
+    }
     assert_eq!(
-        serde_json::to_string(&x).unwrap(),
-        serde_json::to_string(&y).unwrap()
+        serde_json::to_string(&x.time_to_value).unwrap(),
+        serde_json::to_string(&y.time_to_value).unwrap()
     );
 }

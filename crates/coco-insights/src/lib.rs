@@ -34,6 +34,7 @@ pub mod expansion;
 pub mod format;
 pub mod frame;
 pub mod health;
+pub mod parallel;
 pub mod settings;
 pub mod usage;
 

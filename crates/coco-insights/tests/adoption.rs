@@ -483,7 +483,7 @@ fn heatmap_shares_per_segment_and_its_csv() {
 // ----------------------------------------------------------------------------- gaps
 
 /// The target account uses the core features but comments, and nothing of the
-/// professional tier; ten smb professional peers with chosen usage.
+/// professional tier; ten smb on professional peers with chosen usage.
 fn gap_portfolio(peer_use: &[(&str, usize)]) -> Vec<Acct> {
     let mut accounts =
         vec![Acct::new("target", "smb", "professional", &ALL_CORE[..4]).arr(50_000.0)];
@@ -514,7 +514,7 @@ fn the_gap_with_higher_peer_usage_ranks_first() {
     // 8 of the 11 smb professional accounts with access (the target included).
     assert_some_close(top.peer_share, 8.0 / 11.0);
     assert_eq!(top.peers, 11);
-    assert_eq!(top.peer_group.as_deref(), Some("smb professional"));
+    assert_eq!(top.peer_group.as_deref(), Some("smb on professional"));
     assert_close(top.tier_relevance, 1.0);
     assert_close(top.value, 0.5 * 8.0 / 11.0 + 0.2 * 1.0);
     assert_eq!(
@@ -523,7 +523,7 @@ fn the_gap_with_higher_peer_usage_ranks_first() {
     );
     assert_eq!(
         top.reason,
-        "73% of 11 smb professional peers with access use it; part of the professional tier they pay for"
+        "73% of 11 smb on professional peers with access use it; part of the professional tier they pay for"
     );
     // A core feature of a lower tier is worth 0.6 of the tier part.
     let comments = &a.gaps[1];
@@ -1159,8 +1159,9 @@ fn progress_compares_breadth_with_the_baseline() {
         breadth: Some(breadth),
         ..now.clone()
     };
-    let trend =
-        |n: f64, t: f64| progress::account_progress(&with(n), Some(&with(t)), &config).trend;
+    let trend = |n: f64, t: f64| {
+        progress::account_progress(&with(n), Some(&(&with(t)).into()), &config).trend
+    };
     assert_eq!(trend(0.60, 0.50), Trend::Improved);
     assert_eq!(trend(0.50, 0.60), Trend::Declined);
     assert_eq!(trend(0.54, 0.50), Trend::Stable);
@@ -1171,7 +1172,7 @@ fn progress_compares_breadth_with_the_baseline() {
     let p = progress::account_progress(&now, None, &config);
     assert_eq!(p.trend, Trend::New);
     assert_eq!(p.level_then, None);
-    let p = progress::account_progress(&with(0.6), Some(&with(0.5)), &config);
+    let p = progress::account_progress(&with(0.6), Some(&(&with(0.5)).into()), &config);
     assert_some_close(p.breadth_now, 0.6);
     assert_some_close(p.breadth_then, 0.5);
     assert_eq!(p.level_now, Level::High);
@@ -1238,8 +1239,8 @@ fn the_monthly_report_counts_levels_lists_attention_and_patterns() {
         ],
     );
     let now_all = adoption::analyse(&now.inputs(), &config);
-    let then_profiles: Vec<AdoptionProfile> = (0..then.frame.account_count())
-        .map(|i| adoption::profile(&then.inputs(), &config, i))
+    let then_profiles: Vec<progress::BaselinePoint> = (0..then.frame.account_count())
+        .map(|i| (&adoption::profile(&then.inputs(), &config, i)).into())
         .collect();
     let r = progress::report(&now_all, &then_profiles, Some(baseline), &config, 10);
 

@@ -107,6 +107,9 @@ pub enum MetricKind {
     /// tier is at or below the account's plan tier, and its module is either not sold
     /// separately or the account holds a valid contract for it.
     AdoptionBreadth { window: Window, core_only: bool },
+    /// The numerator of [`MetricKind::AdoptionBreadth`]: how many entitled features (core
+    /// only, or all) were used in the window.
+    EntitledFeaturesUsed { window: Window, core_only: bool },
     /// Share of the window's raw events made by its most active users: the top
     /// `top_share` of active users, rounded up. Daily aggregates do not say who did what,
     /// so accounts reporting only those have none.
@@ -423,7 +426,9 @@ fn allowed_fields(kind: &str) -> Option<&'static [&'static str]> {
         }
         "days_since" => &["source", "filter", "feature_group"],
         "seat_utilisation" => &["window_days", "offset_days"],
-        "adoption_breadth" => &["window_days", "offset_days", "core_only"],
+        "adoption_breadth" | "entitled_features_used" => {
+            &["window_days", "offset_days", "core_only"]
+        }
         "top_user_share" => &["window_days", "offset_days", "top_share"],
         "user_gini" | "top_department_share" => &["window_days", "offset_days"],
         "departments" => &["window_days", "offset_days", "new_only"],
@@ -451,6 +456,7 @@ pub const KINDS: &[&str] = &[
     "days_since",
     "seat_utilisation",
     "adoption_breadth",
+    "entitled_features_used",
     "top_user_share",
     "user_gini",
     "departments",
@@ -701,6 +707,13 @@ fn check_metric(
             }),
         },
         "adoption_breadth" => MetricKind::AdoptionBreadth {
+            window: window(true)?.unwrap_or(Window {
+                days: 90,
+                offset_days: 0,
+            }),
+            core_only: raw.core_only.unwrap_or(true),
+        },
+        "entitled_features_used" => MetricKind::EntitledFeaturesUsed {
             window: window(true)?.unwrap_or(Window {
                 days: 90,
                 offset_days: 0,

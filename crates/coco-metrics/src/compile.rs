@@ -300,8 +300,7 @@ pub fn feature_usage_sql(as_of: NaiveDate, window_days: u32) -> String {
            CAST(coalesce(u.users, 0) AS DOUBLE) AS users, CAST(coalesce(u.prior_events, 0) AS DOUBLE) AS prior_events, \
            u.first_used, u.last_used \
          FROM entitled e FULL OUTER JOIN used u ON u.account_id = e.account_id AND u.feature_key = e.feature_key \
-         WHERE e.account_id IS NOT NULL OR u.events > 0 OR u.prior_events > 0 OR u.first_used IS NOT NULL \
-         ORDER BY 1, 2",
+         WHERE e.account_id IS NOT NULL OR u.events > 0 OR u.prior_events > 0 OR u.first_used IS NOT NULL",
         contracts = contracts_at_sql(&day),
         entitled = entitled_features_sql("contracts_now", &day, false),
     )
@@ -628,6 +627,10 @@ impl<'c> Compiler<'c> {
             MetricKind::AdoptionBreadth { window, core_only } => {
                 let cte = self.adoption(shift, *window, *core_only);
                 format!("{cte}.used / nullif({cte}.entitled, 0)")
+            }
+            MetricKind::EntitledFeaturesUsed { window, core_only } => {
+                let cte = self.adoption(shift, *window, *core_only);
+                format!("{cte}.used")
             }
             MetricKind::TopUserShare { window, top_share } => {
                 let users = self.user_events(shift, *window);

@@ -585,7 +585,8 @@ async fn expansion_opportunities(
     Query(params): Query<ExpansionParams>,
 ) -> Result<Json<OpportunityList>, AppError> {
     let request = params.parse_window()?;
-    let run = views::expansion(&state, request.as_of.unwrap_or_else(today)).await?;
+    let growth = views::growth(&state, request.as_of.unwrap_or_else(today)).await?;
+    let run = &growth.expansion;
     let selected: Vec<&coco_insights::expansion::Opportunity> = run
         .opportunities
         .iter()
@@ -615,15 +616,17 @@ async fn find_opportunity(
     as_of: &Option<String>,
 ) -> Result<coco_insights::expansion::Opportunity, AppError> {
     let as_of = crate::params::parse_date("as_of", as_of)?.unwrap_or_else(today);
-    let run = views::expansion(state, as_of).await?;
-    run.opportunities
+    let growth = views::growth(state, as_of).await?;
+    growth
+        .expansion
+        .opportunities
         .iter()
         .find(|o| o.id == id)
         .cloned()
         .ok_or_else(|| {
             AppError::not_found(format!(
                 "no opportunity `{id}` as of {}; GET /api/v1/expansion/opportunities lists them",
-                run.as_of
+                growth.expansion.as_of
             ))
         })
 }
@@ -692,12 +695,13 @@ async fn expansion_pipeline(
     Query(params): Query<ExpansionParams>,
 ) -> Result<Json<PipelineBody>, AppError> {
     let request = params.parse_window()?;
-    let run = views::expansion(&state, request.as_of.unwrap_or_else(today)).await?;
+    let growth = views::growth(&state, request.as_of.unwrap_or_else(today)).await?;
+    let run = &growth.expansion;
     Ok(Json(PipelineBody {
         as_of: run.as_of,
         snapshot_id: run.snapshot_id,
         config_version: run.config_version.clone(),
-        summary: views::expansion_summary(&run, &request.filter, request.target),
+        summary: views::expansion_summary(run, &request.filter, request.target),
     }))
 }
 
@@ -728,7 +732,7 @@ async fn expansion_outcome(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<coco_store::growth::RecordedOutcome>, AppError> {
-    principal.require(Permission::Score)?;
+    principal.require(Permission::RecordOutcomes)?;
     let body: OutcomeBody = serde_json::from_slice(&body).map_err(|error| {
         AppError::invalid(
             "body",
@@ -849,7 +853,7 @@ async fn account_adoption(
 ) -> Result<Response, AppError> {
     let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
     let view = views::account_adoption(&state, &account_id, as_of).await?;
-    Ok(Json(&*view).into_response())
+    Ok(Json(&view).into_response())
 }
 
 /// The account's 90-day enablement plan as Markdown (what `coco adoption plan` prints).
@@ -928,8 +932,10 @@ async fn adoption_time_to_value(
     Query(params): Query<TtvParams>,
 ) -> Result<Response, AppError> {
     let request = params.parse()?;
-    let rows = views::time_to_value(&state, request.as_of.unwrap_or_else(today)).await?;
-    let selected: Vec<_> = rows
+    let growth = views::growth(&state, request.as_of.unwrap_or_else(today)).await?;
+    let selected: Vec<_> = growth
+        .book
+        .time_to_value
         .iter()
         .filter(|r| !request.needs_acceleration || (r.needs_acceleration && r.onboarding))
         .collect();

@@ -415,7 +415,7 @@ pub async fn account_page(
             &timeline,
             churn.as_ref().as_ref(),
             &expansion,
-            adoption.as_deref(),
+            adoption.as_ref(),
         )
     })
     .await?;
@@ -674,8 +674,8 @@ pub async fn expansion_page(
     let key = format!("expansion|{as_of}|{params:?}");
     let shared = state.clone();
     let content = views::content(&state, key, async move {
-        let run = views::expansion(&shared, as_of).await?;
-        expansion_content(&shared, &params, &request, &run)
+        let growth = views::growth(&shared, as_of).await?;
+        expansion_content(&shared, &params, &request, &growth.expansion)
     })
     .await?;
     in_layout(&state, &principal, "expansion", &content)
@@ -810,7 +810,7 @@ pub async fn adoption_page(
                     "attention": report.attention,
                     "systemic": report.systemic,
                 },
-                "causes": &*causes,
+                "causes": &causes,
             }),
         )?;
         Ok(views::Content {
@@ -865,15 +865,7 @@ pub async fn heatmap_svg(
 ) -> PageResult {
     let request = params.parse()?;
     let view = views::heatmap(&state, request.as_of.unwrap_or_else(today), &request.by).await?;
-    let svg = match view.svg.find('>') {
-        Some(end) => format!(
-            "{}<style>{}</style>{}",
-            &view.svg[..=end],
-            coco_charts::STYLESHEET,
-            &view.svg[end + 1..]
-        ),
-        None => view.svg.clone(),
-    };
+    let svg = coco_engine::adoption::heatmap_svg_document(&view.heatmap);
     Ok(download(
         "image/svg+xml",
         &format!(

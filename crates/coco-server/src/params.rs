@@ -164,16 +164,8 @@ impl ListParams {
 pub const OPPORTUNITY_TYPES: &[&str] = &["seats", "tier", "module"];
 /// Timing lights (`?light=`), as `Light::as_str` says them.
 pub const LIGHTS: &[&str] = &["green", "yellow", "red"];
-/// What the adoption heatmap can be grouped by (`?by=`): the account attributes
-/// `coco_engine::adoption::heatmap` accepts.
-pub const HEATMAP_GROUPS: &[&str] = &[
-    "segment",
-    "plan_tier",
-    "industry",
-    "region",
-    "coverage_model",
-    "owner_csm_id",
-];
+/// What the adoption heatmap can be grouped by (`?by=`).
+pub use coco_engine::adoption::HEATMAP_GROUPS;
 
 fn one_of(
     field: &str,

@@ -363,13 +363,13 @@ pub async fn warm_up(state: AppState) {
         Err(error) => tracing::warn!(%error.message, "account read model not built"),
     }
     // The expansion pipeline: the Expansion page and every account 360 read it.
-    match expansion(&state, today()).await {
-        Ok(run) => tracing::info!(
-            opportunities = run.opportunities.len(),
+    match growth(&state, today()).await {
+        Ok(growth) => tracing::info!(
+            opportunities = growth.expansion.opportunities.len(),
             seconds = started.elapsed().as_secs_f64(),
-            "expansion pipeline ready"
+            "expansion pipeline and adoption book ready"
         ),
-        Err(error) => tracing::warn!(%error.message, "expansion pipeline not computed"),
+        Err(error) => tracing::warn!(%error.message, "expansion and adoption not computed"),
     }
     if views.generation.load(Ordering::SeqCst) != generation {
         return;
@@ -498,23 +498,22 @@ pub async fn models(
         .await
 }
 
-/// The expansion pipeline as of `as_of`: every opportunity, highest priority first, with
-/// the summary without a target (a target only changes the coverage: see
-/// [`expansion_summary`]). One computation over the whole book, shared by the Expansion
-/// page, the account 360 and the API.
-pub async fn expansion(
+/// Expansion and adoption of the whole book as of `as_of`, from one load of the snapshot,
+/// usage and history: the pipeline (every opportunity, highest priority first, with the
+/// summary without a target — a target only changes the coverage: see
+/// [`expansion_summary`]) and the adoption book. Shared by the Expansion and Adoption
+/// pages, the account 360 and the API.
+pub async fn growth(
     state: &AppState,
     as_of: NaiveDate,
-) -> Result<Arc<coco_engine::expansion::ExpansionRun>, AppError> {
+) -> Result<Arc<coco_engine::growth::Overview>, AppError> {
     let config = Arc::clone(&state.inner.config);
-    let key = format!("expansion|{as_of}");
+    let key = format!("growth|{as_of}");
     state
         .inner
         .views
         .get_or_compute(state, key, move |store| {
-            Ok(coco_engine::expansion::pipeline(
-                store, &config, as_of, None,
-            )?)
+            Ok(coco_engine::growth::overview(store, &config, as_of)?)
         })
         .await
 }
@@ -546,8 +545,9 @@ pub async fn account_expansion(
     account_id: &str,
     as_of: NaiveDate,
 ) -> Result<Vec<coco_insights::expansion::Opportunity>, AppError> {
-    let run = expansion(state, as_of).await?;
-    Ok(run
+    let growth = growth(state, as_of).await?;
+    Ok(growth
+        .expansion
         .opportunities
         .iter()
         .filter(|o| o.account_id == account_id)
@@ -560,22 +560,9 @@ pub async fn account_adoption(
     state: &AppState,
     account_id: &str,
     as_of: NaiveDate,
-) -> Result<Arc<coco_engine::adoption::AccountAdoptionView>, AppError> {
-    let config = Arc::clone(&state.inner.config);
-    let account_id = account_id.to_string();
-    let key = format!("adoption-account|{as_of}|{account_id}");
-    state
-        .inner
-        .views
-        .get_or_compute(state, key, move |store| {
-            Ok(coco_engine::adoption::account(
-                store,
-                &config,
-                as_of,
-                &account_id,
-            )?)
-        })
-        .await
+) -> Result<coco_engine::adoption::AccountAdoptionView, AppError> {
+    let growth = growth(state, as_of).await?;
+    Ok(growth.book.view(&state.inner.config, account_id)?)
 }
 
 /// The adoption heatmap (features × groups) and its SVG chart.
@@ -589,14 +576,14 @@ pub async fn heatmap(
     as_of: NaiveDate,
     by: &str,
 ) -> Result<Arc<HeatmapView>, AppError> {
-    let config = Arc::clone(&state.inner.config);
+    let growth = growth(state, as_of).await?;
     let by = by.to_string();
     let key = format!("heatmap|{as_of}|{by}");
     state
         .inner
         .views
-        .get_or_compute(state, key, move |store| {
-            let heatmap = coco_engine::adoption::heatmap(store, &config, as_of, &by)?;
+        .get_or_compute(state, key, move |_store| {
+            let heatmap = growth.book.heatmap(&by)?;
             let svg = coco_engine::adoption::heatmap_svg(&heatmap);
             Ok(HeatmapView { heatmap, svg })
         })
@@ -609,6 +596,7 @@ pub async fn adoption_report(
     as_of: NaiveDate,
     attention: usize,
 ) -> Result<Arc<coco_insights::adoption::progress::AdoptionReport>, AppError> {
+    let growth = growth(state, as_of).await?;
     let config = Arc::clone(&state.inner.config);
     let key = format!("adoption-report|{as_of}|{attention}");
     state
@@ -616,13 +604,16 @@ pub async fn adoption_report(
         .views
         .get_or_compute(state, key, move |store| {
             Ok(coco_engine::adoption::report(
-                store, &config, as_of, attention,
+                store,
+                &config,
+                &growth.book,
+                attention,
             )?)
         })
         .await
 }
 
-/// Low-adoption accounts sharing a root cause.
+/// Low-adoption accounts sharing a root cause, with the largest accounts by name.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CauseGroup {
     pub cause: String,
@@ -639,64 +630,32 @@ pub struct CauseGroup {
 pub async fn adoption_causes(
     state: &AppState,
     as_of: NaiveDate,
-) -> Result<Arc<Vec<CauseGroup>>, AppError> {
-    let config = Arc::clone(&state.inner.config);
-    let key = format!("adoption-causes|{as_of}");
-    state
-        .inner
-        .views
-        .get_or_compute(state, key, move |store| {
-            let (_, mut all) = coco_engine::adoption::accounts(store, &config, as_of)?;
-            all.sort_by(|a, b| {
-                b.profile
-                    .arr
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.profile.arr.unwrap_or(0.0))
-            });
-            let mut grouped: std::collections::BTreeMap<String, CauseGroup> =
-                std::collections::BTreeMap::new();
-            for account in &all {
-                let Some(cause) = &account.cause else {
-                    continue;
-                };
-                let group = grouped
-                    .entry(cause.cause.clone())
-                    .or_insert_with(|| CauseGroup {
-                        cause: cause.cause.clone(),
-                        label: cause.label.clone(),
-                        response: cause.response.clone(),
-                        accounts: 0,
-                        arr: 0.0,
-                        examples: Vec::new(),
-                    });
-                group.accounts += 1;
-                group.arr += account.profile.arr.unwrap_or(0.0);
-                if group.examples.len() < 5 {
-                    group.examples.push((
-                        account.profile.account_id.clone(),
-                        account.profile.account_name.clone(),
-                    ));
-                }
-            }
-            let mut groups: Vec<CauseGroup> = grouped.into_values().collect();
-            groups.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.cause.cmp(&b.cause)));
-            Ok(groups)
+) -> Result<Vec<CauseGroup>, AppError> {
+    let growth = growth(state, as_of).await?;
+    let base = &growth.book.data.base;
+    let name = |id: &str| {
+        base.frame
+            .account_index(id)
+            .and_then(|i| base.names.get(i))
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
+    Ok(growth
+        .book
+        .cause_groups()
+        .into_iter()
+        .map(|g| CauseGroup {
+            examples: g
+                .account_ids
+                .iter()
+                .take(5)
+                .map(|id| (id.clone(), name(id)))
+                .collect(),
+            cause: g.cause,
+            label: g.label,
+            response: g.response,
+            accounts: g.accounts,
+            arr: g.arr,
         })
-        .await
-}
-
-/// Time to value of every account of the snapshot answering `as_of`.
-pub async fn time_to_value(
-    state: &AppState,
-    as_of: NaiveDate,
-) -> Result<Arc<Vec<coco_insights::adoption::ttv::TimeToValue>>, AppError> {
-    let config = Arc::clone(&state.inner.config);
-    let key = format!("ttv|{as_of}");
-    state
-        .inner
-        .views
-        .get_or_compute(state, key, move |store| {
-            Ok(coco_engine::adoption::time_to_value(store, &config, as_of)?)
-        })
-        .await
+        .collect())
 }

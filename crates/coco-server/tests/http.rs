@@ -667,8 +667,8 @@ fn escape_html(text: &str) -> String {
 /// two): the Expansion page lists the engine's own pipeline, filters are allow-listed,
 /// the account 360 shows an account's opportunities with their evidence and its
 /// adoption with the plan, the Adoption page draws the heatmap and offers it as CSV and
-/// SVG, the API answers the same numbers, and recording an outcome needs the scoring
-/// permission, is stored with who recorded it, audited, and starts a new generation.
+/// SVG, the API answers the same numbers, and recording an outcome is refused to viewers,
+/// stored with who recorded it, audited, and starts a new generation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expansion_and_adoption_are_served() {
     let server = start_with(&Book {
@@ -689,8 +689,9 @@ async fn expansion_and_adoption_are_served() {
         .run(move |store| {
             let config = coco_engine::Config::load(None)?;
             let run = coco_engine::expansion::pipeline(store, &config, end, None)?;
-            let heatmap = coco_engine::adoption::heatmap(store, &config, end, "segment")?;
-            let report = coco_engine::adoption::report(store, &config, end, 20)?;
+            let book = coco_engine::adoption::book(store, &config, end)?;
+            let heatmap = book.heatmap("segment")?;
+            let report = coco_engine::adoption::report(store, &config, &book, 20)?;
             Ok((run, heatmap, report))
         })
         .await
@@ -1224,7 +1225,8 @@ async fn expansion_and_adoption_are_served() {
         assert!(schemas[name].is_object(), "dangling reference to {name}");
     }
 
-    // Recording an outcome: the scoring permission, a valid body, stored and audited.
+    // Recording an outcome: CSMs, leaders and admins (not viewers), a valid body, stored
+    // and audited.
     let outcome_url = server.url(&format!(
         "/api/v1/expansion/opportunities/{}/outcome",
         first.id

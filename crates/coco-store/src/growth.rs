@@ -203,26 +203,20 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Runs a feature-usage query (`coco_metrics::feature_usage_sql`) and returns one
-    /// list per account of `accounts`, in that order; rows of other accounts and of
-    /// features not in `features` are skipped.
-    pub fn feature_usage(
+    /// Runs a feature-usage query (`coco_metrics::feature_usage_sql`) and returns each
+    /// account's rows, in the order of `features`; rows of features not in `features`
+    /// are skipped.
+    pub fn feature_usage_by_account(
         &self,
         sql: &str,
-        accounts: &[String],
         features: &[String],
-    ) -> Result<Vec<Vec<FeatureUseRow>>, StoreError> {
-        let account_index: HashMap<&str, usize> = accounts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.as_str(), i))
-            .collect();
+    ) -> Result<HashMap<String, Vec<FeatureUseRow>>, StoreError> {
         let feature_index: HashMap<&str, usize> = features
             .iter()
             .enumerate()
             .map(|(i, f)| (f.as_str(), i))
             .collect();
-        let mut out: Vec<Vec<FeatureUseRow>> = vec![Vec::new(); accounts.len()];
+        let mut out: HashMap<String, Vec<FeatureUseRow>> = HashMap::new();
         let mut statement = self.conn.prepare(sql)?;
         for batch in statement.query_arrow([])? {
             let column = |i: usize| batch.column(i).as_any();
@@ -249,13 +243,10 @@ impl Store {
                 return Err(unexpected("feature usage"));
             };
             for row in 0..batch.num_rows() {
-                let (Some(&a), Some(&f)) = (
-                    account_index.get(account.value(row)),
-                    feature_index.get(feature.value(row)),
-                ) else {
+                let Some(&f) = feature_index.get(feature.value(row)) else {
                     continue;
                 };
-                out[a].push(FeatureUseRow {
+                let entry = FeatureUseRow {
                     feature: f,
                     entitled: entitled.value(row),
                     events: events.value(row),
@@ -263,8 +254,19 @@ impl Store {
                     prior_events: prior.value(row),
                     first_used: date(first, row),
                     last_used: date(last, row),
-                });
+                };
+                match out.get_mut(account.value(row)) {
+                    Some(list) => list.push(entry),
+                    None => {
+                        out.insert(account.value(row).to_string(), vec![entry]);
+                    }
+                }
             }
+        }
+        // In catalogue order, whatever order the query returned (sorting 2M rows in SQL
+        // costs more than these small lists).
+        for list in out.values_mut() {
+            list.sort_unstable_by_key(|r| r.feature);
         }
         Ok(out)
     }

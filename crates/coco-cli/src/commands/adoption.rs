@@ -168,16 +168,14 @@ pub fn run(global: &GlobalArgs, command: &AdoptionCommand) -> Result<()> {
     let store = open_store(global)?;
     match command {
         AdoptionCommand::Heatmap(args) => {
-            let heatmap = coco_engine::adoption::heatmap(
-                &store,
-                &config,
-                args.as_of.unwrap_or_else(today),
-                &args.by,
-            )?;
+            let book =
+                coco_engine::adoption::book(&store, &config, args.as_of.unwrap_or_else(today))?;
+            let heatmap = book.heatmap(&args.by)?;
             if let Some(path) = &args.svg {
-                std::fs::write(path, coco_engine::adoption::heatmap_svg(&heatmap)).map_err(
-                    |e| user_error(format!("cannot write {}: {e}", path.display()), None),
-                )?;
+                std::fs::write(path, coco_engine::adoption::heatmap_svg_document(&heatmap))
+                    .map_err(|e| {
+                        user_error(format!("cannot write {}: {e}", path.display()), None)
+                    })?;
                 eprintln!("wrote {}", path.display());
             }
             match global.format {
@@ -215,7 +213,8 @@ pub fn run(global: &GlobalArgs, command: &AdoptionCommand) -> Result<()> {
         AdoptionCommand::Gaps(args) => {
             let as_of = args.as_of.unwrap_or_else(today);
             if let Some(account) = &args.account {
-                let view = coco_engine::adoption::account(&store, &config, as_of, account)?;
+                let view =
+                    coco_engine::adoption::book(&store, &config, as_of)?.view(&config, account)?;
                 if global.format == Format::Json {
                     println!("{}", serde_json::to_string_pretty(&view.adoption)?);
                     return Ok(());
@@ -267,7 +266,8 @@ pub fn run(global: &GlobalArgs, command: &AdoptionCommand) -> Result<()> {
                     .collect();
                 return output::print_rows(&rows, global.format);
             }
-            let (_, all) = coco_engine::adoption::accounts(&store, &config, as_of)?;
+            let book = coco_engine::adoption::book(&store, &config, as_of)?;
+            let all = &book.accounts;
             let mut low: Vec<_> = all
                 .iter()
                 .filter(|a| a.profile.level == coco_insights::adoption::Level::Low)
@@ -300,47 +300,39 @@ pub fn run(global: &GlobalArgs, command: &AdoptionCommand) -> Result<()> {
             output::print_rows(&rows, global.format)
         }
         AdoptionCommand::Causes(args) => {
-            let (_, all) =
-                coco_engine::adoption::accounts(&store, &config, args.as_of.unwrap_or_else(today))?;
+            let book =
+                coco_engine::adoption::book(&store, &config, args.as_of.unwrap_or_else(today))?;
             #[derive(Serialize)]
             struct CauseRow {
                 cause: String,
                 accounts: usize,
                 arr: f64,
                 response: String,
-                examples: String,
+                largest: String,
             }
-            let mut grouped: BTreeMap<String, CauseRow> = BTreeMap::new();
-            for a in &all {
-                if let Some(c) = &a.cause {
-                    let row = grouped.entry(c.cause.clone()).or_insert(CauseRow {
-                        cause: c.label.clone(),
-                        accounts: 0,
-                        arr: 0.0,
-                        response: c.response.clone(),
-                        examples: String::new(),
-                    });
-                    row.accounts += 1;
-                    row.arr += a.profile.arr.unwrap_or(0.0);
-                    if row.accounts <= 3 {
-                        if !row.examples.is_empty() {
-                            row.examples.push_str(", ");
-                        }
-                        row.examples.push_str(&a.profile.account_id);
-                    }
-                }
-            }
-            let mut rows: Vec<CauseRow> = grouped.into_values().collect();
-            rows.sort_by_key(|row| std::cmp::Reverse(row.accounts));
+            let rows: Vec<CauseRow> = book
+                .cause_groups()
+                .into_iter()
+                .map(|g| CauseRow {
+                    cause: g.label,
+                    accounts: g.accounts,
+                    arr: g.arr.round(),
+                    response: g.response,
+                    largest: g
+                        .account_ids
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect();
             output::print_rows(&rows, global.format)
         }
         AdoptionCommand::Plan(args) => {
-            let view = coco_engine::adoption::account(
-                &store,
-                &config,
-                args.as_of.unwrap_or_else(today),
-                &args.account,
-            )?;
+            let view =
+                coco_engine::adoption::book(&store, &config, args.as_of.unwrap_or_else(today))?
+                    .view(&config, &args.account)?;
             let Some(plan) = view.plan else {
                 return Err(user_error(
                     format!(
@@ -358,11 +350,9 @@ pub fn run(global: &GlobalArgs, command: &AdoptionCommand) -> Result<()> {
             Ok(())
         }
         AdoptionCommand::Ttv(args) => {
-            let rows = coco_engine::adoption::time_to_value(
-                &store,
-                &config,
-                args.as_of.unwrap_or_else(today),
-            )?;
+            let rows =
+                coco_engine::adoption::book(&store, &config, args.as_of.unwrap_or_else(today))?
+                    .time_to_value;
             #[derive(Serialize)]
             struct TtvRow {
                 account_id: String,
@@ -392,12 +382,9 @@ pub fn run(global: &GlobalArgs, command: &AdoptionCommand) -> Result<()> {
             output::print_rows(&selected, global.format)
         }
         AdoptionCommand::Report(args) => {
-            let report = coco_engine::adoption::report(
-                &store,
-                &config,
-                args.as_of.unwrap_or_else(today),
-                args.attention,
-            )?;
+            let book =
+                coco_engine::adoption::book(&store, &config, args.as_of.unwrap_or_else(today))?;
+            let report = coco_engine::adoption::report(&store, &config, &book, args.attention)?;
             if global.format == Format::Json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 return Ok(());

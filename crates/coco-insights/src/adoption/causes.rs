@@ -22,6 +22,62 @@ pub struct CauseFinding {
     pub contributing: Vec<String>,
 }
 
+/// Low-adoption accounts sharing a cause: the differentiated response, sized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CauseGroup {
+    pub cause: String,
+    pub label: String,
+    pub response: String,
+    pub accounts: usize,
+    pub arr: f64,
+    /// Account ids, highest ARR first.
+    pub account_ids: Vec<String>,
+}
+
+/// A group and its members as (ARR, account id), while grouping.
+type Grouping<'a> = (CauseGroup, Vec<(f64, &'a str)>);
+
+/// The causes of the accounts' findings, most accounts first.
+pub fn groups(accounts: &[super::AccountAdoption]) -> Vec<CauseGroup> {
+    let mut by_cause: std::collections::BTreeMap<&str, Grouping<'_>> =
+        std::collections::BTreeMap::new();
+    for a in accounts {
+        let Some(finding) = &a.cause else { continue };
+        let arr = a.profile.arr.unwrap_or(0.0);
+        let entry = by_cause.entry(finding.cause.as_str()).or_insert_with(|| {
+            (
+                CauseGroup {
+                    cause: finding.cause.clone(),
+                    label: finding.label.clone(),
+                    response: finding.response.clone(),
+                    accounts: 0,
+                    arr: 0.0,
+                    account_ids: Vec::new(),
+                },
+                Vec::new(),
+            )
+        });
+        entry.0.accounts += 1;
+        entry.0.arr += arr;
+        entry.1.push((arr, a.profile.account_id.as_str()));
+    }
+    let mut out: Vec<CauseGroup> = by_cause
+        .into_values()
+        .map(|(mut group, mut members)| {
+            members.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            group.account_ids = members.into_iter().map(|(_, id)| id.to_string()).collect();
+            group
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.accounts
+            .cmp(&a.accounts)
+            .then_with(|| a.cause.cmp(&b.cause))
+    });
+    out
+}
+
 /// The cause of a low-adoption account; None when adoption is not low.
 pub fn classify(
     inputs: &AdoptionInputs<'_>,

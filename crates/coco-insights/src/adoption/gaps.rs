@@ -173,7 +173,7 @@ impl PeerUsage {
                 .map(|(n, used)| (f64::from(*used) / f64::from(*n), *n))
         };
         if let Some((s, n)) = pick(self.groups.get(&(segment.to_string(), tier.to_string()))) {
-            return Some((s, n, format!("{segment} {tier}")));
+            return Some((s, n, format!("{segment} on {tier}")));
         }
         if let Some((s, n)) = pick(self.segments.get(segment)) {
             return Some((s, n, segment.to_string()));

@@ -125,6 +125,18 @@ pub struct AdoptionProfile {
     pub features: Vec<FeatureState>,
 }
 
+/// The adoption level from the entitled core features in use and the breadth.
+pub fn level_of(core_used: usize, breadth: Option<f64>, config: &AdoptionConfig) -> Level {
+    let levels = &config.levels;
+    if core_used < levels.medium_min_core || breadth.is_some_and(|b| b < levels.low_max_breadth) {
+        Level::Low
+    } else if core_used >= levels.high_min_core {
+        Level::High
+    } else {
+        Level::Medium
+    }
+}
+
 pub fn profile(
     inputs: &AdoptionInputs<'_>,
     config: &AdoptionConfig,
@@ -158,16 +170,7 @@ pub fn profile(
         .filter(|f| f.entitled && f.is_core && f.used)
         .count();
     let breadth = (entitled > 0).then(|| used as f64 / entitled as f64);
-    let levels = &config.levels;
-    let level = if core_used < levels.medium_min_core
-        || breadth.is_some_and(|b| b < levels.low_max_breadth)
-    {
-        Level::Low
-    } else if core_used >= levels.high_min_core {
-        Level::High
-    } else {
-        Level::Medium
-    };
+    let level = level_of(core_used, breadth, config);
     let row = &inputs.frame.accounts[account];
     AdoptionProfile {
         account_id: row.account_id.clone(),
@@ -309,9 +312,9 @@ pub struct AccountAdoption {
 /// Profiles, gaps and causes of every account.
 pub fn analyse(inputs: &AdoptionInputs<'_>, config: &AdoptionConfig) -> Vec<AccountAdoption> {
     let peers = gaps::PeerUsage::new(inputs, config);
-    (0..inputs.frame.account_count())
-        .map(|account| analyse_one(inputs, config, &peers, account))
-        .collect()
+    crate::parallel::map_ordered(inputs.frame.account_count(), 2_000, |account| {
+        analyse_one(inputs, config, &peers, account)
+    })
 }
 
 /// One account's adoption picture (peers computed over the whole frame).

@@ -35,9 +35,32 @@ pub struct AccountProgress {
     pub trend: Trend,
 }
 
+/// An account's adoption at the baseline date: what progress compares with. Read from
+/// the baseline snapshot's metrics (`core_features_used_90d`, `feature_adoption_90d`,
+/// `events_per_active_user_30d`), which count exactly as the profile does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BaselinePoint {
+    pub account_id: String,
+    pub level: Level,
+    pub breadth: Option<f64>,
+    pub depth: Option<f64>,
+}
+
+impl From<&AdoptionProfile> for BaselinePoint {
+    fn from(profile: &AdoptionProfile) -> Self {
+        BaselinePoint {
+            account_id: profile.account_id.clone(),
+            level: profile.level,
+            breadth: profile.breadth,
+            depth: profile.depth,
+        }
+    }
+}
+
 pub fn account_progress(
     now: &AdoptionProfile,
-    then: Option<&AdoptionProfile>,
+    then: Option<&BaselinePoint>,
     config: &AdoptionConfig,
 ) -> AccountProgress {
     // "At least" min_change, up to rounding: 0.50 − 0.45 is 0.0499…, and a drop from
@@ -109,12 +132,12 @@ pub struct AdoptionReport {
 /// The portfolio report. `then` holds the baseline profiles (any order).
 pub fn report(
     now: &[AccountAdoption],
-    then: &[AdoptionProfile],
+    then: &[BaselinePoint],
     baseline: Option<NaiveDate>,
     config: &AdoptionConfig,
     attention_limit: usize,
 ) -> AdoptionReport {
-    let by_id: BTreeMap<&str, &AdoptionProfile> =
+    let by_id: BTreeMap<&str, &BaselinePoint> =
         then.iter().map(|p| (p.account_id.as_str(), p)).collect();
     let progress: Vec<AccountProgress> = now
         .iter()

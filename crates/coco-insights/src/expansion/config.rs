@@ -115,6 +115,9 @@ pub struct ModuleGapRule {
     pub workaround_features: Vec<String>,
     #[serde(default)]
     pub min_workaround_events: f64,
+    /// …and at least this share of all the account's events in the window.
+    #[serde(default)]
+    pub min_workaround_share: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

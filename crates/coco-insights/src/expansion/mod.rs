@@ -169,8 +169,12 @@ pub struct ExpansionInputs<'a> {
 /// Opportunities of every account, highest priority first.
 pub fn analyse(inputs: &ExpansionInputs<'_>, config: &ExpansionConfig) -> Vec<Opportunity> {
     let context = signals::PortfolioContext::new(inputs, config);
-    let mut all: Vec<Opportunity> = (0..inputs.frame.account_count())
-        .flat_map(|account| account_opportunities(inputs, config, &context, account))
+    let mut all: Vec<Opportunity> =
+        crate::parallel::map_ordered(inputs.frame.account_count(), 2_000, |account| {
+            account_opportunities(inputs, config, &context, account)
+        })
+        .into_iter()
+        .flatten()
         .collect();
     sort_by_priority(&mut all);
     all

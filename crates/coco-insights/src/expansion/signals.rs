@@ -723,9 +723,18 @@ fn module_gaps(a: &Account<'_, '_>, config: &ExpansionConfig) -> Vec<Signal> {
             .map(|u| (usage.features[u.feature].name.as_str(), u.events))
             .collect();
         let workaround_events: f64 = workaround.iter().map(|(_, e)| e).sum();
+        let all_events: f64 = usage.of(a.index).iter().map(|u| u.events).sum();
+        let workaround_share = if all_events > 0.0 {
+            workaround_events / all_events
+        } else {
+            0.0
+        };
         let items_fire = matching.len() >= rule.min_items;
-        let workaround_fires =
-            map.min_workaround_events > 0.0 && workaround_events >= map.min_workaround_events;
+        // Heavy in absolute terms and a large part of what the account does: a big
+        // account exporting a lot among much else is not working around anything.
+        let workaround_fires = map.min_workaround_events > 0.0
+            && workaround_events >= map.min_workaround_events
+            && workaround_share >= map.min_workaround_share;
         if !items_fire && !workaround_fires {
             continue;
         }
@@ -757,6 +766,13 @@ fn module_gaps(a: &Account<'_, '_>, config: &ExpansionConfig) -> Vec<Signal> {
                 &format!("use of {name} (workaround, {} days)", usage.window_days),
                 *events,
                 format!("{events:.0} events"),
+            ));
+        }
+        if workaround_fires {
+            evidence.push(Evidence::number(
+                "share of the account's activity",
+                workaround_share,
+                percent(workaround_share),
             ));
         }
         let mut reasons = Vec::new();

@@ -514,32 +514,9 @@ pub fn score_all(
     benchmarks: &Benchmarks,
 ) -> Result<Vec<AccountHealth>, HealthError> {
     let scorer = Scorer::new(frame, config, assignment, benchmarks)?;
-    let accounts = frame.accounts.len();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    if workers == 1 || accounts < 5_000 {
-        return Ok((0..accounts).map(|a| scorer.score_account(a)).collect());
-    }
-    // Accounts are independent; contiguous chunks keep frame order when concatenated.
-    let chunk = accounts.div_ceil(workers);
-    let scorer = &scorer;
-    let mut results = Vec::with_capacity(accounts);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|worker| {
-                let range = (worker * chunk).min(accounts)..((worker + 1) * chunk).min(accounts);
-                scope.spawn(move || range.map(|a| scorer.score_account(a)).collect::<Vec<_>>())
-            })
-            .collect();
-        for handle in handles {
-            // Scoring does not panic on any input; if it ever did, re-raise it here
-            // instead of returning a partial list that no longer matches the frame.
-            let part = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            results.extend(part);
-        }
-    });
-    Ok(results)
+    Ok(crate::parallel::map_ordered(
+        frame.accounts.len(),
+        5_000,
+        |a| scorer.score_account(a),
+    ))
 }
