@@ -124,6 +124,27 @@ impl Config {
             .expansion
             .validate(&metas)
             .map_err(|e| invalid(&config.expansion_origin, e.to_string()))?;
+        // Timing rules name churn tiers: they must be tiers the models produce.
+        for rule in &config.expansion.timing.rules {
+            if let Some(tier) = &rule.when.churn_tier
+                && !config.models.tiers.iter().any(|t| &t.name == tier)
+            {
+                return Err(invalid(
+                    &config.expansion_origin,
+                    format!(
+                        "timing rule on churn tier `{tier}`: the churn models' tiers are {} ({})",
+                        config
+                            .models
+                            .tiers
+                            .iter()
+                            .map(|t| t.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        config.models_origin
+                    ),
+                ));
+            }
+        }
         config
             .adoption
             .validate(&metas)

@@ -1571,7 +1571,7 @@ fn pipeline_summary_adds_up_and_ids_are_stable() {
             seat_pressure_account("acme").arr(30_000.0),
             automation_tickets(Acct::new("bolt", "smb").arr(36_000.0), [5, 6]),
             starter("fit", 3, 5.0),
-            new_team_account("team", 36_000.0).churn(0.4, "medium"),
+            new_team_account("team", 36_000.0).churn(0.4, "elevated"),
             Acct::new("quiet", "smb").arr(10_000.0),
         ],
         seat_history(&[0], 5),
