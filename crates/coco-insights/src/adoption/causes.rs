@@ -142,14 +142,13 @@ fn holds(
     let mut evidence = Vec::new();
     for condition in conditions {
         if let Some(metric) = &condition.metric {
-            // Missing data never proves a cause.
-            let index = inputs.frame.metric_index(metric)?;
-            let value = inputs.frame.value(account, index)?;
-            if condition.at_least.is_some_and(|min| value < min)
-                || condition.at_most.is_some_and(|max| value > max)
-            {
-                return None;
-            }
+            let (index, value) = crate::settings::metric_within(
+                inputs.frame,
+                account,
+                metric,
+                condition.at_least,
+                condition.at_most,
+            )?;
             let unit = &inputs.frame.metrics[index].unit;
             evidence.push(format!(
                 "{metric} = {} on {}",

@@ -62,19 +62,16 @@ fn matches(inputs: &ExpansionInputs<'_>, account: usize, condition: &Condition) 
     if let Some(tier) = &condition.churn_tier {
         return inputs.churn[account].as_ref().map(|c| c.tier.as_str()) == Some(tier.as_str());
     }
-    let Some(metric) = &condition.metric else {
-        return false;
-    };
-    let frame = inputs.frame;
-    // A missing value never matches: no survey answered is not a detractor.
-    let Some(value) = frame
-        .metric_index(metric)
-        .and_then(|m| frame.value(account, m))
-    else {
-        return false;
-    };
-    condition.at_least.is_none_or(|min| value >= min)
-        && condition.at_most.is_none_or(|max| value <= max)
+    condition.metric.as_deref().is_some_and(|metric| {
+        crate::settings::metric_within(
+            inputs.frame,
+            account,
+            metric,
+            condition.at_least,
+            condition.at_most,
+        )
+        .is_some()
+    })
 }
 
 /// Replaces `{name}` with the account's value of that metric (or health score, churn
