@@ -591,24 +591,55 @@ impl Store {
     }
 
     /// Values of `metrics` for (snapshot, account) pairs, one row per pair (NaN missing).
+    /// One query for all pairs.
     pub fn metric_values_at(
         &self,
         pairs: &[(i64, String)],
         metrics: &[String],
     ) -> Result<Vec<Vec<f64>>, StoreError> {
         let mut out = vec![vec![f64::NAN; metrics.len()]; pairs.len()];
-        let mut by_snapshot: HashMap<i64, Vec<usize>> = HashMap::new();
-        for (i, (snapshot, _)) in pairs.iter().enumerate() {
-            by_snapshot.entry(*snapshot).or_default().push(i);
+        if pairs.is_empty() || metrics.is_empty() {
+            return Ok(out);
         }
-        for (snapshot, rows) in by_snapshot {
-            let accounts: Vec<String> = rows.iter().map(|i| pairs[*i].1.clone()).collect();
-            let values = self.metric_series(&[snapshot], metrics, &accounts)?;
-            for (position, row) in rows.iter().enumerate() {
-                for (m, per_metric) in values.iter().enumerate() {
-                    out[*row][m] = per_metric[0][position];
-                }
-            }
+        let row_of: HashMap<(i64, &str), usize> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (snapshot, account))| ((*snapshot, account.as_str()), i))
+            .collect();
+        let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
+        let mut snapshots: Vec<i64> = pairs.iter().map(|(s, _)| *s).collect();
+        snapshots.sort_unstable();
+        snapshots.dedup();
+        let mut accounts: Vec<&str> = pairs.iter().map(|(_, a)| a.as_str()).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let sql = format!(
+            "SELECT v.snapshot_id, l.label, v.account_id, CAST(v.value AS DOUBLE) FROM metric_values v \
+             JOIN labels l ON l.label_id = v.metric_id \
+             WHERE v.snapshot_id IN ({}) AND l.label IN ({}) AND v.account_id IN ({})",
+            snapshots.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+            metrics.iter().map(|m| quote(m)).collect::<Vec<_>>().join(", "),
+            accounts.iter().map(|a| quote(a)).collect::<Vec<_>>().join(", "),
+        );
+        let mut statement = self.conn.prepare(&sql)?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<f64>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (snapshot, metric, account, value) = row?;
+            let (Some(value), Some(&i), Some(m)) = (
+                value,
+                row_of.get(&(snapshot, account.as_str())),
+                metrics.iter().position(|name| *name == metric),
+            ) else {
+                continue;
+            };
+            out[i][m] = value;
         }
         Ok(out)
     }

@@ -41,6 +41,13 @@ pub struct GapsConfig {
     pub significance: f64,
     pub min_peers: usize,
     pub retention_lead_days: u32,
+    /// The most valuable gaps kept per account.
+    #[serde(default = "default_keep")]
+    pub keep: usize,
+}
+
+fn default_keep() -> usize {
+    10
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -239,21 +239,31 @@ pub fn prioritise(
         .filter(|l| l.p_value.is_some_and(|p| p < weights.significance))
         .filter_map(|l| l.difference)
         .fold(0.0_f64, f64::max);
-    let mut gaps: Vec<Gap> = usage
+    // Values first, without any text: only the kept gaps are written out.
+    struct Scored<'a> {
+        feature: usize,
+        abandoned: bool,
+        peer: Option<(f64, u32, String)>,
+        link: Option<&'a RetentionLink>,
+        significant: bool,
+        tier_relevance: f64,
+        value: f64,
+        expected_retained_arr: Option<f64>,
+    }
+    let mut scored: Vec<Scored<'_>> = usage
         .of(account)
         .iter()
         .filter(|u| u.entitled && !u.used())
         .map(|u| {
             let feature = &usage.features[u.feature];
             let peer = peers.share(&segment, &tier_name, u.feature);
-            let link = inputs.retention.get(u.feature).cloned();
-            let significant = link.as_ref().is_some_and(|l| {
+            let link = inputs.retention.get(u.feature);
+            let significant = link.is_some_and(|l| {
                 l.p_value.is_some_and(|p| p < weights.significance)
                     && l.difference.is_some_and(|d| d > 0.0)
             });
             let retention_score = if significant && max_difference > 0.0 {
-                link.as_ref()
-                    .and_then(|l| l.difference)
+                link.and_then(|l| l.difference)
                     .map_or(0.0, |d| d / max_difference)
             } else {
                 0.0
@@ -265,26 +275,48 @@ pub fn prioritise(
             } else {
                 0.3
             };
-            let peer_share = peer.as_ref().map(|p| p.0);
-            let value = weights.peer_weight * peer_share.unwrap_or(0.0)
+            let value = weights.peer_weight * peer.as_ref().map_or(0.0, |p| p.0)
                 + weights.retention_weight * retention_score
                 + weights.tier_weight * tier_relevance;
             let expected_retained_arr = if significant {
-                link.as_ref()
-                    .and_then(|l| l.difference)
+                link.and_then(|l| l.difference)
                     .zip(profile.arr)
                     .map(|(d, arr)| d * arr)
             } else {
                 None
             };
+            Scored {
+                feature: u.feature,
+                abandoned: u.abandoned(),
+                peer,
+                link,
+                significant,
+                tier_relevance,
+                value,
+                expected_retained_arr,
+            }
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        b.value.total_cmp(&a.value).then_with(|| {
+            usage.features[a.feature]
+                .key
+                .cmp(&usage.features[b.feature].key)
+        })
+    });
+    scored.truncate(weights.keep);
+    scored
+        .into_iter()
+        .map(|g| {
+            let feature = &usage.features[g.feature];
             let mut parts = Vec::new();
-            if let Some((share, n, group)) = &peer {
+            if let Some((share, n, group)) = &g.peer {
                 parts.push(format!(
                     "{} of {n} {group} peers with access use it",
                     percent(*share)
                 ));
             }
-            if let Some(l) = link.as_ref().filter(|_| significant) {
+            if let Some(l) = g.link.filter(|_| g.significant) {
                 parts.push(format!(
                     "renewals where it was used churned {} vs {} without (p = {:.3})",
                     percent(l.churn_with.unwrap_or(0.0)),
@@ -292,7 +324,7 @@ pub fn prioritise(
                     l.p_value.unwrap_or(1.0)
                 ));
             }
-            if let Some(arr) = expected_retained_arr {
+            if let Some(arr) = g.expected_retained_arr {
                 parts.push(format!(
                     "≈ {} of this account's ARR at stake",
                     format_money(arr)
@@ -301,7 +333,7 @@ pub fn prioritise(
             if feature.tier == tier_rank {
                 parts.push(format!("part of the {tier_name} tier they pay for"));
             }
-            if u.abandoned() {
+            if g.abandoned {
                 parts.push("tried and dropped in the window before".to_string());
             }
             Gap {
@@ -310,25 +342,19 @@ pub fn prioritise(
                 module: feature.module.clone(),
                 is_core: feature.is_core,
                 resources: feature.resources.clone(),
-                value,
-                peer_share,
-                peer_group: peer.as_ref().map(|p| p.2.clone()),
-                peers: peer.as_ref().map_or(0, |p| p.1),
-                retention: link,
-                retention_significant: significant,
-                tier_relevance,
-                expected_retained_arr,
-                abandoned: u.abandoned(),
+                value: g.value,
+                peer_share: g.peer.as_ref().map(|p| p.0),
+                peer_group: g.peer.as_ref().map(|p| p.2.clone()),
+                peers: g.peer.as_ref().map_or(0, |p| p.1),
+                retention: g.link.cloned(),
+                retention_significant: g.significant,
+                tier_relevance: g.tier_relevance,
+                expected_retained_arr: g.expected_retained_arr,
+                abandoned: g.abandoned,
                 reason: parts.join("; "),
             }
         })
-        .collect();
-    gaps.sort_by(|a, b| {
-        b.value
-            .total_cmp(&a.value)
-            .then_with(|| a.feature_key.cmp(&b.feature_key))
-    });
-    gaps
+        .collect()
 }
 
 #[cfg(test)]
