@@ -617,9 +617,21 @@ impl Store {
             "SELECT v.snapshot_id, l.label, v.account_id, CAST(v.value AS DOUBLE) FROM metric_values v \
              JOIN labels l ON l.label_id = v.metric_id \
              WHERE v.snapshot_id IN ({}) AND l.label IN ({}) AND v.account_id IN ({})",
-            snapshots.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
-            metrics.iter().map(|m| quote(m)).collect::<Vec<_>>().join(", "),
-            accounts.iter().map(|a| quote(a)).collect::<Vec<_>>().join(", "),
+            snapshots
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            metrics
+                .iter()
+                .map(|m| quote(m))
+                .collect::<Vec<_>>()
+                .join(", "),
+            accounts
+                .iter()
+                .map(|a| quote(a))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
         let mut statement = self.conn.prepare(&sql)?;
         let rows = statement.query_map([], |r| {
