@@ -41,7 +41,7 @@ impl AdoptionData {
     }
 }
 
-/// The attributes the heatmap's columns can group by.
+/// The account attributes the heatmap's columns group by and campaigns select on.
 pub const HEATMAP_GROUPS: &[&str] = &[
     "segment",
     "plan_tier",
@@ -50,10 +50,6 @@ pub const HEATMAP_GROUPS: &[&str] = &[
     "coverage_model",
     "owner_csm_id",
 ];
-
-pub fn load(store: &Store, config: &Config, as_of: NaiveDate) -> Result<AdoptionData, EngineError> {
-    from_base(store, config, load_base(store, config, as_of)?)
-}
 
 /// Milestones and the retention link of every feature, over a loaded base.
 pub fn from_base(
@@ -350,6 +346,16 @@ pub fn create_campaign(
         return Err(EngineError::Invalid(format!(
             "the holdout share must be at least 0 and below 1, not {}",
             rule.holdout_share
+        )));
+    }
+    if let Some(unknown) = rule
+        .when
+        .keys()
+        .find(|name| !HEATMAP_GROUPS.contains(&name.as_str()))
+    {
+        return Err(EngineError::Invalid(format!(
+            "a campaign cannot select on `{unknown}` (it can on {})",
+            HEATMAP_GROUPS.join(", ")
         )));
     }
     let base = load_base(store, config, start)?;

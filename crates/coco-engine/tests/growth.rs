@@ -318,6 +318,20 @@ fn expansion_ready_accounts_lead_the_pipeline_and_adoption_follows_the_hidden_br
         adoption::create_campaign(&store, &config, "reports", &rule, start, None).unwrap();
     assert!(created.members > 0 && created.holdout > 0, "{created:?}");
     assert!(adoption::create_campaign(&store, &config, "reports", &rule, start, None).is_err());
+    let misspelt = CampaignRule {
+        when: [("segmnt".to_string(), vec!["smb".to_string()])]
+            .into_iter()
+            .collect(),
+        ..rule.clone()
+    };
+    let refused = adoption::create_campaign(&store, &config, "typo", &misspelt, start, None)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        refused.contains("`segmnt`") && refused.contains("segment"),
+        "{refused}"
+    );
     let campaign = adoption::campaign_report(&store, "reports", end()).unwrap();
     assert_eq!(campaign.members as i64, created.members);
     assert!(campaign.member_rate.is_some() && campaign.holdout_rate.is_some());

@@ -485,10 +485,14 @@ impl Store {
         lead_days: u32,
         window_days: u32,
     ) -> Result<Vec<RenewalUsageRow>, StoreError> {
+        // Tier ranks from the contract's plan tiers, as the metric compiler numbers them.
         let tier_rank = |column: &str| {
-            format!(
-                "CASE {column} WHEN 'starter' THEN 1 WHEN 'professional' THEN 2 WHEN 'enterprise' THEN 3 END"
-            )
+            let cases: String = coco_core::contract::PLAN_TIERS
+                .iter()
+                .enumerate()
+                .map(|(rank, tier)| format!(" WHEN '{tier}' THEN {}", rank + 1))
+                .collect();
+            format!("CASE {column}{cases} END")
         };
         let sql = format!(
             "WITH decisions AS ( \
