@@ -9,6 +9,8 @@
 //! - [`health`]: health scores with an exact breakdown into points per metric.
 //! - [`drivers`]: why a score changed, what pulls it down, and whether a decline is a
 //!   temporary dip or a structural one.
+//! - [`stats`]: the statistical tests, effect sizes and intervals the analyzers share
+//!   (Fisher, chi-square, Welch, Mann–Whitney, Wilson/Newcombe, Holm/BH; statrs beneath).
 //!
 //! A scoring pass, end to end:
 //!
@@ -36,6 +38,7 @@ pub mod frame;
 pub mod health;
 pub mod parallel;
 pub mod settings;
+pub mod stats;
 pub mod usage;
 
 /// The health configuration, also reachable as `health::config`.

@@ -1383,7 +1383,7 @@ fn campaign_lift_counts_activation_after_the_start_only() {
     assert_some_close(r.member_rate, 0.6);
     assert_some_close(r.holdout_rate, 0.2);
     assert!((r.lift.unwrap_or(0.0) - 0.4).abs() < 1e-12);
-    let p = gaps::two_proportion_p(6, 10, 2, 10).expect("defined");
+    let p = coco_insights::stats::two_proportion_p(6, 10, 2, 10).expect("defined");
     assert_eq!(r.p_value, Some(p));
     assert!((p - 0.0679).abs() < 0.001, "{p}");
     // Days 4, 6, 10, 12, 20, 24: the upper middle.

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::gaps::two_proportion_p;
 use crate::frame::AttrValue;
+use crate::stats::two_proportion_p;
 
 /// Which accounts a campaign targets: attribute → allowed values (every attribute must
 /// match), among those with access to the feature and not using it at the start.
@@ -96,10 +96,10 @@ pub fn report(
     let holdout_rate = rate(holdout_activated, holdout);
     let lift = member_rate.zip(holdout_rate).map(|(m, h)| m - h);
     let p_value = two_proportion_p(
-        members_activated as u32,
-        members as u32,
-        holdout_activated as u32,
-        holdout as u32,
+        members_activated as u64,
+        members as u64,
+        holdout_activated as u64,
+        holdout as u64,
     );
     let mut days: Vec<f64> = accounts
         .iter()
