@@ -183,7 +183,8 @@ impl Column {
 use ColumnType::*;
 
 const SEGMENTS: &[&str] = &["enterprise", "mid_market", "smb"];
-const COVERAGE_MODELS: &[&str] = &["high_touch", "mid_touch", "tech_touch", "pooled"];
+/// Coverage models from the most to the least CSM attention.
+pub const COVERAGE_MODELS: &[&str] = &["high_touch", "mid_touch", "tech_touch", "pooled"];
 const CONTRACT_STATUS: &[&str] = &["active", "pending", "expired", "cancelled", "churned"];
 pub const CONTACT_ROLES: &[&str] = &[
     "champion",

@@ -36,10 +36,14 @@ pub mod expansion;
 pub mod format;
 pub mod frame;
 pub mod health;
+pub mod journey;
 pub mod parallel;
+pub mod segments;
 pub mod settings;
 pub mod stats;
 pub mod usage;
+pub mod values;
+pub mod workload;
 
 /// The health configuration, also reachable as `health::config`.
 pub use health::config;

@@ -76,7 +76,7 @@ pub struct Estimate {
 ///
 /// Rows exposed / not exposed, columns event / no event: a = exposed with the event,
 /// b = exposed without, c = unexposed with, d = unexposed without.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TwoByTwo {
     pub a: u64,
