@@ -111,6 +111,36 @@ enum Command {
         after_help = "Example:\n  coco adoption heatmap\n  coco adoption gaps acc_00042\n  coco adoption plan acc_00042"
     )]
     Adoption(commands::adoption::AdoptionCommand),
+    /// Coverage tiers: the model, each account's tier, misalignment, tier migration.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco segments design\n  coco segments apply --account acc_00042\n  coco segments misalignment"
+    )]
+    Segments(commands::segments::SegmentsCommand),
+    /// CSM workload: effort per CSM against capacity, rebalancing, hires needed.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco workload report\n  coco workload rebalance"
+    )]
+    Workload(commands::workload::WorkloadCommand),
+    /// The customer journey: stages, milestones, churned vs retained, drop-off, scorecards.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco journey stages\n  coco journey milestones\n  coco journey scorecard acc_00042"
+    )]
+    Journey(commands::journey::JourneyCommand),
+    /// Onboarding accounts: milestones, stalls, predicted go-live, cohorts.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco onboarding list --status critical"
+    )]
+    Onboarding(commands::journey::OnboardingCommand),
+    /// Interactions: one account's timeline, silent accounts, stakeholder coverage.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco touchpoints timeline acc_00042\n  coco touchpoints silent"
+    )]
+    Touchpoints(commands::journey::TouchpointsCommand),
     /// Health scores: who is red, who dropped.
     #[command(
         subcommand,
@@ -183,6 +213,11 @@ fn main() -> ExitCode {
         Command::Renewals(command) => commands::renewals::run(&cli.global, &command),
         Command::Expansion(command) => commands::expansion::run(&cli.global, &command),
         Command::Adoption(command) => commands::adoption::run(&cli.global, &command),
+        Command::Segments(command) => commands::segments::run(&cli.global, &command),
+        Command::Workload(command) => commands::workload::run(&cli.global, &command),
+        Command::Journey(command) => commands::journey::run(&cli.global, &command),
+        Command::Onboarding(command) => commands::journey::run_onboarding(&cli.global, &command),
+        Command::Touchpoints(command) => commands::journey::run_touchpoints(&cli.global, &command),
         Command::Accounts(command) => commands::accounts::run(&cli.global, &command),
         Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
         Command::Status => commands::status(&cli.global),

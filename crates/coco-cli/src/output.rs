@@ -118,3 +118,12 @@ pub fn format_number(value: f64) -> String {
         format!("{value:.2}")
     }
 }
+
+/// The serialised name of a unit enum value (`on_track`, `over_served`): what JSON shows,
+/// so tables and filters use the same words.
+pub fn enum_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        _ => String::new(),
+    }
+}

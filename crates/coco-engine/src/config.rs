@@ -10,6 +10,12 @@ use coco_insights::expansion::ExpansionConfig;
 use coco_insights::expansion::config::DEFAULT_EXPANSION;
 use coco_insights::frame::MetricMeta;
 use coco_insights::health::HealthConfig;
+use coco_insights::journey::JourneyConfig;
+use coco_insights::journey::config::DEFAULT_JOURNEY;
+use coco_insights::segments::SegmentsConfig;
+use coco_insights::segments::config::DEFAULT_SEGMENTS;
+use coco_insights::workload::WorkloadConfig;
+use coco_insights::workload::config::DEFAULT_WORKLOAD;
 use coco_metrics::Catalogue;
 use coco_models::ModelConfig;
 use coco_models::config::DEFAULT_MODELS;
@@ -24,6 +30,9 @@ pub const HEALTH_FILE: &str = "health.toml";
 pub const MODELS_FILE: &str = "models.toml";
 pub const EXPANSION_FILE: &str = "expansion.toml";
 pub const ADOPTION_FILE: &str = "adoption.toml";
+pub const SEGMENTS_FILE: &str = "segments.toml";
+pub const WORKLOAD_FILE: &str = "workload.toml";
+pub const JOURNEY_FILE: &str = "journey.toml";
 
 pub struct Config {
     pub catalogue: Catalogue,
@@ -43,6 +52,15 @@ pub struct Config {
     /// Adoption levels, gaps, causes, plans, time to value (`config/adoption.toml`).
     pub adoption: AdoptionConfig,
     pub adoption_origin: String,
+    /// The coverage tiering model (`config/segments.toml`).
+    pub segments: SegmentsConfig,
+    pub segments_origin: String,
+    /// Effort, capacity, rebalancing, planning (`config/workload.toml`).
+    pub workload: WorkloadConfig,
+    pub workload_origin: String,
+    /// Stages, milestones and the journey analyses (`config/journey.toml`).
+    pub journey: JourneyConfig,
+    pub journey_origin: String,
 }
 
 impl Config {
@@ -99,6 +117,21 @@ impl Config {
         };
         let adoption = AdoptionConfig::from_toml(&adoption_text)
             .map_err(|e| invalid(&adoption_origin, e.to_string()))?;
+        let settings = |name: &str, shipped: &str| -> Result<(String, String), EngineError> {
+            Ok(match read(name)? {
+                Some((path, text)) => (text, path.display().to_string()),
+                None => (shipped.to_string(), "shipped defaults".to_string()),
+            })
+        };
+        let (segments_text, segments_origin) = settings(SEGMENTS_FILE, DEFAULT_SEGMENTS)?;
+        let segments = SegmentsConfig::from_toml(&segments_text)
+            .map_err(|e| invalid(&segments_origin, e.to_string()))?;
+        let (workload_text, workload_origin) = settings(WORKLOAD_FILE, DEFAULT_WORKLOAD)?;
+        let workload = WorkloadConfig::from_toml(&workload_text)
+            .map_err(|e| invalid(&workload_origin, e.to_string()))?;
+        let (journey_text, journey_origin) = settings(JOURNEY_FILE, DEFAULT_JOURNEY)?;
+        let journey = JourneyConfig::from_toml(&journey_text)
+            .map_err(|e| invalid(&journey_origin, e.to_string()))?;
         let config = Config {
             catalogue,
             health,
@@ -111,6 +144,12 @@ impl Config {
             expansion_origin,
             adoption,
             adoption_origin,
+            segments,
+            segments_origin,
+            workload,
+            workload_origin,
+            journey,
+            journey_origin,
         };
         config
             .health
@@ -149,6 +188,43 @@ impl Config {
             .adoption
             .validate(&metas)
             .map_err(|e| invalid(&config.adoption_origin, e.to_string()))?;
+        config
+            .segments
+            .validate(&metas)
+            .map_err(|e| invalid(&config.segments_origin, e.to_string()))?;
+        config
+            .workload
+            .validate(&metas)
+            .map_err(|e| invalid(&config.workload_origin, e.to_string()))?;
+        config
+            .journey
+            .validate(&metas)
+            .map_err(|e| invalid(&config.journey_origin, e.to_string()))?;
+        // Effort multipliers and kept stages name journey stages.
+        for stage in config
+            .workload
+            .effort
+            .stage_multiplier
+            .keys()
+            .chain(&config.workload.rebalance.keep_stages)
+        {
+            if config.journey.stage(stage).is_none() {
+                return Err(invalid(
+                    &config.workload_origin,
+                    format!(
+                        "stage `{stage}` is not a stage of the journey ({}): {}",
+                        config.journey_origin,
+                        config
+                            .journey
+                            .stages
+                            .iter()
+                            .map(|s| s.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
         Ok(config)
     }
 

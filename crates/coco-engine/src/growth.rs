@@ -174,7 +174,7 @@ pub fn load_snapshot_base(
 
 /// Earlier snapshots of the same catalogue: the weekly ones before `current` and,
 /// optionally, the one nearest to a year before.
-fn history(
+pub(crate) fn history(
     store: &Store,
     config: &Config,
     current: &SnapshotInfo,

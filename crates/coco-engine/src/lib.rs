@@ -25,6 +25,7 @@ pub mod churn;
 pub mod config;
 pub mod expansion;
 pub mod growth;
+pub mod lifecycle;
 pub mod portfolio;
 pub mod renewals;
 pub mod score;

@@ -73,6 +73,10 @@ pub struct GoalRow {
 pub struct MilestoneRow {
     pub account_id: String,
     pub key: String,
+    pub name: Option<String>,
+    pub stage: String,
+    /// Today's status (`skipped`, `blocked`, …): the file has no date for it.
+    pub status: Option<String>,
     pub due: Option<NaiveDate>,
     /// The completion date when it is on or before the as-of date.
     pub completed: Option<NaiveDate>,
@@ -367,7 +371,8 @@ impl Store {
     pub fn milestone_states(&self, as_of: NaiveDate) -> Result<Vec<MilestoneRow>, StoreError> {
         let mut statement = self.conn.prepare(
             "SELECT account_id, milestone_key, due_date, \
-             CASE WHEN completed_date <= $1 THEN completed_date END FROM milestones ORDER BY 1, 2",
+             CASE WHEN completed_date <= $1 THEN completed_date END, name, stage, status \
+             FROM milestones ORDER BY 1, 3, 2",
         )?;
         let rows = statement.query_map(params![as_of], |r| {
             Ok(MilestoneRow {
@@ -375,6 +380,9 @@ impl Store {
                 key: r.get(1)?,
                 due: r.get(2)?,
                 completed: r.get(3)?,
+                name: r.get(4)?,
+                stage: r.get(5)?,
+                status: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -16,6 +16,7 @@ pub mod cohort_index;
 pub mod error;
 pub mod growth;
 pub mod ingest;
+pub mod lifecycle;
 pub mod store;
 pub mod training;
 

@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_models", include_str!("../migrations/0006_models.sql")),
     ("0007_users", include_str!("../migrations/0007_users.sql")),
     ("0008_growth", include_str!("../migrations/0008_growth.sql")),
+    (
+        "0009_segments",
+        include_str!("../migrations/0009_segments.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -8,12 +8,15 @@ pub mod demo;
 pub mod expansion;
 pub mod health_view;
 pub mod ingest;
+pub mod journey;
 pub mod metrics;
 pub mod model;
 pub mod quality;
 pub mod quarantine;
 pub mod renewals;
+pub mod segments;
 pub mod serve;
+pub mod workload;
 
 use std::process::ExitCode;
 

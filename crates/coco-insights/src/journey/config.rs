@@ -113,6 +113,10 @@ pub struct CompareConfig {
     pub top: usize,
     pub leads: Vec<u32>,
     pub predictable_auc: f64,
+    /// At most this many renewals are compared: every churned one (up to half) and a
+    /// deterministic sample of the retained (by account id hash). 0 = all.
+    #[serde(default)]
+    pub max_renewals: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,6 +155,9 @@ pub struct OnboardingConfig {
     pub stall_days: u32,
     pub max_days: u32,
     pub go_live: String,
+    /// The milestone that marks first value (time to first value).
+    #[serde(default)]
+    pub first_value: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -104,9 +104,9 @@ pub fn plan(
         };
         let days_to_renewal = assignment.renewal_date.map(|d| (d - as_of).num_days());
         let mut transition_risks = Vec::new();
-        if let Some(days) = days_to_renewal
-            .filter(|d| (0..=i64::from(config.migration.renewal_window_days)).contains(d))
-        {
+        let renewal_in_window = days_to_renewal
+            .filter(|d| (0..=i64::from(config.migration.renewal_window_days)).contains(d));
+        if let Some(days) = renewal_in_window {
             transition_risks.push(format!("renewal in {days} days"));
         }
         for (risk, resolved) in &risks {
@@ -124,8 +124,11 @@ pub fn plan(
         };
         let exception = (direction == MoveDirection::Downgrade && !transition_risks.is_empty())
             .then(|| {
+                // Wait for the renewal only when it is one of the risks (inside the
+                // window); a renewal months away is no reason to hold a move that
+                // waits on, say, a detractor's follow-up.
                 let until = match assignment.renewal_date {
-                    Some(date) if days_to_renewal.is_some_and(|d| d >= 0) => {
+                    Some(date) if renewal_in_window.is_some() => {
                         format!("until after the renewal on {date}")
                     }
                     _ => "until the risk clears".to_string(),

@@ -233,6 +233,11 @@ pub fn propose(config: &WorkloadConfig, inputs: &RebalanceInputs<'_>) -> Proposa
         match target {
             Some(to) => {
                 state.transfer(account, to);
+                if inputs.kept[account] {
+                    // Its owner left, so it must move once; after that the configuration
+                    // keeps it with its new CSM like any other kept account.
+                    state.movable[to].retain(|a| *a != account);
+                }
                 moves.push(record(account, to, "forced"));
             }
             None => unplaceable.push(inputs.efforts[account].account_id.clone()),
