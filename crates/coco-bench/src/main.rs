@@ -19,6 +19,7 @@ use coco_core::contract;
 use coco_store::{IngestOptions, Store, StoreOptions};
 
 mod growth;
+mod lifecycle;
 mod model;
 mod scoring;
 mod web;
@@ -84,6 +85,14 @@ enum BenchCommand {
     /// Every expansion and adoption analysis on 100,000 accounts with nine weekly
     /// snapshots.
     Growth {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Every segmentation, workload and journey analysis on 100,000 accounts with 27
+    /// weekly snapshots, and rebalancing 50 CSMs × 10,000 accounts.
+    Lifecycle {
         #[arg(long, default_value_t = 100_000)]
         accounts: usize,
         #[command(flatten)]
@@ -157,6 +166,12 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string(&measurement)?);
             Ok(())
         }
+        BenchCommand::Lifecycle { accounts, store } => lifecycle::run(
+            accounts,
+            &store.work_dir,
+            &store.memory_limit,
+            store.write.as_deref(),
+        ),
         BenchCommand::Growth { accounts, store } => growth::run(
             accounts,
             &store.work_dir,
@@ -411,6 +426,9 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
         return Ok(measurement);
     }
     if let Some(measurement) = growth::child(kind, data_dir, memory_limit)? {
+        return Ok(measurement);
+    }
+    if let Some(measurement) = lifecycle::child(kind, data_dir, memory_limit)? {
         return Ok(measurement);
     }
     let started = Instant::now();

@@ -819,7 +819,7 @@ pub fn compare(
             by_lead.push((lead, rows));
         }
     }
-    by_lead.sort_by(|a, b| b.0.cmp(&a.0));
+    by_lead.sort_by_key(|l| std::cmp::Reverse(l.0));
     let comparison =
         coco_insights::journey::compare::compare(&config.journey, variables, &main, &by_lead);
     // Retained accounts' milestones: accounts whose latest decided renewal renewed.

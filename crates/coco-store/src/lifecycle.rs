@@ -47,6 +47,9 @@ pub struct ContactRow {
     pub active: bool,
 }
 
+/// One recorded application: its date and tiers by account.
+pub type SegmentApplication = (NaiveDate, HashMap<String, SegmentAssignmentRow>);
+
 /// A recorded segment assignment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentAssignmentRow {
@@ -228,7 +231,7 @@ impl Store {
     pub fn previous_segment_assignments(
         &self,
         as_of: NaiveDate,
-    ) -> Result<Option<(NaiveDate, HashMap<String, SegmentAssignmentRow>)>, StoreError> {
+    ) -> Result<Option<SegmentApplication>, StoreError> {
         let date: Option<NaiveDate> = self.conn.query_row(
             "SELECT max(as_of) FROM segment_assignments WHERE as_of < $1",
             params![as_of],

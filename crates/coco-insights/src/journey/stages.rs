@@ -195,7 +195,7 @@ pub struct StageView {
     /// Days in the stage (at least, when `since` is before the history).
     pub days_in_stage: i64,
     pub expected_days: u32,
-    /// Over the stage's expected duration.
+    /// Over the stage's expected duration (at least `days_in_stage` days in it).
     pub overdue: bool,
     pub transitions: Vec<Transition>,
     pub conflicts: Vec<String>,
@@ -303,7 +303,9 @@ pub fn stage_view(
         since,
         days_in_stage,
         expected_days: stage.expected_days,
-        overdue: since.is_some() && days_in_stage > i64::from(stage.expected_days),
+        // `days_in_stage` is a lower bound when the run began before the history: past
+        // the expected duration it is overdue either way.
+        overdue: days_in_stage > i64::from(stage.expected_days),
         transitions,
         conflicts: conflicts(config, current, milestones, account),
     }

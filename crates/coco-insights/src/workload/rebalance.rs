@@ -69,6 +69,12 @@ pub struct Proposal {
     pub csms: Vec<CsmChange>,
 }
 
+/// Improvements of Σ load² smaller than this are rounding noise, not a better balance:
+/// without it, a zero `move_penalty` lets two CSMs whose loads differ by exactly one
+/// account's effort trade that account back and forth forever (each move "improves" the
+/// objective by −1e-19).
+const NOISE: f64 = 1e-12;
+
 /// What the search needs besides the efforts.
 pub struct RebalanceInputs<'a> {
     pub csms: &'a [CsmInfo],
@@ -276,7 +282,7 @@ pub fn propose(config: &WorkloadConfig, inputs: &RebalanceInputs<'_>) -> Proposa
                 }
                 let e = inputs.efforts[account].hours / capacity;
                 let delta = 2.0 * e * (state.load(to) - load_from + e);
-                if delta < -penalty && best.is_none_or(|(d, _, _)| delta < d) {
+                if delta < -(penalty + NOISE) && best.is_none_or(|(d, _, _)| delta < d) {
                     best = Some((delta, account, to));
                 }
             }
@@ -317,7 +323,9 @@ pub fn propose(config: &WorkloadConfig, inputs: &RebalanceInputs<'_>) -> Proposa
                             continue;
                         }
                         let delta = 2.0 * d * (d - gap);
-                        if delta < -2.0 * penalty && best.is_none_or(|(x, _, _)| delta < x) {
+                        if delta < -(2.0 * penalty + NOISE)
+                            && best.is_none_or(|(x, _, _)| delta < x)
+                        {
                             best = Some((delta, a, b));
                         }
                     }
