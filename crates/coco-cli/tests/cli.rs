@@ -944,3 +944,103 @@ fn flat_table_mode_trains_evaluates_and_predicts_with_intervals_and_drivers() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn segments_workload_journey_onboarding_and_touchpoints_from_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = coco(
+        &data,
+        &[
+            "demo", "--accounts", "300", "--months", "12", "--end", "2026-10-31", "--into-store",
+        ],
+    );
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let backfill = coco(
+        &data,
+        &[
+            "metrics", "backfill", "--from", "2026-06-06", "--to", "2026-10-31", "--every", "7d",
+        ],
+    );
+    assert!(backfill.status.success(), "{}", stderr(&backfill));
+    let at = ["--as-of", "2026-10-31", "--format", "json"];
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(at);
+        stdout_json(&coco(&data, &all))
+    };
+    // Tiers: recorded by apply, every account has one, the breakdown adds up.
+    let design = run(&["segments", "design", "--proxy"]);
+    let tiers = design["distribution"].as_array().unwrap();
+    assert_eq!(tiers.len(), 4);
+    let assignments = run(&["segments", "apply", "--proxy"]);
+    let assignments = assignments.as_array().unwrap();
+    let counted: u64 = tiers.iter().map(|t| t["accounts"].as_u64().unwrap()).sum();
+    assert_eq!(counted as usize, assignments.len());
+    let first = &assignments[0];
+    let points: f64 = first["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["points"].as_f64().unwrap())
+        .sum();
+    assert!((points - first["score"].as_f64().unwrap()).abs() < 0.11);
+    let misalignment = run(&["segments", "misalignment", "--proxy"]);
+    assert_eq!(
+        misalignment["misaligned"].as_u64().unwrap() as usize,
+        misalignment["accounts"].as_array().unwrap().len()
+    );
+    let migration = run(&["segments", "migration", "--proxy"]);
+    assert!(migration["upgrades"].is_array() && migration["downgrades"].is_array());
+    // Workload: every active CSM listed; the proposal never widens the spread.
+    let workload = run(&["workload", "report"]);
+    assert!(!workload["csms"].as_array().unwrap().is_empty());
+    assert!(workload["capacity_plan"]["hires_needed"].is_u64());
+    let proposal = run(&["workload", "rebalance"]);
+    assert!(
+        proposal["after"]["sum_of_squares"].as_f64().unwrap()
+            <= proposal["after_forced"]["sum_of_squares"].as_f64().unwrap() + 1e-9
+    );
+    // Journey.
+    let stages = run(&["journey", "stages"]);
+    let staged: u64 = stages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["accounts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(staged as usize, assignments.len());
+    let account = first["account_id"].as_str().unwrap().to_string();
+    let view = run(&["journey", "stages", &account]);
+    assert_eq!(view["account_id"], account.as_str());
+    let milestones = run(&["journey", "milestones"]);
+    assert!(!milestones["churn_links"].as_array().unwrap().is_empty());
+    let compare = run(&["journey", "compare"]);
+    assert!(compare["variables"].is_array());
+    let dropoff = run(&["journey", "dropoff"]);
+    assert!(dropoff["by_tenure_month"].is_array());
+    let card = run(&["journey", "scorecard", &account]);
+    assert_eq!(card["account_id"], account.as_str());
+    let onboarding = run(&["onboarding", "list"]);
+    assert!(onboarding["cohorts"].is_array());
+    let timeline = run(&["touchpoints", "timeline", &account]);
+    assert!(timeline["stakeholders"]["active_contacts"].is_u64());
+    let silent = run(&["touchpoints", "silent"]);
+    assert!(silent.is_array());
+    // Tables and CSV work too; a bad choice is a user error with exit 1.
+    let table = coco(&data, &["segments", "misalignment", "--proxy", "--as-of", "2026-10-31"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    assert!(String::from_utf8_lossy(&table.stdout).contains("served differently"));
+    let csv = coco(
+        &data,
+        &["workload", "report", "--as-of", "2026-10-31", "--format", "csv"],
+    );
+    assert!(String::from_utf8_lossy(&csv.stdout).starts_with("csm_id,"));
+    let bad = coco(
+        &data,
+        &["onboarding", "list", "--status", "late", "--as-of", "2026-10-31"],
+    );
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    let unknown = coco(&data, &["journey", "scorecard", "acc_nope", "--as-of", "2026-10-31"]);
+    assert_eq!(unknown.status.code(), Some(1), "{}", stderr(&unknown));
+}

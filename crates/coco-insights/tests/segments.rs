@@ -388,10 +388,18 @@ fn reasons_name_the_proxy_and_the_flags() {
     let book = book();
     let config = small();
     let out = apply(&book.inputs(), &config);
-    // B: ARR 20 points, then expansion (proxy) and renewal at 10 each — tie broken by key.
+    // B is over-served: its reasons are its weakest factors (what does not call for
+    // more attention), strategic value first with no flag held.
     let b = misaligned(&out[1]).expect("B is misaligned");
     assert_eq!(
-        b.reasons,
+        b.gap,
+        coco_insights::segments::misalignment::ServiceGap::OverServed
+    );
+    assert_eq!(b.reasons[0], "Strategic value 0/100");
+    // Its strongest factors: ARR 20 points, then expansion (proxy) and renewal at 10
+    // each — tie broken by key.
+    assert_eq!(
+        coco_insights::segments::misalignment::reasons(&out[1], 3),
         vec![
             "ARR 50/100",
             "Expansion potential 50/100 (proxy)",

@@ -201,7 +201,19 @@ pub fn scorecard(
     let q = config.scorecard.deviation_quantile;
     let mut interventions: Vec<InterventionItem> = Vec::new();
     let mut milestones = Vec::new();
-    for m in account.milestones {
+    // A repeated milestone (renewal preparation every term) is judged by its latest
+    // instance due by now: last year's is history, not a gap.
+    let latest: Vec<&MilestoneRecord> = account
+        .milestones
+        .iter()
+        .filter(|m| {
+            m.due.is_some_and(|d| d <= account.as_of)
+                && !account.milestones.iter().any(|o| {
+                    o.key == m.key && o.due.is_some_and(|d| d <= account.as_of) && o.due > m.due
+                })
+        })
+        .collect();
+    for m in latest {
         let Some(tenure) = tenure else { break };
         let Some(due) = m.due.filter(|d| *d <= account.as_of) else {
             continue;

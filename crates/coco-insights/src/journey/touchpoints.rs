@@ -139,7 +139,11 @@ pub fn timeline(
         let Some(contact_id) = &e.contact_id else {
             continue;
         };
-        let Some(contact) = contacts.iter().find(|c| &c.contact_id == contact_id) else {
+        // Only people still there count towards multi-threading.
+        let Some(contact) = contacts
+            .iter()
+            .find(|c| &c.contact_id == contact_id && c.active)
+        else {
             continue;
         };
         match engaged.iter_mut().find(|c| &c.contact_id == contact_id) {

@@ -62,25 +62,6 @@ pub struct MigrationPlan {
     pub arr_downgrading: f64,
 }
 
-fn weakest(assignment: &Assignment, n: usize) -> Vec<String> {
-    let mut factors: Vec<_> = assignment
-        .factors
-        .iter()
-        .filter(|f| f.score.is_some() && f.weight > 0.0)
-        .collect();
-    factors.sort_by(|a, b| {
-        a.score
-            .unwrap_or(0.0)
-            .total_cmp(&b.score.unwrap_or(0.0))
-            .then(a.key.cmp(&b.key))
-    });
-    factors
-        .into_iter()
-        .take(n)
-        .map(|f| format!("{} {:.0}/100", f.label, f.score.unwrap_or(0.0)))
-        .collect()
-}
-
 /// Upgrade and downgrade candidates, each list by ARR (largest first).
 /// `previous_tier(account_id)` answers from the last recorded application.
 pub fn plan(
@@ -147,10 +128,7 @@ pub fn plan(
             to_tier_label: assignment.tier_label.clone(),
             to_coverage: m.recommended_coverage,
             score: m.score,
-            reasons: match direction {
-                MoveDirection::Upgrade => m.reasons,
-                MoveDirection::Downgrade => weakest(assignment, 3),
-            },
+            reasons: m.reasons,
             renewal_date: assignment.renewal_date,
             days_to_renewal,
             transition_risks,

@@ -106,8 +106,11 @@ fn factor_score(assignment: &Assignment, key: &str) -> f64 {
 
 /// The strongest factors of an assignment, as short phrases ("ARR 92/100").
 pub fn reasons(assignment: &Assignment, n: usize) -> Vec<String> {
-    assignment
-        .top_factors(n)
+    phrases(assignment.top_factors(n))
+}
+
+fn phrases(factors: Vec<&super::FactorScore>) -> Vec<String> {
+    factors
         .into_iter()
         .map(|f| {
             let mut text = format!("{} {:.0}/100", f.label, f.score.unwrap_or(0.0));
@@ -153,7 +156,11 @@ pub fn misaligned(assignment: &Assignment) -> Option<Misaligned> {
         gap,
         steps,
         impact: arr * steps as f64 * urgency,
-        reasons: reasons(assignment, 3),
+        // Under-served: what calls for more attention; over-served: what does not.
+        reasons: match gap {
+            ServiceGap::UnderServed => reasons(assignment, 3),
+            ServiceGap::OverServed => phrases(assignment.weakest_factors(3)),
+        },
     })
 }
 

@@ -79,6 +79,23 @@ pub struct Assignment {
 }
 
 impl Assignment {
+    /// Factors by score, lowest first: what keeps the account out of a higher tier.
+    pub fn weakest_factors(&self, n: usize) -> Vec<&FactorScore> {
+        let mut factors: Vec<&FactorScore> = self
+            .factors
+            .iter()
+            .filter(|f| f.score.is_some() && f.weight > 0.0)
+            .collect();
+        factors.sort_by(|a, b| {
+            a.score
+                .unwrap_or(0.0)
+                .total_cmp(&b.score.unwrap_or(0.0))
+                .then(a.key.cmp(&b.key))
+        });
+        factors.truncate(n);
+        factors
+    }
+
     /// Factors by points, highest first: what put the account in its tier.
     pub fn top_factors(&self, n: usize) -> Vec<&FactorScore> {
         let mut factors: Vec<&FactorScore> =
@@ -221,7 +238,8 @@ fn assign(
                     .filter(|f| flag_holds(inputs, f, account))
                     .inspect(|f| flags.push(f.label.clone()))
                     .map(|f| f.weight)
-                    .sum();
+                    .sum::<f64>()
+                    + 0.0;
                 let flag_score = 100.0 * held / total;
                 // Flags combine with inputs (when both are configured) as one more input.
                 score = Some(match score {
@@ -319,7 +337,8 @@ pub fn summarise(assignments: &[Assignment], config: &SegmentsConfig) -> Vec<Tie
         .map(|tier| {
             let members: Vec<&Assignment> =
                 assignments.iter().filter(|a| a.tier == tier.key).collect();
-            let arr: f64 = members.iter().filter_map(|a| a.arr).sum();
+            // `+ 0.0`: an empty float sum is -0.0, which would print as "-0%".
+            let arr: f64 = members.iter().filter_map(|a| a.arr).sum::<f64>() + 0.0;
             TierSummary {
                 tier: tier.key.clone(),
                 label: tier.label.clone(),
