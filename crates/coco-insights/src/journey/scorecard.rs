@@ -39,9 +39,11 @@ pub struct RetainedBenchmark {
     /// Per tenure band, per variable: sorted values.
     by_band: Vec<Vec<Vec<f64>>>,
     all: Vec<Vec<f64>>,
-    /// Per milestone key: (days from start to due, days from start to completion or
-    /// None) of every retained account's milestone.
-    milestones: BTreeMap<String, Vec<(i64, Option<i64>)>>,
+    /// Per milestone key, over every retained account's milestone (days from the
+    /// account's start): due days sorted, and for completed ones the day by which they
+    /// were both due and done (max of the two) sorted — so "due by T" and "due and done
+    /// by T" are two binary searches.
+    milestones: BTreeMap<String, (Vec<i64>, Vec<i64>)>,
     min_group: usize,
 }
 
@@ -70,16 +72,22 @@ impl RetainedBenchmark {
         for list in by_band.iter_mut().flatten().chain(all.iter_mut()) {
             list.sort_by(f64::total_cmp);
         }
-        let mut by_key: BTreeMap<String, Vec<(i64, Option<i64>)>> = BTreeMap::new();
+        let mut by_key: BTreeMap<String, (Vec<i64>, Vec<i64>)> = BTreeMap::new();
         for (start, records) in milestones {
             for m in records.iter() {
                 if let Some(due) = m.due {
-                    by_key.entry(m.key.clone()).or_default().push((
-                        (due - *start).num_days(),
-                        m.completed.map(|c| (c - *start).num_days()),
-                    ));
+                    let due_day = (due - *start).num_days();
+                    let entry = by_key.entry(m.key.clone()).or_default();
+                    entry.0.push(due_day);
+                    if let Some(done) = m.completed {
+                        entry.1.push(due_day.max((done - *start).num_days()));
+                    }
                 }
             }
+        }
+        for (due, done) in by_key.values_mut() {
+            due.sort_unstable();
+            done.sort_unstable();
         }
         RetainedBenchmark {
             by_band,
@@ -101,16 +109,13 @@ impl RetainedBenchmark {
 
     /// Share of retained accounts due `key` by `tenure` that had completed it by then.
     fn milestone_share(&self, key: &str, tenure: i64) -> Option<(f64, usize)> {
-        let rows = self.milestones.get(key)?;
-        let due: Vec<&(i64, Option<i64>)> = rows.iter().filter(|(d, _)| *d <= tenure).collect();
-        if due.len() < self.min_group {
+        let (due, done) = self.milestones.get(key)?;
+        let due_count = due.partition_point(|d| *d <= tenure);
+        if due_count < self.min_group {
             return None;
         }
-        let done = due
-            .iter()
-            .filter(|(_, c)| c.is_some_and(|c| c <= tenure))
-            .count();
-        Some((done as f64 / due.len() as f64, due.len()))
+        let done_count = done.partition_point(|d| *d <= tenure);
+        Some((done_count as f64 / due_count as f64, due_count))
     }
 }
 

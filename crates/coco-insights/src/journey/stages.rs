@@ -231,6 +231,77 @@ pub fn conflicts(
         .collect()
 }
 
+/// One date's columns resolved for every stage criterion once: classifying the whole
+/// book at many dates then costs no lookups by name and no allocation per account
+/// (`stage_at`), which is what makes the stage history affordable at 100,000 accounts.
+pub struct PreparedDate<'a> {
+    pub date: NaiveDate,
+    /// `[stage][criterion]`: the criterion's column, when it names a source.
+    columns: Vec<Vec<Option<&'a [Option<f64>]>>>,
+}
+
+impl<'a> PreparedDate<'a> {
+    pub fn new(config: &JourneyConfig, columns: &'a DateColumns) -> Self {
+        PreparedDate {
+            date: columns.date,
+            columns: config
+                .stages
+                .iter()
+                .map(|stage| {
+                    stage
+                        .criteria
+                        .iter()
+                        .map(|c| {
+                            c.source
+                                .as_ref()
+                                .and_then(|s| columns.numbers.get(s))
+                                .map(Vec::as_slice)
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The stage an account is in at a prepared date: the same rule as [`classify`]
+/// (best fit, ties to the earlier stage), without the evidence.
+pub fn stage_at(
+    config: &JourneyConfig,
+    date: &PreparedDate<'_>,
+    milestones: &[MilestoneRecord],
+    account: usize,
+) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (s, stage) in config.stages.iter().enumerate() {
+        let (mut met, mut total) = (0.0, 0.0);
+        for (c, condition) in stage.criteria.iter().enumerate() {
+            total += condition.weight;
+            let holds = match (&condition.source, &condition.milestone) {
+                (Some(_), _) => date.columns[s][c]
+                    .and_then(|column| column.get(account).copied().flatten())
+                    .filter(|v| v.is_finite())
+                    .is_some_and(|v| condition.within(v)),
+                (None, Some(key)) => {
+                    let done = milestones
+                        .iter()
+                        .any(|m| &m.key == key && m.done_by(date.date));
+                    done == condition.done.unwrap_or(true)
+                }
+                (None, None) => false,
+            };
+            if holds {
+                met += condition.weight;
+            }
+        }
+        let fit = if total > 0.0 { met / total } else { 0.0 };
+        if fit > best.1 + 1e-12 {
+            best = (s, fit);
+        }
+    }
+    best.0
+}
+
 /// Classifies one account at the current columns and at each earlier date (`history`,
 /// newest first) and assembles its view.
 pub fn stage_view(
@@ -241,17 +312,38 @@ pub fn stage_view(
     milestones: &[MilestoneRecord],
     account: usize,
 ) -> StageView {
+    let prepared: Vec<PreparedDate<'_>> = history
+        .iter()
+        .map(|c| PreparedDate::new(config, c))
+        .collect();
+    let stages: Vec<usize> = prepared
+        .iter()
+        .map(|date| stage_at(config, date, milestones, account))
+        .collect();
+    let dates: Vec<NaiveDate> = history.iter().map(|c| c.date).collect();
+    stage_view_with_history(
+        config, account_id, current, &dates, &stages, milestones, account,
+    )
+}
+
+/// [`stage_view`] with the earlier stages already classified: `dates` and `stages` of
+/// the history, newest first.
+pub fn stage_view_with_history(
+    config: &JourneyConfig,
+    account_id: &str,
+    current: &DateColumns,
+    dates: &[NaiveDate],
+    stages: &[usize],
+    milestones: &[MilestoneRecord],
+    account: usize,
+) -> StageView {
     let now = classify(config, current, milestones, account);
     // Oldest first: (date, stage).
-    let mut timeline: Vec<(NaiveDate, usize)> = history
+    let mut timeline: Vec<(NaiveDate, usize)> = dates
         .iter()
+        .copied()
+        .zip(stages.iter().copied())
         .rev()
-        .map(|columns| {
-            (
-                columns.date,
-                classify(config, columns, milestones, account).stage,
-            )
-        })
         .collect();
     timeline.push((current.date, now.stage));
     let mut transitions = Vec::new();
