@@ -952,14 +952,28 @@ fn segments_workload_journey_onboarding_and_touchpoints_from_the_binary() {
     let demo = coco(
         &data,
         &[
-            "demo", "--accounts", "300", "--months", "12", "--end", "2026-10-31", "--into-store",
+            "demo",
+            "--accounts",
+            "300",
+            "--months",
+            "12",
+            "--end",
+            "2026-10-31",
+            "--into-store",
         ],
     );
     assert!(demo.status.success(), "{}", stderr(&demo));
     let backfill = coco(
         &data,
         &[
-            "metrics", "backfill", "--from", "2026-06-06", "--to", "2026-10-31", "--every", "7d",
+            "metrics",
+            "backfill",
+            "--from",
+            "2026-06-06",
+            "--to",
+            "2026-10-31",
+            "--every",
+            "7d",
         ],
     );
     assert!(backfill.status.success(), "{}", stderr(&backfill));
@@ -1028,19 +1042,45 @@ fn segments_workload_journey_onboarding_and_touchpoints_from_the_binary() {
     let silent = run(&["touchpoints", "silent"]);
     assert!(silent.is_array());
     // Tables and CSV work too; a bad choice is a user error with exit 1.
-    let table = coco(&data, &["segments", "misalignment", "--proxy", "--as-of", "2026-10-31"]);
+    let table = coco(
+        &data,
+        &[
+            "segments",
+            "misalignment",
+            "--proxy",
+            "--as-of",
+            "2026-10-31",
+        ],
+    );
     assert!(table.status.success(), "{}", stderr(&table));
     assert!(String::from_utf8_lossy(&table.stdout).contains("served differently"));
     let csv = coco(
         &data,
-        &["workload", "report", "--as-of", "2026-10-31", "--format", "csv"],
+        &[
+            "workload",
+            "report",
+            "--as-of",
+            "2026-10-31",
+            "--format",
+            "csv",
+        ],
     );
     assert!(String::from_utf8_lossy(&csv.stdout).starts_with("csm_id,"));
     let bad = coco(
         &data,
-        &["onboarding", "list", "--status", "late", "--as-of", "2026-10-31"],
+        &[
+            "onboarding",
+            "list",
+            "--status",
+            "late",
+            "--as-of",
+            "2026-10-31",
+        ],
     );
     assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
-    let unknown = coco(&data, &["journey", "scorecard", "acc_nope", "--as-of", "2026-10-31"]);
+    let unknown = coco(
+        &data,
+        &["journey", "scorecard", "acc_nope", "--as-of", "2026-10-31"],
+    );
     assert_eq!(unknown.status.code(), Some(1), "{}", stderr(&unknown));
 }

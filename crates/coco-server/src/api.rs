@@ -11,6 +11,17 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono::Utc;
 use coco_core::Permission;
+use coco_insights::journey::compare::{LeadAuc, VariableComparison};
+use coco_insights::journey::dropoff::{DropRate, FailurePoint};
+use coco_insights::journey::onboarding::{OnboardingAccount, OnboardingCohort};
+use coco_insights::journey::scorecard::Scorecard;
+use coco_insights::journey::stages::{StageCount, StageView};
+use coco_insights::journey::touchpoints::SilentAccount;
+use coco_insights::segments::migration::Candidate;
+use coco_insights::segments::misalignment::{CoverageCell, Misaligned};
+use coco_insights::segments::{Assignment, TierSummary};
+use coco_insights::workload::rebalance::{CsmChange, Move};
+use coco_insights::workload::{CapacityPlan, CsmLoad, Spread};
 use coco_store::auth::AuditEntry;
 use coco_store::{IngestOptions, IngestReport};
 use serde::{Deserialize, Serialize};
@@ -20,7 +31,7 @@ use utoipa::OpenApi;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::pages::AccountParams;
-use crate::params::{AdoptionParams, ExpansionParams, ListParams, TtvParams};
+use crate::params::{AdoptionParams, ExpansionParams, LifecycleParams, ListParams, TtvParams};
 use crate::state::AppState;
 use crate::views::{self, today};
 
@@ -28,7 +39,7 @@ use crate::views::{self, today};
 #[openapi(
     info(
         title = "COCO API",
-        description = "Customer Success intelligence: portfolio, accounts, health, churn, renewals, expansion, adoption, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
+        description = "Customer Success intelligence: portfolio, accounts, health, churn, renewals, expansion, adoption, segments and coverage, CSM workload, the customer journey, onboarding, touchpoints, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
     ),
     paths(
         me,
@@ -55,6 +66,19 @@ use crate::views::{self, today};
         adoption_heatmap,
         adoption_report,
         adoption_time_to_value,
+        segments,
+        segments_misalignment,
+        segments_migration,
+        workload,
+        workload_rebalance,
+        journey_stages,
+        journey_milestones,
+        journey_compare,
+        journey_dropoff,
+        journey_scorecards,
+        onboarding,
+        touchpoints_silent,
+        account_journey,
         crate::admin::audit_api
     ),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
@@ -98,6 +122,19 @@ pub fn routes() -> Router<AppState> {
         .route("/adoption/heatmap", get(adoption_heatmap))
         .route("/adoption/report", get(adoption_report))
         .route("/adoption/time-to-value", get(adoption_time_to_value))
+        .route("/segments", get(segments))
+        .route("/segments/misalignment", get(segments_misalignment))
+        .route("/segments/migration", get(segments_migration))
+        .route("/workload", get(workload))
+        .route("/workload/rebalance", get(workload_rebalance))
+        .route("/journey/stages", get(journey_stages))
+        .route("/journey/milestones", get(journey_milestones))
+        .route("/journey/compare", get(journey_compare))
+        .route("/journey/dropoff", get(journey_dropoff))
+        .route("/journey/scorecards", get(journey_scorecards))
+        .route("/onboarding", get(onboarding))
+        .route("/touchpoints/silent", get(touchpoints_silent))
+        .route("/accounts/{account_id}/journey", get(account_journey))
         .route("/audit", get(crate::admin::audit_api))
 }
 
@@ -206,10 +243,20 @@ pub struct AccountBody<'a> {
     pub health: &'a coco_engine::account::AccountView,
 }
 
+/// An account's timeline: the newest touchpoints, tickets and surveys with their detail,
+/// and every interaction of the last `days` with its silences and stakeholders.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct TimelineBody {
+pub struct TimelineBody<'a> {
+    /// `entries` are up to this date (the requested one, default today).
     pub as_of: chrono::NaiveDate,
+    /// The newest `limit` touchpoints, tickets and surveys.
     pub entries: Vec<coco_store::portfolio::TimelineEntry>,
+    pub days: u32,
+    /// Every interaction of the last `days` up to the snapshot the request resolves to
+    /// (its `as_of`), newest first — touchpoints, tickets, surveys, milestones, billing,
+    /// feedback, contacts, outcomes — with the silent periods of the last year and who
+    /// was engaged (single-threaded when too few were).
+    pub interactions: &'a coco_insights::journey::touchpoints::AccountTimeline,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -228,27 +275,41 @@ pub struct SnapshotsBody {
 struct TimelineParams {
     as_of: Option<String>,
     limit: Option<usize>,
+    days: Option<String>,
 }
 
-/// Touchpoints, tickets and surveys up to the as-of date, newest first.
+/// The account's timeline: touchpoints, tickets and surveys up to the as-of date, newest
+/// first (`limit` of them); and every interaction of the last `days` (default 180) with
+/// the silent periods and stakeholder coverage. 404 when the account is not in the
+/// snapshot the date resolves to.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/timeline",
-    params(("account_id" = String, Path), ("as_of" = Option<String>, Query), ("limit" = Option<usize>, Query, description = "1–500; default 100")),
-    responses((status = 200, body = TimelineBody), (status = 401, body = ErrorBody)))]
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("limit" = Option<usize>, Query, description = "entries: 1–500; default 100"),
+        ("days" = Option<u32>, Query, description = "interactions of the last N days: 1–730; default 180")),
+    responses((status = 200, body = TimelineBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn account_timeline(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
     Query(params): Query<TimelineParams>,
-) -> Result<Json<TimelineBody>, AppError> {
+) -> Result<Response, AppError> {
     let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(AppError::invalid("limit", "`limit` is 1–500"));
     }
+    let days = crate::params::parse_days(&params.days)?;
+    let interactions = views::interactions(&state, &account_id, as_of, days).await?;
     let entries = state
         .pool()
         .run(move |store| Ok(store.account_timeline(&account_id, as_of, limit)?))
         .await?;
-    Ok(Json(TimelineBody { as_of, entries }))
+    Ok(Json(TimelineBody {
+        as_of,
+        entries,
+        days,
+        interactions: &interactions,
+    })
+    .into_response())
 }
 
 /// The metric catalogue: name, description, unit, category, direction.
@@ -948,6 +1009,646 @@ async fn adoption_time_to_value(
             .skip(request.offset)
             .take(request.limit)
             .collect(),
+    })
+    .into_response())
+}
+
+// ---------------------------------------------------------------------------------
+// Segments and coverage, workload, the journey, onboarding, touchpoints
+
+/// The tier keys of the segmentation model (what `?tier=` may name).
+pub(crate) fn tier_keys(state: &AppState) -> Vec<&str> {
+    state
+        .inner
+        .config
+        .segments
+        .tiers
+        .iter()
+        .map(|t| t.key.as_str())
+        .collect()
+}
+
+/// A value's JSON name (`on_track` for `Severity::OnTrack`).
+pub(crate) fn json_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+const AS_OF: &str = "YYYY-MM-DD; default today";
+
+/// The tiering of the book: the tiers with the book's distribution over them, and a
+/// window of the accounts' assignments, highest segment score first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SegmentsBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    pub snapshot_id: i64,
+    pub model: String,
+    pub model_version: String,
+    /// `expansion analysis` (today's expansion pipeline) or `proxy` (seat utilisation,
+    /// usage growth, new departments: other dates).
+    pub expansion_potential_from: String,
+    pub tiers: &'a [TierSummary],
+    /// Assignments matching `tier` (all pages).
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub assignments: Vec<&'a Assignment>,
+}
+
+/// Every account's recommended tier with its segment score, coverage now and
+/// recommended, and the factor breakdown behind it (what `coco segments apply` shows;
+/// nothing is recorded).
+#[utoipa::path(get, path = "/api/v1/segments",
+    params(("as_of" = Option<String>, Query, description = AS_OF),
+        ("tier" = Option<String>, Query, description = "only this tier's accounts (a tier key of config/segments.toml)"),
+        ("limit" = Option<usize>, Query, description = "1–500; default 50"),
+        ("offset" = Option<usize>, Query, description = "default 0")),
+    responses((status = 200, body = SegmentsBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn segments(
+    State(state): State<AppState>,
+    Query(params): Query<LifecycleParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse(&tier_keys(&state), 50)?;
+    let overview = views::lifecycle(&state, request.as_of.unwrap_or_else(today)).await?;
+    let run = &overview.segments;
+    let mut selected: Vec<&Assignment> = run
+        .assignments
+        .iter()
+        .filter(|a| request.tier.as_deref().is_none_or(|t| a.tier == t))
+        .collect();
+    selected.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.account_id.cmp(&b.account_id))
+    });
+    Ok(Json(SegmentsBody {
+        as_of: run.as_of,
+        snapshot_id: overview.base.snapshot.snapshot_id,
+        model: run.model.clone(),
+        model_version: run.model_version.clone(),
+        expansion_potential_from: run.expansion_potential_from.clone(),
+        tiers: &run.tiers,
+        total: selected.len(),
+        limit: request.limit,
+        offset: request.offset,
+        assignments: selected
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect(),
+    })
+    .into_response())
+}
+
+/// Accounts served differently from their tier, and what re-allocating would do.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MisalignmentBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    /// Accounts with a current coverage model (the others cannot be compared).
+    pub accounts_compared: usize,
+    pub misaligned: usize,
+    pub share_misaligned: f64,
+    pub over_served: usize,
+    pub under_served: usize,
+    pub arr_over_served: f64,
+    pub arr_under_served: f64,
+    pub csms_at_current_coverage: f64,
+    pub csms_at_recommended_coverage: f64,
+    /// CSM capacity freed by moving over-served accounts down, needed by moving
+    /// under-served ones up.
+    pub csms_freed: f64,
+    pub csms_needed: f64,
+    /// Current × recommended coverage, every non-empty pair.
+    pub matrix: &'a [CoverageCell],
+    /// The five accounts where a change matters most.
+    pub top: &'a [Misaligned],
+    /// A window of every misaligned account, by impact (`total` of them).
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub accounts: &'a [Misaligned],
+}
+
+/// Current coverage against the recommended tier: over- and under-served accounts and
+/// ARR, the CSM capacity a re-allocation frees or needs, the coverage matrix, and the
+/// misaligned accounts by impact with the reasons.
+#[utoipa::path(get, path = "/api/v1/segments/misalignment",
+    params(("as_of" = Option<String>, Query, description = AS_OF),
+        ("limit" = Option<usize>, Query, description = "1–500; default 50"),
+        ("offset" = Option<usize>, Query, description = "default 0")),
+    responses((status = 200, body = MisalignmentBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn segments_misalignment(
+    State(state): State<AppState>,
+    Query(params): Query<LifecycleParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse(&tier_keys(&state), 50)?;
+    let overview = views::lifecycle(&state, request.as_of.unwrap_or_else(today)).await?;
+    let report = &overview.misalignment;
+    let start = request.offset.min(report.accounts.len());
+    let end = start
+        .saturating_add(request.limit)
+        .min(report.accounts.len());
+    Ok(Json(MisalignmentBody {
+        as_of: overview.as_of(),
+        accounts_compared: report.accounts_compared,
+        misaligned: report.misaligned,
+        share_misaligned: report.share_misaligned,
+        over_served: report.over_served,
+        under_served: report.under_served,
+        arr_over_served: report.arr_over_served,
+        arr_under_served: report.arr_under_served,
+        csms_at_current_coverage: report.csms_at_current_coverage,
+        csms_at_recommended_coverage: report.csms_at_recommended_coverage,
+        csms_freed: report.csms_freed,
+        csms_needed: report.csms_needed,
+        matrix: &report.matrix,
+        top: &report.top,
+        total: report.accounts.len(),
+        limit: request.limit,
+        offset: request.offset,
+        accounts: &report.accounts[start..end],
+    })
+    .into_response())
+}
+
+/// Upgrade and downgrade candidates.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MigrationBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    pub upgrades_total: usize,
+    pub downgrades_total: usize,
+    /// Downgrades held as exceptions (they carry an `exception`: what to wait for).
+    pub exceptions: usize,
+    pub arr_upgrading: f64,
+    pub arr_downgrading: f64,
+    /// At most this many of each list.
+    pub limit: usize,
+    pub upgrades: &'a [Candidate],
+    pub downgrades: &'a [Candidate],
+}
+
+/// Accounts that have outgrown their coverage (upgrades) and accounts served above their
+/// profile (downgrades), with the reasons, transition risks and exceptions, and the
+/// tier the last recorded application gave them.
+#[utoipa::path(get, path = "/api/v1/segments/migration",
+    params(("as_of" = Option<String>, Query, description = AS_OF),
+        ("direction" = Option<String>, Query, description = "up (upgrades only) or down (downgrades only); both by default"),
+        ("limit" = Option<usize>, Query, description = "per list, 1–500; default 100")),
+    responses((status = 200, body = MigrationBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn segments_migration(
+    State(state): State<AppState>,
+    Query(params): Query<LifecycleParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse(&tier_keys(&state), 100)?;
+    let overview = views::lifecycle(&state, request.as_of.unwrap_or_else(today)).await?;
+    let plan = &overview.migration;
+    let list = |candidates: &'_ [Candidate], wanted: bool| -> usize {
+        if wanted {
+            candidates.len().min(request.limit)
+        } else {
+            0
+        }
+    };
+    let direction = request.direction.as_deref();
+    let up = list(&plan.upgrades, direction != Some("down"));
+    let down = list(&plan.downgrades, direction != Some("up"));
+    Ok(Json(MigrationBody {
+        as_of: plan.as_of,
+        upgrades_total: plan.upgrades.len(),
+        downgrades_total: plan.downgrades.len(),
+        exceptions: plan.exceptions,
+        arr_upgrading: plan.arr_upgrading,
+        arr_downgrading: plan.arr_downgrading,
+        limit: request.limit,
+        upgrades: &plan.upgrades[..up],
+        downgrades: &plan.downgrades[..down],
+    })
+    .into_response())
+}
+
+/// Effort-weighted books per CSM against capacity.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WorkloadBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    /// Every CSM of the team (inactive ones with status `inactive`).
+    pub csms: &'a [CsmLoad],
+    /// How unequal the active CSMs' loads are.
+    pub spread: &'a Spread,
+    /// Accounts whose owner is missing or not an active CSM, and their hours.
+    pub unassigned_accounts: usize,
+    pub unassigned_hours: f64,
+    pub capacity_plan: &'a CapacityPlan,
+}
+
+/// CSM workload: each CSM's accounts, monthly effort hours against capacity (load), the
+/// count-based load for contrast, status, renewals and onboarding in the book; the
+/// spread; the capacity plan with the hires needed and its assumptions (what `coco
+/// workload report` shows).
+#[utoipa::path(get, path = "/api/v1/workload",
+    params(("as_of" = Option<String>, Query, description = AS_OF)),
+    responses((status = 200, body = WorkloadBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn workload(
+    State(state): State<AppState>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let overview = views::lifecycle(&state, as_of).await?;
+    let report = &overview.workload;
+    Ok(Json(WorkloadBody {
+        as_of: report.as_of,
+        csms: &report.csms,
+        spread: &report.spread,
+        unassigned_accounts: report.unassigned_accounts,
+        unassigned_hours: report.unassigned_hours,
+        capacity_plan: &report.plan,
+    })
+    .into_response())
+}
+
+/// A rebalancing proposal.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RebalanceBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    /// Active CSMs' loads today, after placing the accounts of departed owners, and after
+    /// the proposal.
+    pub before: &'a Spread,
+    pub after_forced: &'a Spread,
+    pub after: &'a Spread,
+    pub moves: &'a [Move],
+    pub forced_moves: usize,
+    pub balance_moves: usize,
+    pub swaps: usize,
+    /// Accounts that must move but no active CSM may take.
+    pub unplaceable: &'a [String],
+    /// Accounts kept with their CSM by the configuration (renewal close by, onboarding).
+    pub kept: usize,
+    pub csms: &'a [CsmChange],
+}
+
+/// A proposal that evens out the CSMs' loads with few moves, only to CSMs allowed to take
+/// each account (region, team, skills), never moving the accounts the configuration
+/// keeps (what `coco workload rebalance` shows; nothing is changed).
+#[utoipa::path(get, path = "/api/v1/workload/rebalance",
+    params(("as_of" = Option<String>, Query, description = AS_OF)),
+    responses((status = 200, body = RebalanceBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn workload_rebalance(
+    State(state): State<AppState>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let overview = views::lifecycle(&state, as_of).await?;
+    let p = &overview.rebalance;
+    Ok(Json(RebalanceBody {
+        as_of: overview.as_of(),
+        before: &p.before,
+        after_forced: &p.after_forced,
+        after: &p.after,
+        moves: &p.moves,
+        forced_moves: p.forced_moves,
+        balance_moves: p.balance_moves,
+        swaps: p.swaps,
+        unplaceable: &p.unplaceable,
+        kept: p.kept,
+        csms: &p.csms,
+    })
+    .into_response())
+}
+
+/// Accounts per journey stage.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StagesBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    pub stages: &'a [StageCount],
+}
+
+/// Accounts and ARR per journey stage, with those that entered it recently, are overdue
+/// in it, were classified with low confidence, or show conflicting signals.
+#[utoipa::path(get, path = "/api/v1/journey/stages",
+    params(("as_of" = Option<String>, Query, description = AS_OF)),
+    responses((status = 200, body = StagesBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn journey_stages(
+    State(state): State<AppState>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let overview = views::lifecycle(&state, as_of).await?;
+    Ok(Json(StagesBody {
+        as_of: overview.as_of(),
+        stages: &overview.stage_counts,
+    })
+    .into_response())
+}
+
+/// Milestone analytics: completion by milestone × cohort (the heatmap's cells),
+/// systematically skipped milestones, completion times, and which missed milestones go
+/// with churn at the next renewal (risk ratio with its interval, Holm-corrected p).
+#[utoipa::path(get, path = "/api/v1/journey/milestones",
+    params(("as_of" = Option<String>, Query, description = AS_OF)),
+    responses((status = 200, body = coco_insights::journey::milestones::MilestoneAnalytics), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn journey_milestones(
+    State(state): State<AppState>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let overview = views::lifecycle(&state, as_of).await?;
+    Ok(Json(&overview.milestones).into_response())
+}
+
+/// Churned against retained renewals.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CompareBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    /// Variables are read this many days before each renewal.
+    pub lead_days: u32,
+    pub churned: usize,
+    pub retained: usize,
+    pub variables: &'a [VariableComparison],
+    /// The separating variables: significant after correction, by |effect size|.
+    pub top: &'a [String],
+    pub predictability: &'a [LeadAuc],
+    /// The AUC a lead must reach to count as predictable.
+    pub predictable_auc: f64,
+    /// The longest lead at which churn is predictable.
+    pub earliest_predictable_days: Option<u32>,
+}
+
+/// Churned against retained renewals: each journey variable in both cohorts with the
+/// difference and its 95% interval, effect size, Holm-corrected p; the separating
+/// variables; the AUC at each lead and the earliest lead at which churn is predictable.
+#[utoipa::path(get, path = "/api/v1/journey/compare",
+    params(("as_of" = Option<String>, Query, description = AS_OF)),
+    responses((status = 200, body = CompareBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn journey_compare(
+    State(state): State<AppState>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let overview = views::lifecycle(&state, as_of).await?;
+    let c = &overview.comparison.comparison;
+    Ok(Json(CompareBody {
+        as_of: overview.as_of(),
+        lead_days: c.lead_days,
+        churned: c.churned,
+        retained: c.retained,
+        variables: &c.variables,
+        top: &c.top,
+        predictability: &c.predictability,
+        predictable_auc: state.inner.config.journey.compare.predictable_auc,
+        earliest_predictable_days: c.earliest_predictable_days,
+    })
+    .into_response())
+}
+
+/// Where engagement falls.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DropoffBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    /// The engagement metric read in the weekly snapshots.
+    pub metric: String,
+    /// Weeks per step, and the fall (share) that counts as a drop.
+    pub step_weeks: usize,
+    pub drop_share: f64,
+    pub observations: usize,
+    pub drops: usize,
+    pub overall_rate: Option<f64>,
+    pub by_tenure_month: &'a [DropRate],
+    pub by_stage: &'a [DropRate],
+    /// Tenure ranges where drops are significantly above the book's rate, by excess drops.
+    pub failure_points: &'a [FailurePoint],
+}
+
+/// Drop-off: the engagement metric's falls by tenure month and by stage, tested against
+/// the rest (Holm-corrected), and the structural failure points.
+#[utoipa::path(get, path = "/api/v1/journey/dropoff",
+    params(("as_of" = Option<String>, Query, description = AS_OF)),
+    responses((status = 200, body = DropoffBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn journey_dropoff(
+    State(state): State<AppState>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let overview = views::lifecycle(&state, as_of).await?;
+    let d = &overview.dropoff;
+    let settings = &state.inner.config.journey.dropoff;
+    Ok(Json(DropoffBody {
+        as_of: overview.as_of(),
+        metric: d.metric.clone(),
+        step_weeks: settings.step_weeks,
+        drop_share: settings.drop_share,
+        observations: d.observations,
+        drops: d.drops,
+        overall_rate: d.overall_rate,
+        by_tenure_month: &d.by_tenure_month,
+        by_stage: &d.by_stage,
+        failure_points: &d.failure_points,
+    })
+    .into_response())
+}
+
+/// A window of the journey scorecards, those to intervene on first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScorecardsBody {
+    pub as_of: chrono::NaiveDate,
+    /// Accounts per severity over the whole book.
+    pub intervene: usize,
+    pub watch: usize,
+    pub on_track: usize,
+    /// Scorecards matching `severity` (all pages).
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub scorecards: Vec<Scorecard>,
+}
+
+/// The priority intervention list: each account against the retained cohort at the same
+/// tenure — milestone and variable checks, deviations, severity, the interventions in
+/// order — those to intervene on first, then by deviations.
+#[utoipa::path(get, path = "/api/v1/journey/scorecards",
+    params(("as_of" = Option<String>, Query, description = AS_OF),
+        ("severity" = Option<String>, Query, description = "intervene, watch or on_track"),
+        ("limit" = Option<usize>, Query, description = "1–500; default 25"),
+        ("offset" = Option<usize>, Query, description = "default 0")),
+    responses((status = 200, body = ScorecardsBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn journey_scorecards(
+    State(state): State<AppState>,
+    Query(params): Query<LifecycleParams>,
+) -> Result<Json<ScorecardsBody>, AppError> {
+    let request = params.parse(&tier_keys(&state), 25)?;
+    let as_of = request.as_of.unwrap_or_else(today);
+    let overview = views::lifecycle(&state, as_of).await?;
+    let priorities = views::journey_priorities(&state, as_of).await?;
+    let selected: Vec<usize> = priorities
+        .order
+        .iter()
+        .filter(|(_, severity)| {
+            request
+                .severity
+                .as_deref()
+                .is_none_or(|s| json_name(severity) == s)
+        })
+        .map(|(a, _)| *a)
+        .collect();
+    Ok(Json(ScorecardsBody {
+        as_of: overview.as_of(),
+        intervene: priorities.intervene,
+        watch: priorities.watch,
+        on_track: priorities.on_track,
+        total: selected.len(),
+        limit: request.limit,
+        offset: request.offset,
+        scorecards: views::scorecards_of(
+            &overview,
+            &state.inner.config,
+            selected
+                .iter()
+                .copied()
+                .skip(request.offset)
+                .take(request.limit),
+        ),
+    }))
+}
+
+/// The onboarding tracker.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OnboardingBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    /// Accounts onboarding now, by status, and those stalled.
+    pub onboarding: usize,
+    pub on_track: usize,
+    pub at_risk: usize,
+    pub critical: usize,
+    pub stalled: usize,
+    /// Onboarding accounts matching `status` (all pages).
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub accounts: Vec<&'a OnboardingAccount>,
+    /// How the accounts that started in each quarter onboarded.
+    pub cohorts: &'a [OnboardingCohort],
+}
+
+/// Onboarding accounts — milestones done and overdue, the next one, stalls, planned and
+/// predicted go-live, time to first value, status with reasons — and how onboarding
+/// cohorts turned out.
+#[utoipa::path(get, path = "/api/v1/onboarding",
+    params(("as_of" = Option<String>, Query, description = AS_OF),
+        ("status" = Option<String>, Query, description = "on_track, at_risk or critical"),
+        ("limit" = Option<usize>, Query, description = "1–500; default 50"),
+        ("offset" = Option<usize>, Query, description = "default 0")),
+    responses((status = 200, body = OnboardingBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn onboarding(
+    State(state): State<AppState>,
+    Query(params): Query<LifecycleParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse(&tier_keys(&state), 50)?;
+    let overview = views::lifecycle(&state, request.as_of.unwrap_or_else(today)).await?;
+    let report = &overview.onboarding;
+    let selected: Vec<&OnboardingAccount> = report
+        .accounts
+        .iter()
+        .filter(|a| {
+            request
+                .status
+                .as_deref()
+                .is_none_or(|s| json_name(&a.status) == s)
+        })
+        .collect();
+    Ok(Json(OnboardingBody {
+        as_of: report.as_of,
+        onboarding: report.onboarding,
+        on_track: report.on_track,
+        at_risk: report.at_risk,
+        critical: report.critical,
+        stalled: report.stalled,
+        total: selected.len(),
+        limit: request.limit,
+        offset: request.offset,
+        accounts: selected
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect(),
+        cohorts: &report.cohorts,
+    })
+    .into_response())
+}
+
+/// Accounts gone silent.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SilentBody<'a> {
+    pub as_of: chrono::NaiveDate,
+    /// Days without a touchpoint that make an account silent.
+    pub silent_days: u32,
+    /// Silent accounts (all pages), and how many of them are single-threaded.
+    pub total: usize,
+    pub single_threaded: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub accounts: &'a [SilentAccount],
+}
+
+/// Accounts without a touchpoint for the configured silent period (none ever counts),
+/// largest ARR first, with their contacts engaged and days to renewal.
+#[utoipa::path(get, path = "/api/v1/touchpoints/silent",
+    params(("as_of" = Option<String>, Query, description = AS_OF),
+        ("limit" = Option<usize>, Query, description = "1–500; default 50"),
+        ("offset" = Option<usize>, Query, description = "default 0")),
+    responses((status = 200, body = SilentBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn touchpoints_silent(
+    State(state): State<AppState>,
+    Query(params): Query<LifecycleParams>,
+) -> Result<Response, AppError> {
+    let request = params.parse(&tier_keys(&state), 50)?;
+    let overview = views::lifecycle(&state, request.as_of.unwrap_or_else(today)).await?;
+    let silent = &overview.silent;
+    let start = request.offset.min(silent.len());
+    let end = start.saturating_add(request.limit).min(silent.len());
+    Ok(Json(SilentBody {
+        as_of: overview.as_of(),
+        silent_days: state.inner.config.journey.touchpoints.silent_days,
+        total: silent.len(),
+        single_threaded: silent.iter().filter(|s| s.single_threaded).count(),
+        limit: request.limit,
+        offset: request.offset,
+        accounts: &silent[start..end],
+    })
+    .into_response())
+}
+
+/// One account's journey.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AccountJourneyBody<'a> {
+    pub account_id: String,
+    pub as_of: chrono::NaiveDate,
+    /// Its stage with the confidence, criteria met, days in stage, transitions and
+    /// conflicting signals.
+    pub stage: &'a StageView,
+    /// Its scorecard against the retained cohort at the same tenure.
+    pub scorecard: &'a Scorecard,
+    /// Its recommended tier with the segment score and the factor breakdown.
+    pub tier: &'a Assignment,
+}
+
+/// The account's journey stage, scorecard (milestone and variable checks, deviations,
+/// interventions) and tier assignment with its factor breakdown.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/journey",
+    params(("account_id" = String, Path), ("as_of" = Option<String>, Query, description = AS_OF)),
+    responses((status = 200, body = AccountJourneyBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn account_journey(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, AppError> {
+    let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
+    let journey = views::account_journey(&state, &account_id, as_of).await?;
+    Ok(Json(AccountJourneyBody {
+        account_id,
+        as_of: journey.scorecard.as_of,
+        stage: &journey.stage,
+        scorecard: &journey.scorecard,
+        tier: &journey.tier,
     })
     .into_response())
 }

@@ -1,9 +1,10 @@
 //! `coco serve`: COCO's web surface, one process on the embedded store.
 //!
 //! - [`pages`]: server-rendered HTML (portfolio, health, my book, account 360 with its
-//!   expansion and adoption sections, renewals, model, expansion, adoption with the
-//!   heatmap downloads, login, ingest); charts are SVG from `coco-charts`; no
-//!   JavaScript needed to read.
+//!   expansion, adoption, journey, scorecard, tier and interaction sections, renewals,
+//!   model, expansion, adoption with the heatmap downloads, login, ingest); charts are
+//!   SVG from `coco-charts`; no JavaScript needed to read.
+//! - [`lifecycle`]: the Segments & coverage, Workload, Journey and Onboarding pages.
 //! - [`api`]: `/api/v1` JSON with an OpenAPI document generated from the code.
 //! - [`auth`], [`middleware`]: passwords, sessions, tokens, CSRF, rate limiting; the
 //!   gate every request passes. [`users`]: user and token management (shared with the CLI).
@@ -15,6 +16,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod lifecycle;
 pub mod middleware;
 pub mod pages;
 pub mod params;
@@ -66,6 +68,13 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/expansion.html"),
     ),
     ("adoption.html", include_str!("../templates/adoption.html")),
+    ("segments.html", include_str!("../templates/segments.html")),
+    ("workload.html", include_str!("../templates/workload.html")),
+    ("journey.html", include_str!("../templates/journey.html")),
+    (
+        "onboarding.html",
+        include_str!("../templates/onboarding.html"),
+    ),
     ("admin.html", include_str!("../templates/admin.html")),
     ("ingest.html", include_str!("../templates/ingest.html")),
     ("macros.html", include_str!("../templates/macros.html")),
@@ -102,6 +111,23 @@ fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> {
         }
     });
     environment.add_filter("pct", |value: f64| format!("{:.0}%", value * 100.0));
+    // Optional numbers (a statistic without enough data): "–" when missing.
+    environment.add_filter("pct_opt", |value: Option<f64>| match value {
+        Some(v) if v.is_finite() => format!("{:.0}%", v * 100.0),
+        _ => "–".into(),
+    });
+    environment.add_filter(
+        "num_opt",
+        |value: Option<f64>, decimals: Option<usize>| match value {
+            Some(v) if v.is_finite() => format!("{v:.*}", decimals.unwrap_or(2)),
+            _ => "–".into(),
+        },
+    );
+    environment.add_filter("pvalue", |value: Option<f64>| match value {
+        Some(p) if p < 0.0001 => "<0.0001".into(),
+        Some(p) if p.is_finite() => format!("{p:.4}"),
+        _ => "–".into(),
+    });
     // Retention rates differ in tenths of a percent.
     environment.add_filter("pct1", |value: f64| format!("{:.1}%", value * 100.0));
     Ok(environment)
@@ -168,6 +194,10 @@ pub fn router(state: AppState) -> Router {
         .route("/adoption", get(pages::adoption_page))
         .route("/adoption/heatmap.csv", get(pages::heatmap_csv))
         .route("/adoption/heatmap.svg", get(pages::heatmap_svg))
+        .route("/segments", get(lifecycle::segments_page))
+        .route("/workload", get(lifecycle::workload_page))
+        .route("/journey", get(lifecycle::journey_page))
+        .route("/onboarding", get(lifecycle::onboarding_page))
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route(

@@ -29,7 +29,7 @@ use crate::views::{self, today};
 use coco_engine::portfolio::{HealthPage, PortfolioView};
 use coco_store::portfolio::FilterOptions;
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 /// An [`AppError`] rendered as an HTML page.
 pub struct PageError(pub AppError);
@@ -63,7 +63,7 @@ pub fn error_page(error: &AppError) -> Response {
     (error.status, Html(body)).into_response()
 }
 
-fn render_to_string(
+pub(crate) fn render_to_string(
     state: &AppState,
     template: &str,
     context: serde_json::Value,
@@ -144,7 +144,7 @@ pub(crate) fn render_page(
 }
 
 /// A page's shared content in the viewer's layout.
-fn in_layout(
+pub(crate) fn in_layout(
     state: &AppState,
     principal: &Principal,
     nav: &str,
@@ -176,7 +176,7 @@ fn viewer(principal: &Principal) -> serde_json::Value {
 }
 
 /// Today on the server's clock: the default "as of" of every page and endpoint.
-fn size(width: u32, height: u32) -> Size {
+pub(crate) fn size(width: u32, height: u32) -> Size {
     Size { width, height }
 }
 
@@ -409,6 +409,21 @@ pub async fn account_page(
             Err(error) if error.status == StatusCode::NOT_FOUND => None,
             Err(error) => return Err(error),
         };
+        // Stage, scorecard, tier and interactions: the lifecycle overview of the same
+        // requested date (the Journey and Segments pages' numbers).
+        let journey = match views::account_journey(&shared, &account_id, as_of).await {
+            Ok(journey) => Some(journey),
+            Err(error) if error.status == StatusCode::NOT_FOUND => None,
+            Err(error) => return Err(error),
+        };
+        let interactions =
+            match views::interactions(&shared, &account_id, as_of, crate::params::TIMELINE_DAYS)
+                .await
+            {
+                Ok(timeline) => Some(timeline),
+                Err(error) if error.status == StatusCode::NOT_FOUND => None,
+                Err(error) => return Err(error),
+            };
         account_content(
             &shared,
             &bundle,
@@ -416,12 +431,18 @@ pub async fn account_page(
             churn.as_ref().as_ref(),
             &expansion,
             adoption.as_ref(),
+            journey.as_deref(),
+            interactions.as_deref(),
         )
     })
     .await?;
     in_layout(&state, &principal, "", &content)
 }
 
+/// Interaction events the account 360 lists (the API has them all).
+const INTERACTIONS_SHOWN: usize = 60;
+
+#[allow(clippy::too_many_arguments)]
 fn account_content(
     state: &AppState,
     bundle: &views::AccountBundle,
@@ -429,6 +450,8 @@ fn account_content(
     churn: Option<&coco_engine::churn::scoring::AccountPrediction>,
     expansion: &[Opportunity],
     adoption: Option<&coco_engine::adoption::AccountAdoptionView>,
+    journey: Option<&views::AccountJourney>,
+    interactions: Option<&coco_insights::journey::touchpoints::AccountTimeline>,
 ) -> Result<views::Content, AppError> {
     let (view, detail) = (&bundle.view, &bundle.detail);
     let (green, yellow) = view
@@ -469,6 +492,23 @@ fn account_content(
         size: size(560, 200),
     }
     .render();
+    // The interaction timeline names contacts by id; the record knows their names.
+    let contact_names: std::collections::BTreeMap<&str, &str> = interactions
+        .map(|t| {
+            t.stakeholders
+                .engaged
+                .iter()
+                .filter_map(|c| Some((c.contact_id.as_str(), c.name.as_deref()?)))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .chain(detail.iter().flat_map(|d| {
+            d.contacts
+                .iter()
+                .filter_map(|c| Some((c.contact_id.as_str(), c.name.as_deref()?)))
+        }))
+        .collect();
     let usage_charts: Vec<serde_json::Value> = view
         .evidence
         .iter()
@@ -515,6 +555,11 @@ fn account_content(
                 "anchor": opportunity_anchor(&o.id),
             })).collect::<Vec<_>>(),
             "adoption": adoption,
+            "journey": journey,
+            "interactions": interactions,
+            "contact_names": contact_names,
+            "interactions_days": crate::params::TIMELINE_DAYS,
+            "interactions_shown": INTERACTIONS_SHOWN,
         }),
     )?;
     Ok(views::Content {

@@ -417,6 +417,92 @@ impl TtvParams {
     }
 }
 
+/// Migration directions (`?direction=`).
+pub const DIRECTIONS: &[&str] = &["up", "down"];
+/// Scorecard severities (`?severity=`), as `Severity` is written in JSON.
+pub const SEVERITIES: &[&str] = &["intervene", "watch", "on_track"];
+/// Onboarding statuses (`?status=`), as `OnboardingStatus` is written in JSON.
+pub const ONBOARDING_STATUSES: &[&str] = &["on_track", "at_risk", "critical"];
+/// Days of an interaction timeline (`?days=`): default and most.
+pub const TIMELINE_DAYS: u32 = 180;
+pub const MAX_TIMELINE_DAYS: u32 = 730;
+
+/// Parameters of the segmentation, workload, journey, onboarding and touchpoint pages
+/// and endpoints; each reads the ones it needs. Empty strings mean "not set".
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct LifecycleParams {
+    pub as_of: Option<String>,
+    /// One tier's accounts (a tier key of `config/segments.toml`).
+    pub tier: Option<String>,
+    /// Migration candidates: `up` (upgrades) or `down` (downgrades).
+    pub direction: Option<String>,
+    /// Scorecards: `intervene`, `watch` or `on_track`.
+    pub severity: Option<String>,
+    /// Onboarding accounts: `on_track`, `at_risk` or `critical`.
+    pub status: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+/// A parsed lifecycle request.
+#[derive(Debug, Clone)]
+pub struct LifecycleRequest {
+    pub as_of: Option<NaiveDate>,
+    pub tier: Option<String>,
+    pub direction: Option<String>,
+    pub severity: Option<String>,
+    pub status: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl LifecycleParams {
+    /// `tiers`: the tier keys `tier` may name; `default_limit`: the window's size when
+    /// `limit` is not set (at most 500 either way).
+    pub fn parse(
+        &self,
+        tiers: &[&str],
+        default_limit: usize,
+    ) -> Result<LifecycleRequest, AppError> {
+        let limit = parse_count("limit", &self.limit, default_limit)?;
+        if limit > 500 {
+            return Err(AppError::invalid("limit", "`limit` is at most 500"));
+        }
+        Ok(LifecycleRequest {
+            as_of: parse_date("as_of", &self.as_of)?,
+            tier: one_of("tier", &self.tier, tiers)?,
+            direction: one_of("direction", &self.direction, DIRECTIONS)?,
+            severity: one_of("severity", &self.severity, SEVERITIES)?,
+            status: one_of("status", &self.status, ONBOARDING_STATUSES)?,
+            limit,
+            offset: parse_offset("offset", &self.offset)?,
+        })
+    }
+
+    /// The same parameters as a query string, with `overrides` replacing keys.
+    pub fn query_with(&self, overrides: &[(&str, &str)]) -> String {
+        query(
+            &[
+                ("as_of", &self.as_of),
+                ("tier", &self.tier),
+                ("direction", &self.direction),
+                ("severity", &self.severity),
+                ("status", &self.status),
+            ],
+            overrides,
+        )
+    }
+}
+
+/// Days of an interaction timeline: 1–730, default 180.
+pub fn parse_days(value: &Option<String>) -> Result<u32, AppError> {
+    let days = parse_count("days", value, TIMELINE_DAYS as usize)?;
+    u32::try_from(days)
+        .ok()
+        .filter(|d| *d <= MAX_TIMELINE_DAYS)
+        .ok_or_else(|| AppError::invalid("days", format!("`days` is 1–{MAX_TIMELINE_DAYS}")))
+}
+
 /// `pairs` that are set, with `overrides` replacing keys (an empty override removes
 /// the key), percent-encoded.
 fn query(pairs: &[(&str, &Option<String>)], overrides: &[(&str, &str)]) -> String {
@@ -576,6 +662,82 @@ mod tests {
             too_many.parse_window().unwrap_err().field.as_deref(),
             Some("limit")
         );
+    }
+
+    #[test]
+    fn lifecycle_filters_are_allow_listed() {
+        let tiers = ["strategic", "growth"];
+        for (params, field) in [
+            (
+                LifecycleParams {
+                    tier: Some("strategic' OR 1=1".into()),
+                    ..LifecycleParams::default()
+                },
+                "tier",
+            ),
+            (
+                LifecycleParams {
+                    direction: Some("sideways".into()),
+                    ..LifecycleParams::default()
+                },
+                "direction",
+            ),
+            (
+                LifecycleParams {
+                    severity: Some("panic".into()),
+                    ..LifecycleParams::default()
+                },
+                "severity",
+            ),
+            (
+                LifecycleParams {
+                    status: Some("late".into()),
+                    ..LifecycleParams::default()
+                },
+                "status",
+            ),
+            (
+                LifecycleParams {
+                    limit: Some("501".into()),
+                    ..LifecycleParams::default()
+                },
+                "limit",
+            ),
+            (
+                LifecycleParams {
+                    offset: Some("-1".into()),
+                    ..LifecycleParams::default()
+                },
+                "offset",
+            ),
+        ] {
+            assert_eq!(
+                params.parse(&tiers, 50).unwrap_err().field.as_deref(),
+                Some(field)
+            );
+        }
+        let request = LifecycleParams {
+            tier: Some("growth".into()),
+            severity: Some("".into()),
+            status: Some("at_risk".into()),
+            limit: Some("10".into()),
+            offset: Some("20".into()),
+            ..LifecycleParams::default()
+        }
+        .parse(&tiers, 50)
+        .unwrap();
+        assert_eq!(request.tier.as_deref(), Some("growth"));
+        assert!(request.severity.is_none());
+        assert_eq!(request.status.as_deref(), Some("at_risk"));
+        assert_eq!((request.limit, request.offset), (10, 20));
+        assert_eq!(parse_days(&None).unwrap(), 180);
+        assert_eq!(parse_days(&Some("30".into())).unwrap(), 30);
+        for bad in ["0", "731", "ten"] {
+            assert_eq!(
+                parse_days(&Some(bad.into())).unwrap_err().field.as_deref(),
+                Some("days")
+            );
+        }
     }
 
     #[test]

@@ -302,8 +302,10 @@ pub async fn timeline(
 }
 
 /// Computes the views everyone opens first (the portfolio and the health list with
-/// no filter, as of today), the latest snapshot's cohort index and the expansion
-/// pipeline, so the first visitors of the morning do not wait for them. Run at start and after every write.
+/// no filter, as of today), the latest snapshot's cohort index, the expansion
+/// pipeline, the likeliest account views, then segmentation, workload and the journey,
+/// so the first visitors of the morning do not wait for them. Run at start and after
+/// every write.
 pub async fn warm_up(state: AppState) {
     let started = std::time::Instant::now();
     let views = &state.inner.views;
@@ -403,6 +405,21 @@ pub async fn warm_up(state: AppState) {
     );
     if let Ok(mut warmed) = views.warmed.write() {
         *warmed = Some(ready);
+    }
+    // Last: segmentation, workload and the journey (their pages and every account 360's
+    // journey sections), with the scorecards' order of the Journey page. After the
+    // views above so none of them waits for it; a visitor who comes first shares this
+    // computation.
+    if views.generation.load(Ordering::SeqCst) != generation {
+        return;
+    }
+    match journey_priorities(&state, as_of).await {
+        Ok(priorities) => tracing::info!(
+            intervene = priorities.intervene,
+            seconds = started.elapsed().as_secs_f64(),
+            "segments, workload and journey ready"
+        ),
+        Err(error) => tracing::warn!(%error.message, "segments, workload and journey not computed"),
     }
 }
 
@@ -658,4 +675,199 @@ pub async fn adoption_causes(
             arr: g.arr,
         })
         .collect())
+}
+
+// ---------------------------------------------------------------------------------
+// Segmentation, workload and the journey
+
+/// Every segmentation, workload and journey analysis of the book as of `as_of` — one
+/// `coco_engine::lifecycle::overview` per date, over one load: the Segments, Workload,
+/// Journey and Onboarding pages, the account 360's stage, scorecard, tier and
+/// interaction timeline, and the API.
+///
+/// Expansion potential (one factor of the tiering) comes from the expansion pipeline
+/// when the request is for today: the pipeline the warm-up computes anyway for the
+/// Expansion page and every account 360, so waiting for it costs nothing extra. For an
+/// earlier date it comes from its proxy (seat utilisation, usage growth, new
+/// departments) rather than running the whole expansion analysis for one factor; the
+/// run says which (`expansion_potential_from`) and the Segments page shows it.
+pub async fn lifecycle(
+    state: &AppState,
+    as_of: NaiveDate,
+) -> Result<Arc<coco_engine::lifecycle::LifecycleOverview>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let pool = Arc::clone(state.pool());
+    let shared = state.clone();
+    let key = format!("lifecycle|{as_of}");
+    state
+        .inner
+        .views
+        .cached(key, async move {
+            let growth = if as_of == today() {
+                Some(growth(&shared, as_of).await?)
+            } else {
+                None
+            };
+            pool.run(move |store| {
+                let started = std::time::Instant::now();
+                let opportunities = growth
+                    .as_ref()
+                    .map(|g| g.expansion.opportunities.as_slice());
+                let overview =
+                    coco_engine::lifecycle::overview(store, &config, as_of, opportunities)?;
+                tracing::info!(
+                    %as_of,
+                    accounts = overview.base.frame.account_count(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "segments, workload and journey computed"
+                );
+                Ok(overview)
+            })
+            .await
+        })
+        .await
+}
+
+/// Every account's place in the journey scorecards' order (those to intervene on
+/// first, then by deviations, then by id — the order of
+/// `LifecycleOverview::scorecards`), without keeping the scorecards themselves: a
+/// window of them is built again on demand (each takes microseconds), so 100,000
+/// accounts do not hold 100,000 scorecards in memory.
+pub struct JourneyPriorities {
+    /// Frame indexes of the accounts, in order, with their severity.
+    pub order: Vec<(usize, coco_insights::journey::scorecard::Severity)>,
+    pub intervene: usize,
+    pub watch: usize,
+    pub on_track: usize,
+}
+
+pub async fn journey_priorities(
+    state: &AppState,
+    as_of: NaiveDate,
+) -> Result<Arc<JourneyPriorities>, AppError> {
+    use coco_insights::journey::scorecard::Severity;
+    let overview = lifecycle(state, as_of).await?;
+    let config = Arc::clone(&state.inner.config);
+    let key = format!("journey-priorities|{as_of}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |_store| {
+            let cards = coco_insights::parallel::map_ordered(
+                overview.base.frame.account_count(),
+                2_000,
+                |a| {
+                    let card = coco_engine::lifecycle::scorecard(
+                        &overview.base,
+                        &config,
+                        &overview.stages,
+                        &overview.comparison,
+                        &overview.milestones.churn_links,
+                        a,
+                    );
+                    (card.severity, card.deviations)
+                },
+            );
+            let rank = |s: Severity| match s {
+                Severity::Intervene => 0,
+                Severity::Watch => 1,
+                Severity::OnTrack => 2,
+            };
+            let ids = &overview.base.frame.accounts;
+            let mut order: Vec<usize> = (0..cards.len()).collect();
+            order.sort_by(|&a, &b| {
+                rank(cards[a].0)
+                    .cmp(&rank(cards[b].0))
+                    .then(cards[b].1.cmp(&cards[a].1))
+                    .then_with(|| ids[a].account_id.cmp(&ids[b].account_id))
+            });
+            let count = |s: Severity| cards.iter().filter(|c| c.0 == s).count();
+            Ok(JourneyPriorities {
+                intervene: count(Severity::Intervene),
+                watch: count(Severity::Watch),
+                on_track: count(Severity::OnTrack),
+                order: order.into_iter().map(|a| (a, cards[a].0)).collect(),
+            })
+        })
+        .await
+}
+
+/// The scorecards of the accounts at `indexes` (frame order), built from the overview.
+pub fn scorecards_of(
+    overview: &coco_engine::lifecycle::LifecycleOverview,
+    config: &coco_engine::Config,
+    indexes: impl Iterator<Item = usize>,
+) -> Vec<coco_insights::journey::scorecard::Scorecard> {
+    indexes
+        .map(|a| {
+            coco_engine::lifecycle::scorecard(
+                &overview.base,
+                config,
+                &overview.stages,
+                &overview.comparison,
+                &overview.milestones.churn_links,
+                a,
+            )
+        })
+        .collect()
+}
+
+/// One account's journey: its stage, its scorecard against the retained cohort, and its
+/// tier with the factors behind it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountJourney {
+    pub stage: coco_insights::journey::stages::StageView,
+    pub scorecard: coco_insights::journey::scorecard::Scorecard,
+    pub tier: coco_insights::segments::Assignment,
+}
+
+pub async fn account_journey(
+    state: &AppState,
+    account_id: &str,
+    as_of: NaiveDate,
+) -> Result<Arc<AccountJourney>, AppError> {
+    let overview = lifecycle(state, as_of).await?;
+    let config = Arc::clone(&state.inner.config);
+    let account_id = account_id.to_string();
+    let key = format!("account-journey|{as_of}|{account_id}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |_store| {
+            let index = overview.base.account(&account_id)?;
+            Ok(AccountJourney {
+                stage: overview.stages.views[index].clone(),
+                scorecard: overview.scorecard(&config, &account_id)?,
+                tier: overview.segments.assignments[index].clone(),
+            })
+        })
+        .await
+}
+
+/// One account's interactions over the last `days` (every source: touchpoints,
+/// tickets, surveys, milestones, billing, …), its silent periods and stakeholder
+/// coverage.
+pub async fn interactions(
+    state: &AppState,
+    account_id: &str,
+    as_of: NaiveDate,
+    days: u32,
+) -> Result<Arc<coco_insights::journey::touchpoints::AccountTimeline>, AppError> {
+    let overview = lifecycle(state, as_of).await?;
+    let config = Arc::clone(&state.inner.config);
+    let account_id = account_id.to_string();
+    let key = format!("interactions|{as_of}|{account_id}|{days}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            Ok(coco_engine::lifecycle::timeline(
+                store,
+                &overview.base,
+                &config,
+                &account_id,
+                days,
+            )?)
+        })
+        .await
 }

@@ -1343,3 +1343,681 @@ async fn expansion_and_adoption_are_served() {
     .await;
     assert_eq!(again["summary"]["opportunities"], run.summary.opportunities);
 }
+
+/// GET with a bearer token: the status and the body as JSON.
+async fn api_get(
+    client: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    token: &str,
+) -> (StatusCode, serde_json::Value) {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// The text of the element with `id` (its first text up to the next tag).
+fn text_of(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} on the page"))
+        + marker.len();
+    html[start..start + html[start..].find('<').unwrap()]
+        .trim()
+        .to_string()
+}
+
+/// Segmentation, workload and the journey over a book with a year of accounts and
+/// twelve weekly snapshots: every endpoint answers with its fields (and the engine's
+/// numbers), unknown accounts are 404s and bad parameters 400s naming the parameter, the
+/// four pages show the API's numbers, and the account 360 shows the account's stage,
+/// scorecard, tier and interactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_workload_and_the_journey_are_served() {
+    let server = start_with(&Book {
+        accounts: 200,
+        months: 12,
+        history_weeks: 12,
+        churn_model: false,
+    })
+    .await;
+    let anonymous = browser();
+    let token = server.viewer_token.clone();
+    let today = chrono::Utc::now().date_naive();
+    let end = chrono::NaiveDate::from_ymd_opt(common::END.0, common::END.1, common::END.2).unwrap();
+
+    // Nothing without authentication.
+    for path in ["/segments", "/workload", "/journey", "/onboarding"] {
+        let response = anonymous.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    for path in [
+        "/api/v1/segments",
+        "/api/v1/workload",
+        "/api/v1/journey/scorecards",
+        "/api/v1/onboarding",
+        "/api/v1/touchpoints/silent",
+    ] {
+        let response = anonymous.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+
+    // Every endpoint answers with its top-level fields.
+    let started = std::time::Instant::now();
+    let mut bodies = std::collections::HashMap::new();
+    for (path, fields) in [
+        (
+            "/api/v1/segments",
+            &[
+                "as_of",
+                "model",
+                "model_version",
+                "expansion_potential_from",
+                "tiers",
+                "total",
+                "limit",
+                "offset",
+                "assignments",
+            ][..],
+        ),
+        (
+            "/api/v1/segments/misalignment",
+            &[
+                "misaligned",
+                "accounts_compared",
+                "share_misaligned",
+                "over_served",
+                "under_served",
+                "csms_freed",
+                "csms_needed",
+                "matrix",
+                "top",
+                "total",
+                "accounts",
+            ][..],
+        ),
+        (
+            "/api/v1/segments/migration",
+            &[
+                "upgrades",
+                "downgrades",
+                "upgrades_total",
+                "downgrades_total",
+                "exceptions",
+                "arr_upgrading",
+            ][..],
+        ),
+        (
+            "/api/v1/workload",
+            &[
+                "csms",
+                "spread",
+                "unassigned_accounts",
+                "unassigned_hours",
+                "capacity_plan",
+            ][..],
+        ),
+        (
+            "/api/v1/workload/rebalance",
+            &[
+                "before",
+                "after_forced",
+                "after",
+                "moves",
+                "forced_moves",
+                "balance_moves",
+                "swaps",
+                "unplaceable",
+                "kept",
+                "csms",
+            ][..],
+        ),
+        ("/api/v1/journey/stages", &["as_of", "stages"][..]),
+        (
+            "/api/v1/journey/milestones",
+            &[
+                "as_of",
+                "cohort_by",
+                "cohorts",
+                "milestones",
+                "heatmap",
+                "churn_links",
+            ][..],
+        ),
+        (
+            "/api/v1/journey/compare",
+            &[
+                "lead_days",
+                "churned",
+                "retained",
+                "variables",
+                "top",
+                "predictability",
+                "earliest_predictable_days",
+            ][..],
+        ),
+        (
+            "/api/v1/journey/dropoff",
+            &[
+                "metric",
+                "observations",
+                "drops",
+                "overall_rate",
+                "by_tenure_month",
+                "by_stage",
+                "failure_points",
+            ][..],
+        ),
+        (
+            "/api/v1/journey/scorecards",
+            &["intervene", "watch", "on_track", "total", "scorecards"][..],
+        ),
+        (
+            "/api/v1/onboarding",
+            &[
+                "onboarding",
+                "on_track",
+                "at_risk",
+                "critical",
+                "stalled",
+                "total",
+                "accounts",
+                "cohorts",
+            ][..],
+        ),
+        (
+            "/api/v1/touchpoints/silent",
+            &["silent_days", "total", "single_threaded", "accounts"][..],
+        ),
+    ] {
+        let (status, body) = api_get(&anonymous, server.url(path), &token).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        for field in fields {
+            assert!(body.get(*field).is_some(), "{path} lacks `{field}`: {body}");
+        }
+        assert_eq!(
+            body["as_of"],
+            end.to_string(),
+            "{path} answers as of the latest snapshot"
+        );
+        bodies.insert(path, body);
+    }
+    println!("lifecycle endpoints answered in {:.1?}", started.elapsed());
+    let segments = &bodies["/api/v1/segments"];
+    let misalignment = &bodies["/api/v1/segments/misalignment"];
+    let workload = &bodies["/api/v1/workload"];
+    let rebalance = &bodies["/api/v1/workload/rebalance"];
+    let stages = &bodies["/api/v1/journey/stages"];
+    let milestones = &bodies["/api/v1/journey/milestones"];
+    let scorecards = &bodies["/api/v1/journey/scorecards"];
+    let onboarding = &bodies["/api/v1/onboarding"];
+
+    // Today's tiers use today's expansion pipeline; an earlier date its proxy.
+    assert_eq!(segments["expansion_potential_from"], "expansion analysis");
+    let earlier = end - chrono::Days::new(1);
+    if earlier != today {
+        let (_, proxied) = api_get(
+            &anonymous,
+            server.url(&format!("/api/v1/segments?as_of={earlier}&limit=1")),
+            &token,
+        )
+        .await;
+        assert_eq!(proxied["expansion_potential_from"], "proxy");
+        let page = page_text(&anonymous, server.url("/")).await;
+        assert!(!page.contains("proxy-note"), "anonymous sees no page");
+    }
+
+    // The numbers are consistent: tiers sum to the book, windows page, filters filter.
+    let accounts = segments["total"].as_u64().unwrap();
+    assert_eq!(
+        segments["tiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["accounts"].as_u64().unwrap())
+            .sum::<u64>(),
+        accounts
+    );
+    let assignments = segments["assignments"].as_array().unwrap();
+    assert_eq!(assignments.len(), 50.min(accounts as usize));
+    let scores: Vec<f64> = assignments
+        .iter()
+        .map(|a| a["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "highest score first"
+    );
+    assert!(assignments[0]["factors"].as_array().unwrap().len() > 2);
+    let tier = assignments[0]["tier"].as_str().unwrap().to_string();
+    let (_, one_tier) = api_get(
+        &anonymous,
+        server.url(&format!("/api/v1/segments?tier={tier}&limit=500")),
+        &token,
+    )
+    .await;
+    assert!(
+        one_tier["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["tier"] == tier.as_str())
+    );
+    let (_, second) = api_get(
+        &anonymous,
+        server.url("/api/v1/segments?limit=1&offset=1"),
+        &token,
+    )
+    .await;
+    assert_eq!(second["assignments"][0], assignments[1]);
+    let misaligned = misalignment["misaligned"].as_u64().unwrap();
+    assert!(misaligned > 0, "the demo book has misaligned accounts");
+    assert_eq!(misalignment["total"].as_u64().unwrap(), misaligned);
+    assert_eq!(
+        misalignment["over_served"].as_u64().unwrap()
+            + misalignment["under_served"].as_u64().unwrap(),
+        misaligned
+    );
+    assert_eq!(misalignment["top"][0], misalignment["accounts"][0]);
+    let (_, up) = api_get(
+        &anonymous,
+        server.url("/api/v1/segments/migration?direction=up"),
+        &token,
+    )
+    .await;
+    assert_eq!(up["downgrades"], serde_json::json!([]));
+    let csms = workload["csms"].as_array().unwrap();
+    assert!(csms.len() > 2, "the demo has a CSM team");
+    assert_eq!(
+        workload["spread"]["csms"].as_u64().unwrap() as usize,
+        csms.iter().filter(|c| c["active"] == true).count()
+    );
+    assert!(
+        rebalance["after"]["std_dev"].as_f64().unwrap()
+            <= rebalance["after_forced"]["std_dev"].as_f64().unwrap() + 1e-9,
+        "the proposal never worsens the balance"
+    );
+    assert_eq!(
+        stages["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["accounts"].as_u64().unwrap())
+            .sum::<u64>(),
+        accounts
+    );
+    assert_eq!(
+        scorecards["intervene"].as_u64().unwrap()
+            + scorecards["watch"].as_u64().unwrap()
+            + scorecards["on_track"].as_u64().unwrap(),
+        accounts
+    );
+    assert_eq!(scorecards["scorecards"].as_array().unwrap().len(), 25);
+    let (_, watch) = api_get(
+        &anonymous,
+        server.url("/api/v1/journey/scorecards?severity=watch&limit=500"),
+        &token,
+    )
+    .await;
+    assert_eq!(watch["total"], scorecards["watch"]);
+    assert!(
+        watch["scorecards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["severity"] == "watch")
+    );
+
+    // The scorecards' order is the engine's own (`LifecycleOverview::scorecards`), and so
+    // are the first scorecards, though the server keeps only the order.
+    let overview = coco_server::views::lifecycle(&server.state, today)
+        .await
+        .unwrap();
+    let engine_cards = overview.scorecards(&server.state.inner.config);
+    let (_, all_cards) = api_get(
+        &anonymous,
+        server.url("/api/v1/journey/scorecards?limit=500"),
+        &token,
+    )
+    .await;
+    let api_ids: Vec<&str> = all_cards["scorecards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["account_id"].as_str().unwrap())
+        .collect();
+    let engine_ids: Vec<&str> = engine_cards
+        .iter()
+        .take(500)
+        .map(|c| c.account_id.as_str())
+        .collect();
+    assert_eq!(api_ids, engine_ids);
+    let first_card: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&engine_cards[0]).unwrap()).unwrap();
+    assert_eq!(all_cards["scorecards"][0], first_card);
+
+    // One account: journey and timeline; unknown accounts are 404s.
+    let account = scorecards["scorecards"][0]["account_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, journey) = api_get(
+        &anonymous,
+        server.url(&format!("/api/v1/accounts/{account}/journey")),
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for field in ["stage", "scorecard", "tier"] {
+        assert!(journey[field].is_object(), "journey lacks {field}");
+    }
+    assert_eq!(journey["tier"]["account_id"], account.as_str());
+    assert_eq!(journey["scorecard"], scorecards["scorecards"][0]);
+    let (status, timeline) = api_get(
+        &anonymous,
+        server.url(&format!("/api/v1/accounts/{account}/timeline?days=30")),
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{timeline}");
+    assert_eq!(timeline["days"], 30);
+    assert!(
+        timeline["entries"].is_array(),
+        "the store's entries are still there"
+    );
+    let interactions = &timeline["interactions"];
+    for field in [
+        "events",
+        "silent_periods",
+        "stakeholders",
+        "touches_last_90_days",
+    ] {
+        assert!(interactions.get(field).is_some(), "timeline lacks {field}");
+    }
+    let cutoff = (end - chrono::Days::new(30)).to_string();
+    assert!(
+        interactions["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["at"].as_str().unwrap()[..10] > *cutoff),
+        "only the last 30 days"
+    );
+    for path in [
+        "/api/v1/accounts/nobody/journey",
+        "/api/v1/accounts/nobody/timeline",
+    ] {
+        let (status, body) = api_get(&anonymous, server.url(path), &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+    }
+
+    // Bad parameters are 400s naming the parameter, on the API and on the pages.
+    for (path, field) in [
+        ("/api/v1/segments?tier=platinum%27--", "tier"),
+        ("/api/v1/segments?limit=501", "limit"),
+        ("/api/v1/segments/misalignment?offset=-3", "offset"),
+        ("/api/v1/segments/migration?direction=sideways", "direction"),
+        ("/api/v1/workload?as_of=2026-02-30", "as_of"),
+        ("/api/v1/journey/scorecards?severity=panic", "severity"),
+        ("/api/v1/onboarding?status=late", "status"),
+        ("/api/v1/touchpoints/silent?limit=0", "limit"),
+        (
+            &format!("/api/v1/accounts/{account}/timeline?days=0"),
+            "days",
+        ),
+        (
+            &format!("/api/v1/accounts/{account}/journey?as_of=yesterday"),
+            "as_of",
+        ),
+    ] {
+        let (status, body) = api_get(&anonymous, server.url(path), &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(body["error"]["field"], field, "{path}");
+    }
+    let (viewer, _) = log_in(&server, "viewer", &server.viewer_password).await;
+    for path in ["/onboarding?status=late", "/segments?as_of=soon"] {
+        let response = viewer.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+
+    // The pages, in the navigation, with the API's numbers.
+    let html = page_text(&viewer, server.url("/segments")).await;
+    assert!(html.contains("<h1>Segments &amp; coverage</h1>"));
+    assert!(html.contains("href=\"/segments\" aria-current=\"page\""));
+    assert_eq!(text_of(&html, "misaligned-count"), misaligned.to_string());
+    assert_eq!(
+        text_of(&html, "over-served"),
+        misalignment["over_served"].to_string()
+    );
+    for id in [
+        "factors",
+        "tier-definitions",
+        "tiers",
+        "misalignment",
+        "coverage-matrix",
+        "upgrades",
+        "downgrades",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "/segments lacks #{id}"
+        );
+    }
+    assert!(html.contains("<svg") && html.contains("Accounts per tier"));
+    assert_eq!(
+        html.matches("<tr class=\"top\"").count(),
+        misalignment["top"].as_array().unwrap().len()
+    );
+    let top = &misalignment["top"][0];
+    assert!(html.contains(&format!(
+        "href=\"/accounts/{}#tier\"",
+        top["account_id"].as_str().unwrap()
+    )));
+    assert!(html.contains(&escape_html(top["reasons"][0].as_str().unwrap())));
+    if earlier != today {
+        let proxied = page_text(&viewer, server.url(&format!("/segments?as_of={earlier}"))).await;
+        assert!(
+            proxied.contains("id=\"proxy-note\""),
+            "the page says the proxy stood in"
+        );
+    }
+
+    let html = page_text(&viewer, server.url("/workload")).await;
+    assert!(html.contains("<h1>Workload</h1>"));
+    assert_eq!(
+        text_of(&html, "hires-needed"),
+        workload["capacity_plan"]["hires_needed"].to_string()
+    );
+    assert_eq!(
+        text_of(&html, "active-csms"),
+        workload["spread"]["csms"].to_string()
+    );
+    assert_eq!(html.matches("<tr data-csm=").count(), csms.len());
+    let chart = &html[html.find("id=\"load-chart\"").unwrap()..];
+    assert!(chart.contains("chart-bar"));
+    assert_eq!(
+        chart[..chart.find("</figure>").unwrap()]
+            .matches("<rect class=\"bar load ")
+            .count(),
+        workload["spread"]["csms"].as_u64().unwrap() as usize,
+        "one bar per active CSM"
+    );
+    assert!(html.contains(&escape_html(
+        workload["capacity_plan"]["assumption"].as_str().unwrap()
+    )));
+    for id in ["capacity-plan", "rebalance", "rebalance-spread", "moves"] {
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "/workload lacks #{id}"
+        );
+    }
+    assert_eq!(
+        html.matches("<tr data-reason=").count(),
+        rebalance["moves"].as_array().unwrap().len().min(200)
+    );
+
+    let html = page_text(&viewer, server.url("/journey")).await;
+    assert!(html.contains("<h1>Journey</h1>"));
+    for id in [
+        "stage-chart",
+        "stages",
+        "milestone-heatmap",
+        "milestones",
+        "compare",
+        "variables",
+        "predictability",
+        "dropoff",
+        "dropoff-chart",
+        "priority",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "/journey lacks #{id}"
+        );
+    }
+    let heatmap = &html[html.find("id=\"milestone-heatmap\"").unwrap()..];
+    let heatmap = &heatmap[..heatmap.find("</figure>").unwrap()];
+    assert!(heatmap.contains("chart-heatmap"));
+    let cells = heatmap.matches("<rect class=\"cell q").count()
+        + heatmap.matches("<rect class=\"cell missing").count();
+    assert_eq!(
+        cells,
+        milestones["milestones"].as_array().unwrap().len()
+            * milestones["cohorts"].as_array().unwrap().len()
+    );
+    assert!(cells > 3, "milestones × cohorts: {cells}");
+    let priority_rows: Vec<&str> = html
+        .split("<tr data-account=\"")
+        .skip(1)
+        .map(|row| &row[..row.find('"').unwrap()])
+        .collect();
+    assert_eq!(priority_rows, api_ids[..25]);
+    assert!(html.contains(&format!(
+        "<strong>{}</strong> to intervene on now",
+        scorecards["intervene"]
+    )));
+
+    let html = page_text(&viewer, server.url("/onboarding")).await;
+    assert!(html.contains("<h1>Onboarding</h1>"));
+    assert_eq!(
+        text_of(&html, "onboarding-total"),
+        onboarding["onboarding"].to_string()
+    );
+    assert_eq!(
+        html.matches("<tr data-account=").count(),
+        onboarding["total"].as_u64().unwrap().min(200) as usize
+    );
+    assert!(html.contains("id=\"cohorts\""));
+    let critical = page_text(&viewer, server.url("/onboarding?status=critical")).await;
+    assert_eq!(
+        critical.matches("<tr data-account=").count(),
+        critical.matches("data-status=\"critical\"").count()
+    );
+
+    // The account 360: stage, scorecard, tier, interactions.
+    let html = page_text(&viewer, server.url(&format!("/accounts/{account}"))).await;
+    for id in [
+        "journey",
+        "journey-scorecard",
+        "milestone-checks",
+        "variable-checks",
+        "interventions",
+        "tier",
+        "tier-factors",
+        "interactions",
+        "stakeholders",
+        "interaction-events",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "the account 360 lacks #{id}"
+        );
+    }
+    assert_eq!(
+        text_of(&html, "journey-stage"),
+        journey["stage"]["stage_label"].as_str().unwrap()
+    );
+    assert_eq!(
+        text_of(&html, "tier-label"),
+        journey["tier"]["tier_label"].as_str().unwrap()
+    );
+    assert_eq!(
+        text_of(&html, "days-in-stage"),
+        journey["stage"]["days_in_stage"].to_string()
+    );
+    if let Some(first) = journey["scorecard"]["interventions"][0]["action"].as_str() {
+        assert!(html.contains(&escape_html(first)));
+    }
+    let (_, full_timeline) = api_get(
+        &anonymous,
+        server.url(&format!("/api/v1/accounts/{account}/timeline")),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        html.contains("id=\"single-threaded\""),
+        full_timeline["interactions"]["stakeholders"]["single_threaded"] == true
+    );
+
+    // The OpenAPI document lists the endpoints with typed bodies.
+    let openapi = api_json(&anonymous, server.url("/api/v1/openapi.json"), &token).await;
+    for path in [
+        "/api/v1/segments",
+        "/api/v1/segments/misalignment",
+        "/api/v1/segments/migration",
+        "/api/v1/workload",
+        "/api/v1/workload/rebalance",
+        "/api/v1/journey/stages",
+        "/api/v1/journey/milestones",
+        "/api/v1/journey/compare",
+        "/api/v1/journey/dropoff",
+        "/api/v1/journey/scorecards",
+        "/api/v1/onboarding",
+        "/api/v1/touchpoints/silent",
+        "/api/v1/accounts/{account_id}/journey",
+        "/api/v1/accounts/{account_id}/timeline",
+    ] {
+        assert!(
+            openapi["paths"][path]["get"].is_object(),
+            "{path} in the OpenAPI document"
+        );
+    }
+    let schemas = &openapi["components"]["schemas"];
+    for name in [
+        "SegmentsBody",
+        "Assignment",
+        "FactorScore",
+        "TierSummary",
+        "MisalignmentBody",
+        "Misaligned",
+        "MigrationBody",
+        "Candidate",
+        "WorkloadBody",
+        "CsmLoad",
+        "CapacityPlan",
+        "RebalanceBody",
+        "Move",
+        "StagesBody",
+        "MilestoneAnalytics",
+        "ChurnLink",
+        "CompareBody",
+        "DropoffBody",
+        "ScorecardsBody",
+        "Scorecard",
+        "StageView",
+        "OnboardingBody",
+        "OnboardingAccount",
+        "SilentBody",
+        "AccountJourneyBody",
+        "TimelineBody",
+        "AccountTimeline",
+    ] {
+        assert!(schemas[name].is_object(), "schema {name}");
+    }
+    let text = openapi.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(schemas[name].is_object(), "dangling reference to {name}");
+    }
+}

@@ -333,6 +333,126 @@ await step("adoption draws the heatmap at a visible size and regroups it", async
   assert.equal(svg.headers()["content-type"], "image/svg+xml");
 });
 
+/** The rows of a table (by id) as arrays of cell texts. */
+async function cells(page, id) {
+  return page.$$eval(`#${id} tbody tr`, (rows) =>
+    rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())),
+  );
+}
+
+/** Asserts an SVG chart inside `selector` is drawn at a visible size, coloured by the stylesheet. */
+async function assertChart(page, selector, marks, minimum = 1) {
+  const svg = page.locator(`${selector} svg`);
+  assert.equal(await svg.count(), 1, `${selector}: one chart`);
+  const box = await svg.boundingBox();
+  assert.ok(box && box.width > 150 && box.height > 100, `${selector} size ${JSON.stringify(box)}`);
+  const count = await page.locator(`${selector} svg ${marks}`).count();
+  assert.ok(count >= minimum, `${selector}: ${count} ${marks}`);
+  const fills = await page.$$eval(`${selector} svg ${marks}`, (shapes) =>
+    [...new Set(shapes.map((s) => getComputedStyle(s).fill))],
+  );
+  assert.ok(!fills.includes("rgb(0, 0, 0)"), `${selector} colours ${fills.join(", ")}`);
+  return count;
+}
+
+await step("segments & coverage: the model, the book per tier, misalignment, the matrix, migration", async () => {
+  await admin.click("header nav a:text-is('Segments')");
+  assert.equal(path(admin), "/segments");
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+  assert.equal((await admin.textContent("h1")).trim(), "Segments & coverage");
+  assert.ok((await cells(admin, "factors")).length >= 3, "the model's factors");
+  const tiers = await cells(admin, "tiers");
+  assert.ok(tiers.length >= 2, "the book per tier");
+  await assertChart(admin, "#tier-chart", "rect.bar", tiers.length);
+  const api = await (await admin.request.get(`${base}/api/v1/segments/misalignment`)).json();
+  assert.equal(Number(await admin.textContent("#misaligned-count")), api.misaligned);
+  const rows = admin.locator("#misalignment tbody tr[data-account]");
+  assert.ok((await rows.count()) > 0, "misaligned accounts listed");
+  assert.equal(await admin.locator("#misalignment tbody tr.top").count(), api.top.length, "the top ones highlighted");
+  assert.equal(await rows.first().getAttribute("data-account"), api.top[0].account_id);
+  assert.ok((await cells(admin, "coverage-matrix")).length > 0, "the coverage matrix");
+  assert.ok(await admin.isVisible("#upgrades") && await admin.isVisible("#downgrades"));
+  // An account id opens the account 360 at its tier.
+  await Promise.all([admin.waitForURL("**/accounts/**"), rows.first().locator("td a").first().click()]);
+  assert.equal(new URL(admin.url()).hash, "#tier");
+  assert.ok(await admin.isVisible("#tier-label"), "the tier on the account 360");
+  assert.ok((await cells(admin, "tier-factors")).length >= 3, "the factor breakdown");
+});
+
+await step("workload: load per CSM as bars, the table, the capacity plan, the rebalancing proposal", async () => {
+  await admin.click("header nav a:text-is('Workload')");
+  assert.equal(path(admin), "/workload");
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+  const active = Number(await admin.textContent("#active-csms"));
+  assert.ok(active > 0, "active CSMs");
+  const bars = await assertChart(admin, "#load-chart", "rect.bar", 1);
+  assert.equal(bars, active, "one bar per active CSM");
+  const overloaded = Number(await admin.textContent("#overloaded"));
+  assert.equal(await admin.locator("#load-chart svg rect.bar.red").count(), overloaded, "overloaded CSMs marked red");
+  const csms = await cells(admin, "csms");
+  assert.ok(csms.length >= active, "every CSM in the table");
+  assert.ok(csms.every((row) => /%$/.test(row[7])), "load as a percentage");
+  assert.ok((await admin.textContent("#capacity-assumption")).startsWith("Assuming "));
+  assert.ok(await admin.isVisible("#rebalance-spread"));
+  assert.equal((await cells(admin, "rebalance-spread")).length, 3, "before, after the forced moves, after");
+  assert.ok((await cells(admin, "moves")).length > 0, "the moves");
+});
+
+await step("journey: stages, the milestone heatmap, churned vs retained, drop-off, the priority list", async () => {
+  await admin.click("header nav a:text-is('Journey')");
+  assert.equal(path(admin), "/journey");
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+  const stages = await cells(admin, "stages");
+  assert.ok(stages.length >= 3, "the stages");
+  await assertChart(admin, "#stage-chart", "rect.bar", 2);
+  const heatmapCells = await assertChart(admin, "#milestone-heatmap", "rect.cell", 4);
+  const milestones = await cells(admin, "milestones");
+  assert.ok(milestones.length >= 2, "the milestone table");
+  assert.equal(heatmapCells % milestones.length, 0, "milestones × cohorts cells");
+  assert.ok((await cells(admin, "variables")).length > 0, "the comparison's variables");
+  assert.ok((await cells(admin, "predictability")).length > 0, "AUC by lead");
+  await assertChart(admin, "#dropoff-chart", "rect.bar", 1);
+  const priority = admin.locator("#priority tbody tr[data-account]");
+  assert.equal(await priority.count(), 25, "the first 25 scorecards");
+  const api = await (await admin.request.get(`${base}/api/v1/journey/scorecards`)).json();
+  assert.equal(await priority.first().getAttribute("data-account"), api.scorecards[0].account_id);
+  assert.equal(await priority.first().getAttribute("data-severity"), api.scorecards[0].severity);
+  // The first account's scorecard on its 360, with its stage and interactions.
+  await Promise.all([admin.waitForURL("**/accounts/**"), priority.first().locator("td a").click()]);
+  assert.equal(new URL(admin.url()).hash, "#journey-scorecard");
+  assert.equal((await admin.textContent("#journey-severity")).trim(), api.scorecards[0].severity.replace("_", " "));
+  assert.equal(Number(await admin.textContent("#journey-score")), Math.round(api.scorecards[0].journey_score));
+  assert.ok((await cells(admin, "milestone-checks")).length > 0, "milestone checks");
+  assert.ok((await cells(admin, "variable-checks")).length > 0, "variable checks");
+  assert.ok(await admin.isVisible("#journey-stage"), "the stage");
+  assert.equal((await admin.textContent("#journey-stage")).trim(), api.scorecards[0].stage.stage_label);
+  assert.ok(await admin.isVisible("#interactions-summary"), "the interaction timeline");
+  assert.ok((await cells(admin, "interaction-events")).length > 0, "interaction events");
+  assert.ok(await admin.isVisible("#stakeholders"), "stakeholder coverage");
+});
+
+await step("onboarding: counts, the accounts, the cohorts; filtered by status through the form", async () => {
+  await admin.click("header nav a:text-is('Onboarding')");
+  assert.equal(path(admin), "/onboarding");
+  assert.equal(await admin.getAttribute("p.asof", "data-as-of"), asOf);
+  const total = Number(await admin.textContent("#onboarding-total"));
+  const rows = admin.locator("#onboarding-accounts tbody tr[data-account]");
+  assert.equal(await rows.count(), Math.min(total, 200));
+  assert.ok(total > 0, "accounts onboarding");
+  assert.ok((await cells(admin, "cohorts")).length > 0, "the cohorts");
+  const status = await rows.first().getAttribute("data-status");
+  await admin.selectOption("#onboarding-filters select[name=status]", status);
+  await Promise.all([
+    admin.waitForURL((url) => url.searchParams.get("status") === status),
+    admin.click("#onboarding-filters button[type=submit]"),
+  ]);
+  const statuses = await admin.$$eval("#onboarding-accounts tbody tr[data-account]", (trs) => trs.map((tr) => tr.dataset.status));
+  assert.ok(statuses.length > 0 && statuses.every((s) => s === status), `only ${status}`);
+  const link = admin.locator("#onboarding-accounts tbody tr[data-account] td a").first();
+  await Promise.all([admin.waitForURL("**/accounts/**"), link.click()]);
+  assert.ok(await admin.isVisible("#journey-stage"), "the onboarding account's stage");
+});
+
 await step("an account named with <script> renders as text", async () => {
   await admin.goto(`${base}/accounts/${encodeURIComponent(env("COCO_XSS_ACCOUNT"))}`);
   assert.equal((await admin.textContent("#account-name")).trim(), xssName);
@@ -411,7 +531,7 @@ await step("a viewer logs in and sees their book", async () => {
   }
 });
 
-await step("a viewer reads the expansion and adoption pages", async () => {
+await step("a viewer reads the expansion, adoption, segments, workload, journey and onboarding pages", async () => {
   const expansion = await viewer.goto(`${base}/expansion?type=seats`);
   assert.equal(expansion.status(), 200);
   const types = await viewer.$$eval("#opportunities tbody tr[data-id]", (trs) => trs.map((tr) => tr.dataset.type));
@@ -419,6 +539,12 @@ await step("a viewer reads the expansion and adoption pages", async () => {
   const adoption = await viewer.goto(`${base}/adoption`);
   assert.equal(adoption.status(), 200);
   assert.equal(await viewer.locator("#heatmap-chart svg").count(), 1);
+  for (const page of ["segments", "workload", "journey", "onboarding"]) {
+    const response = await viewer.goto(`${base}/${page}`);
+    assert.equal(response.status(), 200, `/${page}`);
+  }
+  await viewer.goto(`${base}/journey`);
+  assert.equal(await viewer.locator("#milestone-heatmap svg").count(), 1);
 });
 
 await step("a viewer cannot reach ingest, scoring or admin", async () => {
