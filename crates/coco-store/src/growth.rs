@@ -646,37 +646,19 @@ impl Store {
         if pairs.is_empty() || metrics.is_empty() {
             return Ok(out);
         }
-        let row_of: HashMap<(i64, &str), usize> = pairs
-            .iter()
-            .enumerate()
-            .map(|(i, (snapshot, account))| ((*snapshot, account.as_str()), i))
-            .collect();
+        let filter = PairFilter::new(pairs);
         let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
-        let mut snapshots: Vec<i64> = pairs.iter().map(|(s, _)| *s).collect();
-        snapshots.sort_unstable();
-        snapshots.dedup();
-        let mut accounts: Vec<&str> = pairs.iter().map(|(_, a)| a.as_str()).collect();
-        accounts.sort_unstable();
-        accounts.dedup();
         let sql = format!(
             "SELECT v.snapshot_id, l.label, v.account_id, CAST(v.value AS DOUBLE) FROM metric_values v \
              JOIN labels l ON l.label_id = v.metric_id \
              WHERE v.snapshot_id IN ({}) AND l.label IN ({}) AND v.account_id IN ({})",
-            snapshots
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
+            filter.snapshots,
             metrics
                 .iter()
                 .map(|m| quote(m))
                 .collect::<Vec<_>>()
                 .join(", "),
-            accounts
-                .iter()
-                .map(|a| quote(a))
-                .collect::<Vec<_>>()
-                .join(", "),
+            filter.accounts,
         );
         let mut statement = self.conn.prepare(&sql)?;
         let rows = statement.query_map([], |r| {
@@ -691,7 +673,7 @@ impl Store {
             let (snapshot, metric, account, value) = row?;
             let (Some(value), Some(&i), Some(m)) = (
                 value,
-                row_of.get(&(snapshot, account.as_str())),
+                filter.row_of.get(&(snapshot, account.as_str())),
                 metrics.iter().position(|name| *name == metric),
             ) else {
                 continue;
@@ -879,5 +861,41 @@ impl Store {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// (snapshot, account) pairs as SQL filters (`IN` lists of the distinct snapshots and
+/// quoted accounts) and the row of each pair: what the per-pair questions share.
+pub(crate) struct PairFilter<'a> {
+    pub row_of: HashMap<(i64, &'a str), usize>,
+    pub snapshots: String,
+    pub accounts: String,
+}
+
+impl<'a> PairFilter<'a> {
+    pub fn new(pairs: &'a [(i64, String)]) -> Self {
+        let mut snapshots: Vec<i64> = pairs.iter().map(|(s, _)| *s).collect();
+        snapshots.sort_unstable();
+        snapshots.dedup();
+        let mut accounts: Vec<&str> = pairs.iter().map(|(_, a)| a.as_str()).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        PairFilter {
+            row_of: pairs
+                .iter()
+                .enumerate()
+                .map(|(i, (snapshot, account))| ((*snapshot, account.as_str()), i))
+                .collect(),
+            snapshots: snapshots
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            accounts: accounts
+                .iter()
+                .map(|a| format!("'{}'", a.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
     }
 }

@@ -265,30 +265,11 @@ impl Store {
         if pairs.is_empty() {
             return Ok(out);
         }
-        let row_of: HashMap<(i64, &str), usize> = pairs
-            .iter()
-            .enumerate()
-            .map(|(i, (snapshot, account))| ((*snapshot, account.as_str()), i))
-            .collect();
-        let mut snapshots: Vec<i64> = pairs.iter().map(|(s, _)| *s).collect();
-        snapshots.sort_unstable();
-        snapshots.dedup();
-        let ids = snapshots
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut accounts: Vec<&str> = pairs.iter().map(|(_, a)| a.as_str()).collect();
-        accounts.sort_unstable();
-        accounts.dedup();
-        let accounts = accounts
-            .iter()
-            .map(|a| format!("'{}'", a.replace('\'', "''")))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let filter = crate::growth::PairFilter::new(pairs);
         let mut statement = self.conn.prepare(&format!(
-            "SELECT snapshot_id, account_id, score FROM health_scores WHERE snapshot_id IN ({ids}) \
-             AND account_id IN ({accounts}) AND score IS NOT NULL"
+            "SELECT snapshot_id, account_id, score FROM health_scores WHERE snapshot_id IN ({}) \
+             AND account_id IN ({}) AND score IS NOT NULL",
+            filter.snapshots, filter.accounts
         ))?;
         let rows = statement.query_map([], |r| {
             Ok((
@@ -299,7 +280,7 @@ impl Store {
         })?;
         for row in rows {
             let (snapshot, account, score) = row?;
-            if let Some(&i) = row_of.get(&(snapshot, account.as_str())) {
+            if let Some(&i) = filter.row_of.get(&(snapshot, account.as_str())) {
                 out[i] = score;
             }
         }
