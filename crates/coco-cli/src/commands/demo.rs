@@ -180,6 +180,8 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
         Err(e) => eprintln!("no expansion backtest: {e}"),
     }
     let pipeline = coco_engine::expansion::pipeline(&store, &config, as_of, None)?;
+    let lifecycle =
+        coco_engine::lifecycle::overview(&store, &config, as_of, Some(&pipeline.opportunities))?;
     let summary = store.portfolio_summary(as_of)?;
     // Compared with a week earlier, as the dashboard does, so the list shows the change.
     let pair = coco_engine::portfolio::snapshot_pair(&store, &config, as_of, 7)?;
@@ -219,8 +221,35 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
                 o.signals.first().map_or("", |s| s.summary.as_str())
             );
         }
+        let m = &lifecycle.misalignment;
+        let on = &lifecycle.onboarding;
+        let cards = lifecycle.scorecards(&config);
+        let intervene = cards
+            .iter()
+            .filter(|c| c.severity == coco_insights::journey::scorecard::Severity::Intervene)
+            .count();
         println!(
-            "\nNext: `coco health list --color red --sort change`, `coco account show <id>` (why, with evidence), `coco expansion show <id>` (talking points), `coco adoption report`, `coco quality` (data dir {}).",
+            "\nCoverage: {} of {} accounts are served differently from their tier ({} over-served, {} under-served; `coco segments misalignment`).",
+            m.misaligned, m.accounts_compared, m.over_served, m.under_served
+        );
+        println!(
+            "Workload: CSM load σ {:.0}% → {:.0}% with the rebalancing proposal ({} moves; `coco workload rebalance`); {} hires needed in {} months.",
+            100.0 * lifecycle.rebalance.before.std_dev,
+            100.0 * lifecycle.rebalance.after.std_dev,
+            lifecycle.rebalance.moves.len(),
+            lifecycle.workload.plan.hires_needed,
+            lifecycle.workload.plan.horizon_months
+        );
+        println!(
+            "Journey: {} accounts to intervene on now (`coco journey scorecard`); onboarding {} critical, {} stalled (`coco onboarding list`); {} accounts silent for {} days (`coco touchpoints silent`).",
+            intervene,
+            on.critical,
+            on.stalled,
+            lifecycle.silent.len(),
+            config.journey.touchpoints.silent_days
+        );
+        println!(
+            "\nNext: `coco health list --color red --sort change`, `coco account show <id>` (why, with evidence), `coco expansion show <id>` (talking points), `coco adoption report`, `coco journey milestones`, `coco quality` (data dir {}).",
             global.data_dir.display()
         );
     } else {
