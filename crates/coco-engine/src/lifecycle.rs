@@ -899,12 +899,12 @@ pub fn dropoff(base: &LifecycleBase, config: &Config, book: &StageBook) -> Dropo
             .map(|a| values.get(t, a))
             .collect()
     };
-    let values = base.engagement.values.first().cloned().unwrap_or_default();
+    let values: &[Vec<f64>] = base.engagement.values.first().map_or(&[], Vec::as_slice);
     coco_insights::journey::dropoff::analyse(
         &EngagementHistory {
             as_of: base.as_of(),
             dates: &base.engagement.dates,
-            values: &values,
+            values,
             tenure_days: &tenure,
             stages: &book.at_engagement_dates,
         },

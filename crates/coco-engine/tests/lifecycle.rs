@@ -7,34 +7,15 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use chrono::{Days, NaiveDate};
 use coco_engine::lifecycle;
 use coco_engine::{Config, backfill, score_as_of};
 use coco_insights::journey::onboarding::OnboardingStatus;
 use coco_store::{IngestOptions, Store};
-use common::{copy_until, demo_store};
+use common::{copy_until, demo_store, truth_rows as truth};
 
 fn end() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
-}
-
-fn truth(dir: &std::path::Path) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(dir.join("demo").join("_truth.csv")).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let row: BTreeMap<String, String> = headers
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect();
-            (row["account_id"].clone(), row)
-        })
-        .collect()
 }
 
 #[test]

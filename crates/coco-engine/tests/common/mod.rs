@@ -156,3 +156,21 @@ pub fn copy_until(from: &Path, to: &Path, cutoff: NaiveDate) -> usize {
     }
     dropped
 }
+
+/// Columns of `_truth.csv` by account.
+pub fn truth_rows(dir: &std::path::Path) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(dir.join("demo").join("_truth.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let row: BTreeMap<String, String> = headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect();
+            (row["account_id"].clone(), row)
+        })
+        .collect()
+}
