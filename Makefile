@@ -1,7 +1,7 @@
 # The two commands of the README. Both fetch the prebuilt DuckDB library first
 # (scripts/setup-duckdb.sh, idempotent).
 
-.PHONY: quickstart test bench lint duckdb browser-deps
+.PHONY: quickstart test bench lint duckdb browser-deps test-deps
 
 duckdb:
 	@./scripts/setup-duckdb.sh
@@ -16,9 +16,16 @@ browser-deps:
 	@test -d crates/coco-server/tests/browser/node_modules/playwright-core || \
 		npm ci --prefix crates/coco-server/tests/browser --no-audit --no-fund
 
+## The Python peers of the tests, in a venv under target/: aiosmtpd, the real SMTP
+## server the notifier tests deliver to (crates/coco-actions/tests/support/smtp_sink.py).
+test-deps:
+	@target/pyenv/bin/python -c 'import aiosmtpd' >/dev/null 2>&1 || { \
+		python3 -m venv --clear target/pyenv && \
+		target/pyenv/bin/pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6; }
+
 ## Every test of the workspace (unit, integration on real DuckDB files, CLI end to end,
 ## the dashboard in headless Chromium).
-test: duckdb browser-deps
+test: duckdb browser-deps test-deps
 	cargo test --workspace
 
 ## Formatting and lints, as CI runs them.

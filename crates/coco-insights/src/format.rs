@@ -50,6 +50,16 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
+/// A raw number as a rule or threshold states it: whole numbers without decimals,
+/// others with at most two (`18.25` → `18.25`, `0.600` → `0.6`, `-15.0` → `-15`).
+pub fn number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        return format!("{value:.0}");
+    }
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A fraction as a whole percentage: `0.884` → `88%`.
 pub fn percent(value: f64) -> String {
     format!("{:.0}%", value * 100.0)

@@ -10,7 +10,7 @@ pub enum SettingsError {
     Invalid { at: String, message: String },
 }
 
-pub(crate) fn invalid(at: &str, message: impl Into<String>) -> SettingsError {
+pub fn invalid(at: &str, message: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
         at: at.to_string(),
         message: message.into(),

@@ -9,8 +9,11 @@
 //! - [`portfolio`]: portfolio questions over a snapshot (colour totals, trends, filters, timeline).
 //! - [`growth`]: what the expansion and adoption analyzers read; recorded expansion
 //!   outcomes and adoption campaigns.
+//! - [`actions`]: alerts, tasks, interventions, the notification outbox and the run log
+//!   (what COCO records when it acts; migration `0010_actions.sql`).
 //! - [`auth`]: users, sessions, API tokens and the audit log (hashes only; hashing is the server's).
 
+pub mod actions;
 pub mod auth;
 pub mod cohort_index;
 pub mod error;

@@ -33,6 +33,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_segments",
         include_str!("../migrations/0009_segments.sql"),
     ),
+    (
+        "0010_actions",
+        include_str!("../migrations/0010_actions.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

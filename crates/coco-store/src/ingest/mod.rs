@@ -1073,13 +1073,13 @@ fn merge_append(
 }
 
 /// BEGIN on creation, ROLLBACK on drop unless committed.
-struct Transaction<'a> {
+pub(crate) struct Transaction<'a> {
     conn: &'a duckdb::Connection,
     committed: bool,
 }
 
 impl<'a> Transaction<'a> {
-    fn begin(conn: &'a duckdb::Connection) -> Result<Self, duckdb::Error> {
+    pub(crate) fn begin(conn: &'a duckdb::Connection) -> Result<Self, duckdb::Error> {
         conn.execute_batch("BEGIN TRANSACTION")?;
         Ok(Transaction {
             conn,
@@ -1087,7 +1087,7 @@ impl<'a> Transaction<'a> {
         })
     }
 
-    fn commit(mut self) -> Result<(), duckdb::Error> {
+    pub(crate) fn commit(mut self) -> Result<(), duckdb::Error> {
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
         Ok(())
