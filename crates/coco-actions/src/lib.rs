@@ -7,6 +7,7 @@
 //! webhooks, signed webhooks, SMTP). The outbox that makes delivery at-least-once lives
 //! in the store; the loop that drains it in `coco-engine`.
 
+pub mod channels;
 pub mod context;
 pub mod notify;
 pub mod outcomes;

@@ -215,8 +215,8 @@ pub struct PlannedTask {
     pub step: u32,
     pub title: String,
     pub owner_role: Role,
-    /// The CSM holding the role; None when nobody does (the task goes to the account's
-    /// CSM and says so).
+    /// The active CSM holding the role, else the account's CSM (`owner_role` still says
+    /// whose task it was meant to be); None for an account without a CSM.
     pub owner_csm_id: Option<String>,
     pub due_on: NaiveDate,
     pub instructions: String,
@@ -271,11 +271,13 @@ fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// The holder of `role`, falling back to the account's CSM when nobody holds it.
+/// The holder of `role`, falling back to the account's CSM when nobody active holds it
+/// (a task for someone who left would be done by nobody).
 fn owner_for(owner: Option<&str>, role: Role, hierarchy: &Hierarchy) -> Option<String> {
     let owner = owner?;
     hierarchy
         .holder(owner, role)
+        .filter(|p| p.active)
         .map(|p| p.csm_id.clone())
         .or_else(|| hierarchy.person(owner).map(|p| p.csm_id.clone()))
 }

@@ -77,7 +77,11 @@ fn facts_line(context: &ContextPack) -> String {
         parts.push(format!("churn probability {:.0}%", p * 100.0));
     }
     if let Some(d) = f.days_to_renewal.filter(|d| *d >= 0.0) {
-        parts.push(format!("renewal in {d:.0} days"));
+        let d = d.round();
+        parts.push(format!(
+            "renewal in {d:.0} day{}",
+            if d == 1.0 { "" } else { "s" }
+        ));
     }
     if let Some(s) = &f.stage {
         parts.push(format!("stage {s}"));
@@ -182,12 +186,24 @@ pub fn alert_message(alert: &AlertView<'_>) -> Rendered {
         html.push_str("<h3>Tasks</h3><ol>");
         for t in &c.tasks {
             html.push_str(&format!(
-                "<li>{} <small>(due {})</small></li>",
+                "<li>{} <small>(due {}, {})</small></li>",
                 escape_html(&t.title),
-                t.due_on
+                t.due_on,
+                escape_html(t.owner_csm_id.as_deref().unwrap_or(t.owner_role.as_str()))
             ));
         }
         html.push_str("</ol>");
+    }
+    if let Some(escalation) = c.escalation.as_ref().filter(|e| !e.nodes.is_empty()) {
+        html.push_str("<h3>Escalation</h3><ul>");
+        for node in &escalation.nodes {
+            html.push_str(&format!(
+                "<li>{} <small>({})</small></li>",
+                escape_html(&node.name),
+                escape_html(&node.because.join(", "))
+            ));
+        }
+        html.push_str("</ul>");
     }
     html.push_str(&format!(
         "<p><a href=\"{}\">Open the account in COCO</a></p>",
@@ -208,7 +224,8 @@ pub fn alert_message(alert: &AlertView<'_>) -> Rendered {
     }
     blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{} · {} · alert {} · opened {}", alert.tier, alert.severity, alert.alert_id, alert.opened_on)}]}));
     blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open account"}, "url": alert.url}]}));
-    let slack = json!({"text": subject, "blocks": blocks}).to_string();
+    // The fallback `text` is mrkdwn too: an account named "A <b>" must not become a link.
+    let slack = json!({"text": escape_slack(&subject), "blocks": blocks}).to_string();
     Rendered {
         subject,
         text,
@@ -339,7 +356,7 @@ pub fn digest_message(
         subject: subject.clone(),
         text,
         html,
-        slack: json!({"text": subject, "blocks": blocks}).to_string(),
+        slack: json!({"text": escape_slack(&subject), "blocks": blocks}).to_string(),
     }
 }
 
@@ -360,34 +377,49 @@ pub struct CrmTask {
     pub playbook: String,
 }
 
-/// CRM tasks as CSV (header + one row each; quoting by the csv rules).
+/// The CRM export's columns, in order.
+const CRM_COLUMNS: [&str; 11] = [
+    "external_id",
+    "account_id",
+    "subject",
+    "description",
+    "owner_csm_id",
+    "owner_email",
+    "due_date",
+    "status",
+    "priority",
+    "alert_id",
+    "playbook",
+];
+
+/// CRM tasks as CSV (header + one row each, `\n`-terminated; fields quoted by the csv
+/// crate where RFC 4180 needs it).
 pub fn crm_csv(tasks: &[CrmTask]) -> String {
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = String::from(
-        "external_id,account_id,subject,description,owner_csm_id,owner_email,due_date,status,priority,alert_id,playbook\n",
-    );
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail, and every record has the header's length.
+    writer.write_record(CRM_COLUMNS).expect("CSV into memory");
     for t in tasks {
-        let row = [
-            field(&t.external_id),
-            field(&t.account_id),
-            field(&t.subject),
-            field(&t.description),
-            field(t.owner_csm_id.as_deref().unwrap_or("")),
-            field(t.owner_email.as_deref().unwrap_or("")),
-            t.due_date.to_string(),
-            field(&t.status),
-            field(&t.priority),
-            t.alert_id.map(|a| a.to_string()).unwrap_or_default(),
-            field(&t.playbook),
-        ];
-        out.push_str(&row.join(","));
-        out.push('\n');
+        let due_date = t.due_date.to_string();
+        let alert_id = t.alert_id.map(|a| a.to_string()).unwrap_or_default();
+        writer
+            .write_record([
+                t.external_id.as_str(),
+                &t.account_id,
+                &t.subject,
+                &t.description,
+                t.owner_csm_id.as_deref().unwrap_or(""),
+                t.owner_email.as_deref().unwrap_or(""),
+                &due_date,
+                &t.status,
+                &t.priority,
+                &alert_id,
+                &t.playbook,
+            ])
+            .expect("CSV into memory");
     }
-    out
+    let bytes = writer.into_inner().expect("CSV into memory");
+    // Every field was a &str, so the bytes are UTF-8.
+    String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8")
 }

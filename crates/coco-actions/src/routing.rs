@@ -138,14 +138,31 @@ pub fn route(
                 None => "the account has no CSM; sent to the unowned queue".to_string(),
             });
             for id in &config.unowned.notify_csm_ids {
-                if let Some(person) = hierarchy.person(id) {
-                    recipients.push(Recipient {
-                        role: Role::Csm,
-                        csm_id: person.csm_id.clone(),
-                        name: person.name.clone(),
-                        email: person.email.clone(),
-                    });
+                match hierarchy.person(id) {
+                    Some(person) if !person.active => notes.push(format!(
+                        "{} (unowned queue) is not active; not notified",
+                        person.name
+                    )),
+                    Some(person) => {
+                        if !recipients.iter().any(|r| r.csm_id == person.csm_id) {
+                            recipients.push(Recipient {
+                                role: Role::Csm,
+                                csm_id: person.csm_id.clone(),
+                                name: person.name.clone(),
+                                email: person.email.clone(),
+                            });
+                        }
+                    }
+                    None => notes.push(format!(
+                        "unowned queue: {id} is not in the CSM team; not notified"
+                    )),
                 }
+            }
+            if recipients.is_empty() {
+                notes.push(
+                    "nobody in the unowned queue could be notified (`[unowned] notify_csm_ids` of config/alerts.toml)"
+                        .to_string(),
+                );
             }
         }
     }

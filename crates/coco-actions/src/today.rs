@@ -179,7 +179,11 @@ fn score(config: &TodayConfig, as_of: NaiveDate, candidate: &Candidate) -> (Item
                 (
                     ItemKind::Task,
                     config.task_upcoming_points,
-                    format!("task due {due_on} (in {} days): {title}", -overdue),
+                    format!(
+                        "task due {due_on} (in {} day{}): {title}",
+                        -overdue,
+                        if overdue == -1 { "" } else { "s" }
+                    ),
                 )
             }
         }
@@ -191,7 +195,10 @@ fn score(config: &TodayConfig, as_of: NaiveDate, candidate: &Candidate) -> (Item
             let days = (*renewal_date - as_of).num_days().max(0) as f64;
             let nearness = 1.0 - (days / f64::from(config.renewal_days.max(1))).min(1.0);
             let risk = churn_probability.unwrap_or(0.0);
-            let mut why = format!("renewal in {days:.0} days ({renewal_date})");
+            let mut why = format!(
+                "renewal in {days:.0} day{} ({renewal_date})",
+                if days == 1.0 { "" } else { "s" }
+            );
             if let Some(p) = churn_probability {
                 why.push_str(&format!(", churn probability {:.0}%", p * 100.0));
             }
@@ -224,8 +231,9 @@ fn score(config: &TodayConfig, as_of: NaiveDate, candidate: &Candidate) -> (Item
     }
 }
 
-/// One CSM's list as of `as_of`: candidates scored, ordered by score (then kind and
-/// account, so ties never reorder between runs), cut at `max_items`.
+/// One CSM's list as of `as_of`: candidates scored (tasks due more than
+/// `task_upcoming_days` ahead left out), ordered by score (then kind and account, so ties
+/// never reorder between runs), cut at `max_items`.
 pub fn daily_list(
     config: &TodayConfig,
     as_of: NaiveDate,
@@ -238,6 +246,12 @@ pub fn daily_list(
     for account in accounts {
         let arr_bonus = arr_points(config, account.arr);
         for candidate in &account.candidates {
+            // A task due later than `task_upcoming_days` from now is not for today.
+            if let Candidate::Task { due_on, .. } = candidate
+                && (*due_on - as_of).num_days() > i64::from(config.task_upcoming_days)
+            {
+                continue;
+            }
             let (kind, points, mut why) = score(config, as_of, candidate);
             if let Some(arr) = account.arr {
                 why.push_str(&format!(" · ARR {}", money(arr)));

@@ -141,6 +141,39 @@ enum Command {
         after_help = "Example:\n  coco touchpoints timeline acc_00042\n  coco touchpoints silent"
     )]
     Touchpoints(commands::journey::TouchpointsCommand),
+    /// Scheduled jobs: `coco run daily` (score → predictions → alerts → digests → delivery).
+    #[command(subcommand, after_help = "Example:\n  coco run daily --as-of 2026-10-31")]
+    Run(commands::actions::RunCommand),
+    /// Alerts: list, show (with the context pack), ack, snooze, close, reopen.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco alerts list --owner csm_004\n  coco alerts show 12\n  coco alerts close 12 --reason \"renewal signed\""
+    )]
+    Alerts(commands::actions::AlertsCommand),
+    /// Playbook tasks: list, done, snooze, note, export for a CRM.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco tasks list --owner csm_004\n  coco tasks done 31 --note \"called the sponsor\""
+    )]
+    Tasks(commands::actions::TasksCommand),
+    /// Interventions: record what was done; success per play and profile; the best play.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco interventions record acc_00042 --play exec_reengagement --channel call --alert 12\n  coco interventions report"
+    )]
+    Interventions(commands::actions::InterventionsCommand),
+    /// A CSM's ordered list for the day, each item with one line of why.
+    #[command(after_help = "Example:\n  coco today --csm csm_004\n  coco today --csm \"Ana Lima\" --as-of 2026-10-31")]
+    Today(commands::actions::TodayArgs),
+    /// Notifications: the outbox (pending, delivered, dead), retry, deliver.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco outbox list --status dead\n  coco outbox retry 17\n  coco outbox deliver --until-empty"
+    )]
+    Outbox(commands::actions::OutboxCommand),
+    /// The run log: every daily run with its steps' timings and counts.
+    #[command(after_help = "Example:\n  coco runs --format json")]
+    Runs(commands::actions::RunsArgs),
     /// Health scores: who is red, who dropped.
     #[command(
         subcommand,
@@ -218,6 +251,15 @@ fn main() -> ExitCode {
         Command::Journey(command) => commands::journey::run(&cli.global, &command),
         Command::Onboarding(command) => commands::journey::run_onboarding(&cli.global, &command),
         Command::Touchpoints(command) => commands::journey::run_touchpoints(&cli.global, &command),
+        Command::Run(command) => commands::actions::run(&cli.global, &command),
+        Command::Alerts(command) => commands::actions::alerts(&cli.global, &command),
+        Command::Tasks(command) => commands::actions::tasks(&cli.global, &command),
+        Command::Interventions(command) => {
+            commands::actions::interventions(&cli.global, &command)
+        }
+        Command::Today(args) => commands::actions::today_list(&cli.global, &args),
+        Command::Outbox(command) => commands::actions::outbox_command(&cli.global, &command),
+        Command::Runs(args) => commands::actions::runs(&cli.global, &args),
         Command::Accounts(command) => commands::accounts::run(&cli.global, &command),
         Command::Summary(args) => commands::accounts::summary(&cli.global, &args),
         Command::Status => commands::status(&cli.global),

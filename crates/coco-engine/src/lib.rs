@@ -20,6 +20,7 @@
 //!   portfolio page's numbers; pages of the health list.
 
 pub mod account;
+pub mod actions;
 pub mod adoption;
 pub mod churn;
 pub mod config;

@@ -15,7 +15,7 @@ use crate::ingest::Transaction;
 use crate::store::Store;
 
 /// A dated event of an account, from its source row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EventRow {
     pub account_id: String,
     pub kind: String,
@@ -26,7 +26,7 @@ pub struct EventRow {
 }
 
 /// A CSM as routing and notifications need them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CsmContact {
     pub csm_id: String,
     pub name: String,
@@ -36,7 +36,7 @@ pub struct CsmContact {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AlertRow {
     pub alert_id: i64,
     pub rule_id: String,
@@ -60,7 +60,7 @@ pub struct AlertRow {
     pub run_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TaskRow {
     pub task_id: i64,
     pub alert_id: Option<i64>,
@@ -80,7 +80,7 @@ pub struct TaskRow {
     pub done_by: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TaskNote {
     pub task_id: i64,
     pub noted_at: NaiveDateTime,
@@ -88,7 +88,7 @@ pub struct TaskNote {
     pub note: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct InterventionRow {
     pub intervention_id: i64,
     pub account_id: String,
@@ -102,7 +102,7 @@ pub struct InterventionRow {
     pub recorded_by: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutboxRow {
     pub message_id: i64,
     pub idempotency_key: String,
@@ -125,7 +125,7 @@ pub struct OutboxRow {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunRow {
     pub run_id: i64,
     pub kind: String,
@@ -152,7 +152,7 @@ pub struct AlertRunWrite {
 }
 
 /// Counts of what a run wrote (messages already queued under their key are skipped).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AlertRunCounts {
     pub opened: usize,
     pub refreshed: usize,
@@ -827,6 +827,26 @@ impl Store {
             )));
         }
         Ok(())
+    }
+
+    /// Messages per status.
+    pub fn outbox_counts(&self) -> Result<std::collections::BTreeMap<String, usize>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT status, count(*) FROM outbox GROUP BY status")?;
+        let rows = statement.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When the next pending message is due (None: nothing pending).
+    pub fn next_pending_at(&self) -> Result<Option<NaiveDateTime>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn outbox(&self, statuses: &[String], limit: usize) -> Result<Vec<OutboxRow>, StoreError> {

@@ -298,7 +298,8 @@ impl SmtpSink {
     pub fn start() -> Option<SmtpSink> {
         let python = python()?;
         let dir = tempfile::tempdir().expect("temporary directory");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        // From the workspace root: the CLI's tests share this module.
+        let script = workspace_root().join("crates/coco-actions/tests/support/smtp_sink.py");
         let mut child = Command::new(&python)
             .arg(&script)
             .arg("--dir")

@@ -2,6 +2,7 @@
 //! and formats the result.
 
 pub mod accounts;
+pub mod actions;
 pub mod adoption;
 pub mod contract;
 pub mod demo;
