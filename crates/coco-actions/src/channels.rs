@@ -117,53 +117,74 @@ impl NotificationsConfig {
             return Err(invalid("delivery.backoff_factor", "must be a number ≥ 1"));
         }
         if d.backoff_max_seconds < d.backoff_base_seconds {
-            return Err(invalid("delivery.backoff_max_seconds", "must be at least backoff_base_seconds"));
+            return Err(invalid(
+                "delivery.backoff_max_seconds",
+                "must be at least backoff_base_seconds",
+            ));
         }
         if self.schedule.deliver_every_seconds == 0 {
-            return Err(invalid("schedule.deliver_every_seconds", "must be at least 1"));
+            return Err(invalid(
+                "schedule.deliver_every_seconds",
+                "must be at least 1",
+            ));
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(invalid("base_url", format!(
-                "`{}` must start with http:// or https://",
-                self.base_url
-            )));
+            return Err(invalid(
+                "base_url",
+                format!("`{}` must start with http:// or https://", self.base_url),
+            ));
         }
         if self.email.enabled {
             if self.email.host.trim().is_empty() {
                 return Err(invalid("email.host", "is empty while email is enabled"));
             }
             if !self.email.from.contains('@') {
-                return Err(invalid("email.from", format!(
-                    "`{}` is not a mailbox (e.g. COCO <coco@example.com>)",
-                    self.email.from
-                )));
+                return Err(invalid(
+                    "email.from",
+                    format!(
+                        "`{}` is not a mailbox (e.g. COCO <coco@example.com>)",
+                        self.email.from
+                    ),
+                ));
             }
         }
         if self.slack.enabled && self.slack.channels.is_empty() {
-            return Err(invalid("slack.channels", "slack is enabled but has no [[slack.channels]] entry"));
+            return Err(invalid(
+                "slack.channels",
+                "slack is enabled but has no [[slack.channels]] entry",
+            ));
         }
         for (i, channel) in self.slack.channels.iter().enumerate() {
             if self.slack.enabled && channel.url.is_empty() && channel.url_env.is_empty() {
-                return Err(invalid(&format!("slack.channels[{i}]"), format!(
-                    "(team {}) has neither url nor url_env",
-                    channel.team
-                )));
+                return Err(invalid(
+                    &format!("slack.channels[{i}]"),
+                    format!("(team {}) has neither url nor url_env", channel.team),
+                ));
             }
         }
         for (i, event) in self.webhook.events.iter().enumerate() {
             if !WEBHOOK_EVENTS.contains(&event.as_str()) {
-                return Err(invalid(&format!("webhook.events[{i}]"), format!(
-                    "unknown event `{event}` (known: {})",
-                    WEBHOOK_EVENTS.join(", ")
-                )));
+                return Err(invalid(
+                    &format!("webhook.events[{i}]"),
+                    format!(
+                        "unknown event `{event}` (known: {})",
+                        WEBHOOK_EVENTS.join(", ")
+                    ),
+                ));
             }
         }
         if self.webhook.enabled {
             if self.webhook.url.is_empty() && self.webhook.url_env.is_empty() {
-                return Err(invalid("webhook.url", "webhook is enabled but has neither url nor url_env"));
+                return Err(invalid(
+                    "webhook.url",
+                    "webhook is enabled but has neither url nor url_env",
+                ));
             }
             if self.webhook.secret_env.is_empty() {
-                return Err(invalid("webhook.secret_env", "webhook is enabled without secret_env: webhooks are always signed"));
+                return Err(invalid(
+                    "webhook.secret_env",
+                    "webhook is enabled without secret_env: webhooks are always signed",
+                ));
             }
         }
         Ok(())
@@ -260,7 +281,13 @@ mod tests {
         config.webhook.enabled = true;
         config.webhook.url = "http://127.0.0.1:1/hook".into();
         config.webhook.secret_env.clear();
-        assert!(config.validate().unwrap_err().to_string().contains("signed"));
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("signed")
+        );
         config.webhook.secret_env = "S".into();
         config.webhook.events.push("alert.exploded".into());
         let error = config.validate().unwrap_err().to_string();

@@ -142,7 +142,10 @@ enum Command {
     )]
     Touchpoints(commands::journey::TouchpointsCommand),
     /// Scheduled jobs: `coco run daily` (score → predictions → alerts → digests → delivery).
-    #[command(subcommand, after_help = "Example:\n  coco run daily --as-of 2026-10-31")]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  coco run daily --as-of 2026-10-31"
+    )]
     Run(commands::actions::RunCommand),
     /// Alerts: list, show (with the context pack), ack, snooze, close, reopen.
     #[command(
@@ -163,7 +166,9 @@ enum Command {
     )]
     Interventions(commands::actions::InterventionsCommand),
     /// A CSM's ordered list for the day, each item with one line of why.
-    #[command(after_help = "Example:\n  coco today --csm csm_004\n  coco today --csm \"Ana Lima\" --as-of 2026-10-31")]
+    #[command(
+        after_help = "Example:\n  coco today --csm csm_004\n  coco today --csm \"Ana Lima\" --as-of 2026-10-31"
+    )]
     Today(commands::actions::TodayArgs),
     /// Notifications: the outbox (pending, delivered, dead), retry, deliver.
     #[command(
@@ -254,9 +259,7 @@ fn main() -> ExitCode {
         Command::Run(command) => commands::actions::run(&cli.global, &command),
         Command::Alerts(command) => commands::actions::alerts(&cli.global, &command),
         Command::Tasks(command) => commands::actions::tasks(&cli.global, &command),
-        Command::Interventions(command) => {
-            commands::actions::interventions(&cli.global, &command)
-        }
+        Command::Interventions(command) => commands::actions::interventions(&cli.global, &command),
         Command::Today(args) => commands::actions::today_list(&cli.global, &args),
         Command::Outbox(command) => commands::actions::outbox_command(&cli.global, &command),
         Command::Runs(args) => commands::actions::runs(&cli.global, &args),

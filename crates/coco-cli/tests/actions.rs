@@ -48,7 +48,13 @@ fn json(data: &Path, args: &[&str]) -> Value {
 }
 
 /// Loopback peers; fast back-off (≈1 s) and 3 attempts so the test waits seconds.
-fn notifications(http_port: u16, smtp_port: u16, timeout: u64, batch: usize, email: bool) -> String {
+fn notifications(
+    http_port: u16,
+    smtp_port: u16,
+    timeout: u64,
+    batch: usize,
+    email: bool,
+) -> String {
     format!(
         r#"version = "test"
 base_url = "http://coco.test"
@@ -86,10 +92,13 @@ events = ["alert.opened", "alert.resolved"]
 }
 
 fn outbox(data: &Path, status: &str) -> Vec<Value> {
-    json(data, &["outbox", "list", "--status", status, "--limit", "100000"])
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    json(
+        data,
+        &["outbox", "list", "--status", status, "--limit", "100000"],
+    )
+    .as_array()
+    .cloned()
+    .unwrap_or_default()
 }
 
 /// Every HTTP delivery the receiver saw, by idempotency key (in arrival order), after
@@ -98,12 +107,22 @@ fn by_key(receiver: &Receiver) -> BTreeMap<String, Vec<support::Recorded>> {
     let now = chrono::Utc::now().timestamp();
     let mut out: BTreeMap<String, Vec<support::Recorded>> = BTreeMap::new();
     for r in receiver.requests() {
-        let key = r.header("Idempotency-Key").expect("every delivery has a key").to_string();
+        let key = r
+            .header("Idempotency-Key")
+            .expect("every delivery has a key")
+            .to_string();
         if r.path == "/hook" {
             let timestamp: i64 = r.header("X-Coco-Timestamp").unwrap().parse().unwrap();
             let signature = r.header("X-Coco-Signature").unwrap();
             assert!(
-                coco_actions::notify::verify(SECRET.as_bytes(), timestamp, &r.body, signature, now, 600),
+                coco_actions::notify::verify(
+                    SECRET.as_bytes(),
+                    timestamp,
+                    &r.body,
+                    signature,
+                    now,
+                    600
+                ),
                 "the signature of {key} verifies"
             );
             let body: Value = serde_json::from_slice(&r.body).unwrap();
@@ -118,7 +137,7 @@ fn by_key(receiver: &Receiver) -> BTreeMap<String, Vec<support::Recorded>> {
     out
 }
 
-fn truth(path: &Path) -> Vec<BTreeMap<String, String>> {
+fn truth_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let headers = reader.headers().unwrap().clone();
     reader
@@ -142,19 +161,42 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     let files_arg = files.to_str().unwrap();
     ok(coco(
         &data,
-        &["demo", "--accounts", "300", "--months", "12", "--end", "2026-10-31", "--out", files_arg],
+        &[
+            "demo",
+            "--accounts",
+            "300",
+            "--months",
+            "12",
+            "--end",
+            "2026-10-31",
+            "--out",
+            files_arg,
+        ],
     ));
     ok(coco(&data, &["ingest", "--dir", files_arg]));
     ok(coco(
         &data,
-        &["metrics", "backfill", "--from", "2026-08-01", "--to", "2026-10-24", "--every", "7d"],
+        &[
+            "metrics",
+            "backfill",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-10-24",
+            "--every",
+            "7d",
+        ],
     ));
     let smtp = SmtpSink::start();
     let http_port = unused_port();
     let config = data.join("config");
     std::fs::create_dir_all(&config).unwrap();
     let smtp_port = smtp.as_ref().map_or_else(unused_port, |s| s.port());
-    std::fs::write(config.join("notifications.toml"), notifications(http_port, smtp_port, 2, 1000, smtp.is_some())).unwrap();
+    std::fs::write(
+        config.join("notifications.toml"),
+        notifications(http_port, smtp_port, 2, 1000, smtp.is_some()),
+    )
+    .unwrap();
 
     // --- The daily run, with the HTTP receiver down.
     let run = json(&data, &["run", "daily", "--as-of", "2026-10-31"]);
@@ -164,7 +206,12 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["score", "predict", "evaluate", "alerts", "digests", "deliver"]);
+    assert_eq!(
+        steps,
+        [
+            "score", "predict", "evaluate", "alerts", "digests", "deliver"
+        ]
+    );
     let opened = run["alerts"]["opened"].as_u64().unwrap();
     assert!(opened > 20, "{run}");
     let runs = json(&data, &["runs"]);
@@ -172,7 +219,10 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     assert_eq!(runs[0]["trigger"], "cli");
 
     // Alerts against the demo's hidden truth.
-    let alerts = json(&data, &["alerts", "list", "--status", "all", "--limit", "100000"]);
+    let alerts = json(
+        &data,
+        &["alerts", "list", "--status", "all", "--limit", "100000"],
+    );
     let alerts = alerts.as_array().unwrap();
     assert_eq!(alerts.len() as u64, opened);
     let mut rules_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -187,9 +237,11 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
             acting.insert(account);
         }
     }
-    let truth = truth(&files.join("_truth.csv"));
-    let customers: Vec<&BTreeMap<String, String>> =
-        truth.iter().filter(|t| t["churned_on"].is_empty()).collect();
+    let truth = truth_rows(&files.join("_truth.csv"));
+    let customers: Vec<&BTreeMap<String, String>> = truth
+        .iter()
+        .filter(|t| t["churned_on"].is_empty())
+        .collect();
     // Every champion who left in the rule's 30 days is an alert, and no other account has one.
     let departed: BTreeSet<&str> = customers
         .iter()
@@ -224,19 +276,29 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     );
 
     // One alert's context pack answers "why" with evidence and source rows.
-    let champion = alerts.iter().find(|a| a["rule"] == "champion_departed").unwrap();
+    let champion = alerts
+        .iter()
+        .find(|a| a["rule"] == "champion_departed")
+        .unwrap();
     let shown = json(&data, &["alerts", "show", &champion["id"].to_string()]);
     let evidence = &shown["context"]["evidence"][0];
     assert_eq!(evidence["events"][0]["table"], "contacts");
-    assert!(!shown["tasks"].as_array().unwrap().is_empty(), "the playbook's tasks");
+    assert!(
+        !shown["tasks"].as_array().unwrap().is_empty(),
+        "the playbook's tasks"
+    );
     assert!(shown["context"]["suggested_play"]["playbook_id"].is_string());
 
-    // Every active CSM's list is non-empty and ordered.
-    let team: Vec<String> = truth
+    // Every active CSM with customers has a non-empty, ordered list.
+    let active: BTreeSet<String> = truth_rows(&files.join("csms.csv"))
+        .into_iter()
+        .filter(|c| c["active"] == "true")
+        .map(|c| c["csm_id"].clone())
+        .collect();
+    let team: Vec<String> = customers
         .iter()
-        .filter(|t| t["churned_on"].is_empty())
         .map(|t| t["owner_csm_id"].clone())
-        .filter(|c| !c.is_empty())
+        .filter(|c| active.contains(c))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -247,7 +309,10 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
         assert!(!items.is_empty(), "{csm} has an empty day");
         for (i, pair) in items.windows(2).enumerate() {
             assert_eq!(pair[0]["rank"].as_u64().unwrap(), i as u64 + 1);
-            assert!(pair[0]["score"].as_f64() >= pair[1]["score"].as_f64(), "{csm} ordered");
+            assert!(
+                pair[0]["score"].as_f64() >= pair[1]["score"].as_f64(),
+                "{csm} ordered"
+            );
         }
         assert!(items.iter().all(|i| !i["why"].as_str().unwrap().is_empty()));
     }
@@ -257,26 +322,50 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
         let mail = smtp.messages();
         let digest = mail
             .iter()
-            .find(|m| m.header("Subject").is_some_and(|s| s.starts_with("COCO daily digest")))
+            .find(|m| {
+                m.header("Subject")
+                    .is_some_and(|s| s.starts_with("COCO daily digest"))
+            })
             .expect("a digest arrived");
         let types: Vec<&str> = digest.parts.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(types, ["text/plain", "text/html"]);
         assert!(digest.parts[1].1.contains("http://coco.test/today?csm="));
-        assert!(digest.header("X-Coco-Idempotency-Key").unwrap().starts_with("digest-"));
+        assert!(
+            digest
+                .header("X-Coco-Idempotency-Key")
+                .unwrap()
+                .starts_with("digest-")
+        );
     }
     let pending = outbox(&data, "pending");
     assert!(!pending.is_empty());
-    assert!(pending.iter().all(|m| m["channel"] != "email"), "email was delivered");
-    assert!(pending.iter().all(|m| m["attempts"] == 1 && !m["last_error"].is_null()));
+    assert!(
+        pending.iter().all(|m| m["channel"] != "email"),
+        "email was delivered"
+    );
+    assert!(
+        pending
+            .iter()
+            .all(|m| m["attempts"] == 1 && !m["last_error"].is_null())
+    );
 
     // --- Receiver up: everything is delivered, each key once.
     let receiver = Receiver::start_on(http_port);
-    let delivered = json(&data, &["outbox", "deliver", "--until-empty", "--max-seconds", "60"]);
-    assert_eq!(delivered["delivered"].as_u64().unwrap() as usize, pending.len());
+    let delivered = json(
+        &data,
+        &["outbox", "deliver", "--until-empty", "--max-seconds", "60"],
+    );
+    assert_eq!(
+        delivered["delivered"].as_u64().unwrap() as usize,
+        pending.len()
+    );
     let seen = by_key(&receiver);
     assert_eq!(seen.len(), pending.len());
     assert!(seen.values().all(|r| r.len() == 1), "one delivery per key");
-    assert!(seen.values().all(|r| r[0].header("X-Coco-Attempt") == Some("2")));
+    assert!(
+        seen.values()
+            .all(|r| r[0].header("X-Coco-Attempt") == Some("2"))
+    );
     assert!(outbox(&data, "pending").is_empty());
 
     // --- A week later: new alerts (webhooks only now). The receiver is slower than the
@@ -291,7 +380,11 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     let http_queued = outbox(&data, "pending");
     assert!(http_queued.iter().all(|m| m["channel"] != "email"));
     let tried: Vec<&Value> = http_queued.iter().filter(|m| m["attempts"] == 1).collect();
-    assert_eq!(tried.len(), http_queued.len().min(3), "one pass of the batch size");
+    assert_eq!(
+        tried.len(),
+        http_queued.len().min(3),
+        "one pass of the batch size"
+    );
     assert!(
         tried.iter().all(|m| m["last_error"]
             .as_str()
@@ -300,7 +393,10 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     );
     receiver.delay(Duration::ZERO);
     receiver.reply(503, &[], "maintenance");
-    ok(coco(&data, &["outbox", "deliver", "--until-empty", "--max-seconds", "30"]));
+    ok(coco(
+        &data,
+        &["outbox", "deliver", "--until-empty", "--max-seconds", "30"],
+    ));
     let dead = outbox(&data, "dead");
     assert_eq!(dead.len(), http_queued.len());
     assert!(dead.iter().all(|m| m["attempts"] == 3));
@@ -309,7 +405,10 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     for m in &dead {
         ok(coco(&data, &["outbox", "retry", &m["id"].to_string()]));
     }
-    ok(coco(&data, &["outbox", "deliver"]));
+    ok(coco(
+        &data,
+        &["outbox", "deliver", "--until-empty", "--max-seconds", "60"],
+    ));
     assert!(outbox(&data, "dead").is_empty() && outbox(&data, "pending").is_empty());
     // Every attempt of a message carried the same key and the same bytes.
     for requests in by_key(&receiver).values() {
@@ -318,9 +417,16 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
 
     // --- Killed mid-delivery: the message stays pending and goes again after restart,
     // under the same idempotency key.
-    std::fs::write(config.join("notifications.toml"), notifications(http_port, smtp_port, 30, 1000, false)).unwrap();
+    std::fs::write(
+        config.join("notifications.toml"),
+        notifications(http_port, smtp_port, 30, 1000, false),
+    )
+    .unwrap();
     let before: usize = receiver.requests().len();
-    ok(coco(&data, &["run", "daily", "--as-of", "2026-11-14", "--no-deliver"]));
+    ok(coco(
+        &data,
+        &["run", "daily", "--as-of", "2026-11-14", "--no-deliver"],
+    ));
     let waiting: Vec<Value> = outbox(&data, "pending")
         .into_iter()
         .filter(|m| m["channel"] != "email")
@@ -338,7 +444,10 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
         .unwrap();
     let started = Instant::now();
     while receiver.requests().len() == before {
-        assert!(started.elapsed() < Duration::from_secs(60), "no delivery started");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no delivery started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap();
@@ -348,7 +457,10 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
         .unwrap()
         .to_string();
     receiver.delay(Duration::ZERO);
-    ok(coco(&data, &["outbox", "deliver", "--until-empty", "--max-seconds", "60"]));
+    ok(coco(
+        &data,
+        &["outbox", "deliver", "--until-empty", "--max-seconds", "60"],
+    ));
     assert!(outbox(&data, "pending").is_empty());
     let seen = by_key(&receiver);
     let repeats = &seen[&in_flight];

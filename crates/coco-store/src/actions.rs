@@ -436,12 +436,11 @@ impl Store {
         let tx = Transaction::begin(&self.conn)?;
         let mut counts = AlertRunCounts::default();
         {
-            let mut insert = self.conn.prepare(&format!(
-                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                 $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-            ))?;
+            // Appenders: one prepared INSERT per row pins a block per statement until
+            // the commit, which ran a day's alerts, tasks and messages out of memory.
+            let mut insert = self.conn.appender("alerts")?;
             for a in &run.open {
-                insert.execute(params![
+                insert.append_row(params![
                     a.alert_id,
                     a.rule_id,
                     a.account_id,
@@ -465,6 +464,7 @@ impl Store {
                 ])?;
                 counts.opened += 1;
             }
+            insert.flush()?;
         }
         for id in &run.refresh {
             counts.refreshed += self.conn.execute(
@@ -488,12 +488,9 @@ impl Store {
             // they are not cancelled behind anyone's back.
         }
         {
-            let mut insert = self.conn.prepare(&format!(
-                "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                 $11, $12, $13, $14, $15, $16)"
-            ))?;
+            let mut insert = self.conn.appender("tasks")?;
             for t in &run.tasks {
-                insert.execute(params![
+                insert.append_row(params![
                     t.task_id,
                     t.alert_id,
                     t.account_id,
@@ -513,6 +510,7 @@ impl Store {
                 ])?;
                 counts.tasks += 1;
             }
+            insert.flush()?;
         }
         let (queued, already) = self.insert_messages(&run.messages)?;
         counts.queued = queued;
@@ -521,16 +519,27 @@ impl Store {
         Ok(counts)
     }
 
+    /// Inserts the messages whose idempotency key is not queued yet, each with a fresh
+    /// id (the rows' `message_id` is ignored). Keys are checked against one read of the
+    /// queued keys: no per-row `NOT EXISTS`.
     fn insert_messages(&self, messages: &[OutboxRow]) -> Result<(usize, usize), StoreError> {
-        let mut insert = self.conn.prepare(&format!(
-            "INSERT INTO outbox ({OUTBOX_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19 \
-             WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE idempotency_key = $2)"
-        ))?;
-        let (mut queued, mut already) = (0, 0);
-        for m in messages {
-            let n = insert.execute(params![
-                m.message_id,
+        if messages.is_empty() {
+            return Ok((0, 0));
+        }
+        let mut known: std::collections::HashSet<String> = {
+            let mut statement = self.conn.prepare("SELECT idempotency_key FROM outbox")?;
+            let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let fresh: Vec<&OutboxRow> = messages
+            .iter()
+            .filter(|m| known.insert(m.idempotency_key.clone()))
+            .collect();
+        let ids = self.reserve_ids("message_ids", fresh.len())?;
+        let mut insert = self.conn.appender("outbox")?;
+        for (m, id) in fresh.iter().zip(ids) {
+            insert.append_row(params![
+                id,
                 m.idempotency_key,
                 m.kind,
                 m.channel,
@@ -550,13 +559,9 @@ impl Store {
                 m.delivered_at,
                 m.detail
             ])?;
-            if n == 0 {
-                already += 1;
-            } else {
-                queued += 1;
-            }
         }
-        Ok((queued, already))
+        insert.flush()?;
+        Ok((fresh.len(), messages.len() - fresh.len()))
     }
 
     /// Queues messages outside an alert run (digests); same key rule.

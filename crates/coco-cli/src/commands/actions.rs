@@ -68,7 +68,10 @@ pub fn run(global: &GlobalArgs, command: &RunCommand) -> Result<()> {
     if global.format != Format::Table {
         return output::print_object(&run, global.format);
     }
-    println!("daily run {} as of {} ({:.1}s)", run.run_id, run.as_of, run.seconds);
+    println!(
+        "daily run {} as of {} ({:.1}s)",
+        run.run_id, run.as_of, run.seconds
+    );
     for step in &run.steps {
         let counts: Vec<String> = step
             .counts
@@ -80,7 +83,10 @@ pub fn run(global: &GlobalArgs, command: &RunCommand) -> Result<()> {
             step.name,
             step.seconds,
             counts.join(", "),
-            step.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
+            step.note
+                .as_ref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
         );
     }
     let with_items = run.lists.iter().filter(|l| l.items > 0).count();
@@ -167,7 +173,10 @@ fn statuses(choice: &str) -> Result<Vec<String>> {
         one if all.contains(&one) => vec![one.to_string()],
         other => {
             return Err(user_error(
-                format!("--status `{other}` is not one of open, closed, all, {}", all.join(", ")),
+                format!(
+                    "--status `{other}` is not one of open, closed, all, {}",
+                    all.join(", ")
+                ),
                 None,
             ));
         }
@@ -200,7 +209,11 @@ pub fn alerts(global: &GlobalArgs, command: &AlertsCommand) -> Result<()> {
             if let Some(tier) = &args.tier {
                 rows.retain(|r| &r.tier == tier);
             }
-            rows.sort_by(|a, b| b.opened_on.cmp(&a.opened_on).then(b.alert_id.cmp(&a.alert_id)));
+            rows.sort_by(|a, b| {
+                b.opened_on
+                    .cmp(&a.opened_on)
+                    .then(b.alert_id.cmp(&a.alert_id))
+            });
             rows.truncate(args.limit);
             let lines: Vec<AlertLine> = rows
                 .into_iter()
@@ -303,7 +316,10 @@ fn show_alert(store: &Store, id: i64, format: Format) -> Result<()> {
     for e in &context.evidence {
         println!("  - {}", e.text);
         for event in &e.events {
-            println!("      {} {} ({} {})", event.on, event.detail, event.table, event.row_id);
+            println!(
+                "      {} {} ({} {})",
+                event.on, event.detail, event.table, event.row_id
+            );
         }
     }
     if !context.drivers.is_empty() {
@@ -321,7 +337,10 @@ fn show_alert(store: &Store, id: i64, format: Format) -> Result<()> {
         println!("\nHealth history: {}", points.join(" → "));
     }
     if let Some(play) = &context.suggested_play {
-        println!("\nSuggested play: {} — {}", play.playbook_name, play.because);
+        println!(
+            "\nSuggested play: {} — {}",
+            play.playbook_name, play.because
+        );
     }
     if let Some(escalation) = &context.escalation {
         for node in &escalation.nodes {
@@ -343,7 +362,11 @@ fn show_alert(store: &Store, id: i64, format: Format) -> Result<()> {
         println!(
             "\nRouted to: {} ({})",
             names.join(", "),
-            if row.interrupt { "at once" } else { "daily digest" }
+            if row.interrupt {
+                "at once"
+            } else {
+                "daily digest"
+            }
         );
     }
     println!("\nTasks:");
@@ -501,7 +524,10 @@ pub fn tasks(global: &GlobalArgs, command: &TasksCommand) -> Result<()> {
         TasksCommand::Snooze(a) => {
             let on = today();
             if a.until <= on {
-                return Err(user_error(format!("--until {} is not after {on}", a.until), None));
+                return Err(user_error(
+                    format!("--until {} is not after {on}", a.until),
+                    None,
+                ));
             }
             print(store.update_task(
                 a.id,
@@ -677,7 +703,10 @@ pub fn interventions(global: &GlobalArgs, command: &InterventionsCommand) -> Res
                 && alert.account_id != a.account
             {
                 return Err(user_error(
-                    format!("alert {} is about {}, not {}", alert.alert_id, alert.account_id, a.account),
+                    format!(
+                        "alert {} is about {}, not {}",
+                        alert.alert_id, alert.account_id, a.account
+                    ),
                     None,
                 ));
             }
@@ -879,7 +908,11 @@ pub fn outbox_command(global: &GlobalArgs, command: &OutboxCommand) -> Result<()
                 let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
                 println!(
                     "outbox: {}",
-                    if summary.is_empty() { "empty".into() } else { summary.join(", ") }
+                    if summary.is_empty() {
+                        "empty".into()
+                    } else {
+                        summary.join(", ")
+                    }
                 );
             }
             let lines: Vec<OutboxLine> = rows
@@ -927,7 +960,11 @@ pub fn outbox_command(global: &GlobalArgs, command: &OutboxCommand) -> Result<()
                 report.delivered,
                 report.retrying,
                 report.dead,
-                if left > 0 { format!("; {left} still pending") } else { String::new() }
+                if left > 0 {
+                    format!("; {left} still pending")
+                } else {
+                    String::new()
+                }
             );
             Ok(())
         }

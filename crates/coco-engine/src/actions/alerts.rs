@@ -104,10 +104,7 @@ pub fn load_inputs(
             .cloned()
             .collect();
         if !metric_sources.is_empty() {
-            let frame = to_frame(
-                &store.load_snapshot(&snapshot, &metric_sources)?,
-                &metas,
-            )?;
+            let frame = to_frame(&store.load_snapshot(&snapshot, &metric_sources)?, &metas)?;
             for source in &metric_sources {
                 let Some(m) = frame.metric_index(source) else {
                     continue;
@@ -116,9 +113,7 @@ pub fn load_inputs(
                     .accounts
                     .iter()
                     .enumerate()
-                    .filter_map(|(a, row)| {
-                        frame.value(a, m).map(|v| (row.account_id.clone(), v))
-                    })
+                    .filter_map(|(a, row)| frame.value(a, m).map(|v| (row.account_id.clone(), v)))
                     .collect();
                 values.insert(source, aligned(pairs));
             }
@@ -282,13 +277,16 @@ fn escalation_numbers(actions: &ActionsConfig, base: &LifecycleBase) -> SideValu
     numbers
 }
 
+/// An account's health drivers in words, and its recent health (date, score).
+type DriversAndHistory = (Vec<String>, Vec<(NaiveDate, f64)>);
+
 /// Health drivers and recent history of an account, from its evidence view.
 fn drivers_and_history(
     store: &dyn coco_store::read_model::AccountSource,
     config: &Config,
     account_id: &str,
     as_of: NaiveDate,
-) -> (Vec<String>, Vec<(NaiveDate, f64)>) {
+) -> DriversAndHistory {
     let number = coco_insights::format::number;
     // A view that cannot be built (account scored without health, say) leaves the pack
     // without drivers rather than failing the run.
@@ -348,39 +346,44 @@ fn facts(
     }
 }
 
-fn outbox_row(
+/// A message to queue, before it has an id.
+struct Message {
     key: String,
-    kind: &str,
+    kind: &'static str,
     channel: Channel,
     destination: String,
-    subject: &str,
-    text: &str,
+    subject: String,
+    text: String,
     html: Option<String>,
     payload: Option<String>,
     alert_id: Option<i64>,
     csm_id: Option<String>,
-) -> OutboxRow {
-    let now = Utc::now().naive_utc();
-    OutboxRow {
-        message_id: 0,
-        idempotency_key: key,
-        kind: kind.to_string(),
-        channel: channel.as_str().to_string(),
-        destination,
-        subject: subject.to_string(),
-        body_text: text.to_string(),
-        body_html: html,
-        payload,
-        alert_id,
-        csm_id,
-        status: "pending".into(),
-        attempts: 0,
-        created_at: now,
-        next_attempt_at: now,
-        last_attempt_at: None,
-        last_error: None,
-        delivered_at: None,
-        detail: None,
+}
+
+impl Message {
+    fn into_row(self) -> OutboxRow {
+        let now = Utc::now().naive_utc();
+        OutboxRow {
+            message_id: 0,
+            idempotency_key: self.key,
+            kind: self.kind.to_string(),
+            channel: self.channel.as_str().to_string(),
+            destination: self.destination,
+            subject: self.subject,
+            body_text: self.text,
+            body_html: self.html,
+            payload: self.payload,
+            alert_id: self.alert_id,
+            csm_id: self.csm_id,
+            status: "pending".into(),
+            attempts: 0,
+            created_at: now,
+            next_attempt_at: now,
+            last_attempt_at: None,
+            last_error: None,
+            delivered_at: None,
+            detail: None,
+        }
     }
 }
 
@@ -389,7 +392,7 @@ fn outbox_row(
 pub(crate) fn email_to(
     actions: &ActionsConfig,
     key: String,
-    kind: &str,
+    kind: &'static str,
     recipient_email: Option<&str>,
     subject: &str,
     text: &str,
@@ -398,19 +401,21 @@ pub(crate) fn email_to(
     csm_id: &str,
 ) -> Option<OutboxRow> {
     let email = recipient_email.filter(|e| e.contains('@'))?;
-    Some(outbox_row(
-        key,
-        kind,
-        Channel::Email,
-        email.to_string(),
-        subject,
-        text,
-        Some(html.to_string()),
-        None,
-        alert_id,
-        Some(csm_id.to_string()),
-    ))
-    .filter(|_| actions.notifications.email.enabled)
+    actions.notifications.email.enabled.then(|| {
+        Message {
+            key,
+            kind,
+            channel: Channel::Email,
+            destination: email.to_string(),
+            subject: subject.to_string(),
+            text: text.to_string(),
+            html: Some(html.to_string()),
+            payload: None,
+            alert_id,
+            csm_id: Some(csm_id.to_string()),
+        }
+        .into_row()
+    })
 }
 
 /// The messages about an alert opened (or resolved) at this run.
@@ -422,7 +427,10 @@ fn alert_messages(
 ) -> Vec<OutboxRow> {
     let n = &actions.notifications;
     let row = &opened.row;
-    let tier = row.tier.parse().unwrap_or(coco_actions::rules::AlertTier::Watch);
+    let tier = row
+        .tier
+        .parse()
+        .unwrap_or(coco_actions::rules::AlertTier::Watch);
     let severity = row
         .severity
         .parse()
@@ -459,35 +467,41 @@ fn alert_messages(
         if row.interrupt
             && let Some(channel) = n.slack_channel(team)
         {
-            out.push(outbox_row(
-                format!("alert-{id}-slack"),
-                "alert",
-                Channel::Slack,
-                channel.team.clone(),
-                &rendered.subject,
-                &rendered.text,
-                None,
-                Some(rendered.slack.clone()),
-                Some(id),
-                row.owner_csm_id.clone(),
-            ));
+            out.push(
+                Message {
+                    key: format!("alert-{id}-slack"),
+                    kind: "alert",
+                    channel: Channel::Slack,
+                    destination: channel.team.clone(),
+                    subject: rendered.subject.clone(),
+                    text: rendered.text.clone(),
+                    html: None,
+                    payload: Some(rendered.slack.clone()),
+                    alert_id: Some(id),
+                    csm_id: row.owner_csm_id.clone(),
+                }
+                .into_row(),
+            );
         }
     }
     if n.webhook_wants(event) {
         let key = format!("alert-{id}-{}-webhook", event.trim_start_matches("alert."));
         let payload = webhook_payload(event, &key, &view);
-        out.push(outbox_row(
-            key,
-            "alert",
-            Channel::Webhook,
-            "webhook".into(),
-            &format!("{event} {}", row.alert_id),
-            &opened.context.headline,
-            None,
-            Some(payload),
-            Some(id),
-            row.owner_csm_id.clone(),
-        ));
+        out.push(
+            Message {
+                key,
+                kind: "alert",
+                channel: Channel::Webhook,
+                destination: "webhook".into(),
+                subject: format!("{event} {}", row.alert_id),
+                text: opened.context.headline.clone(),
+                html: None,
+                payload: Some(payload),
+                alert_id: Some(id),
+                csm_id: row.owner_csm_id.clone(),
+            }
+            .into_row(),
+        );
     }
     out
 }
@@ -517,7 +531,7 @@ pub fn plan(
     let ids = store.reserve_ids("alert_ids", reconciliation.open.len())?;
     let mut tasks: Vec<TaskRow> = Vec::new();
     let mut opened = Vec::with_capacity(ids.len());
-    let mut views: HashMap<usize, (Vec<String>, Vec<(NaiveDate, f64)>)> = HashMap::new();
+    let mut views: HashMap<usize, DriversAndHistory> = HashMap::new();
     // Evidence views of the accounts with new alerts read from one read model: a view
     // straight from the store costs ~100 ms of queries per account.
     let read_model = if reconciliation.open.is_empty() {
@@ -582,9 +596,7 @@ pub fn plan(
         let suggested_play = suggested_play(actions, rule, &outcomes);
         let (drivers, history) = views
             .entry(account)
-            .or_insert_with(|| {
-                drivers_and_history(source, config, &account_ids[account], as_of)
-            })
+            .or_insert_with(|| drivers_and_history(source, config, &account_ids[account], as_of))
             .clone();
         // The conditions that held, in words; surfaces put the rule's name beside it.
         let headline = if firing.evidence.is_empty() {
@@ -764,7 +776,11 @@ fn suggested_play(
         (_, Some(configured)) => Some(SuggestedPlay {
             playbook_id: configured.id.clone(),
             playbook_name: configured.name.clone(),
-            because: if recommendation.candidates.iter().any(|c| c.decided_for_profile > 0) {
+            because: if recommendation
+                .candidates
+                .iter()
+                .any(|c| c.decided_for_profile > 0)
+            {
                 format!("the rule's playbook; record: {}", recommendation.because)
             } else {
                 format!(

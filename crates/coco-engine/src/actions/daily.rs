@@ -293,8 +293,16 @@ fn digests(
                 alert_id: a.row.alert_id,
                 rule_id: &a.row.rule_id,
                 rule_name: &a.rule_name,
-                tier: a.row.tier.parse().unwrap_or(coco_actions::rules::AlertTier::Watch),
-                severity: a.row.severity.parse().unwrap_or(coco_actions::rules::Severity::Low),
+                tier: a
+                    .row
+                    .tier
+                    .parse()
+                    .unwrap_or(coco_actions::rules::AlertTier::Watch),
+                severity: a
+                    .row
+                    .severity
+                    .parse()
+                    .unwrap_or(coco_actions::rules::Severity::Low),
                 opened_on: a.row.opened_on,
                 context: &a.context,
                 url: n.account_url(&a.row.account_id),

@@ -29,10 +29,8 @@ impl HealthAt<'_> {
         let id = snapshot.snapshot_id;
         if !self.scores.contains_key(&id) {
             let briefs = self.store.health_briefs(id)?;
-            self.scores.insert(
-                id,
-                briefs.into_iter().map(|(a, (s, _))| (a, s)).collect(),
-            );
+            self.scores
+                .insert(id, briefs.into_iter().map(|(a, (s, _))| (a, s)).collect());
         }
         Ok(self.scores[&id].get(account).copied().flatten())
     }

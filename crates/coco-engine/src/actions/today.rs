@@ -124,9 +124,10 @@ pub fn daily_lists_from(
         if task.status == "snoozed" && task.snoozed_until.is_none_or(|u| u > as_of) {
             continue;
         }
-        let (Some(owner), Some(&account)) =
-            (task.owner_csm_id.clone(), index.get(task.account_id.as_str()))
-        else {
+        let (Some(owner), Some(&account)) = (
+            task.owner_csm_id.clone(),
+            index.get(task.account_id.as_str()),
+        ) else {
             continue;
         };
         lists
@@ -150,7 +151,8 @@ pub fn daily_lists_from(
             continue;
         };
         let mut found = Vec::new();
-        if let Some(date) = base.renewal_dates[account].filter(|d| *d >= as_of && *d <= renewal_horizon)
+        if let Some(date) =
+            base.renewal_dates[account].filter(|d| *d >= as_of && *d <= renewal_horizon)
         {
             found.push(Candidate::Renewal {
                 renewal_date: date,
@@ -181,7 +183,9 @@ pub fn daily_lists_from(
     }
     let mut people: Vec<(String, String)> = team
         .people()
-        .filter(|p| p.active && wanted(&p.csm_id))
+        // Everyone active; someone who left only when asked for by name (their accounts
+        // still need covering until they are reassigned).
+        .filter(|p| (p.active || only.is_some()) && wanted(&p.csm_id))
         .map(|p| (p.csm_id.clone(), p.name.clone()))
         .collect();
     people.sort();
@@ -219,10 +223,5 @@ pub fn today(
     daily_lists_from(store, actions, &base, Some(&person.csm_id))?
         .into_iter()
         .next()
-        .ok_or_else(|| {
-            EngineError::Invalid(format!(
-                "{} ({}) is not active: no daily list",
-                person.name, person.csm_id
-            ))
-        })
+        .ok_or_else(|| EngineError::NotFound(format!("no daily list for {}", person.csm_id)))
 }
