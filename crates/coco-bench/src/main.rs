@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use coco_core::contract;
 use coco_store::{IngestOptions, Store, StoreOptions};
 
+mod alerts;
 mod growth;
 mod lifecycle;
 mod model;
@@ -98,6 +99,21 @@ enum BenchCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Alert-rule evaluation and de-duplication: 20 rules (the shipped 14 and six more)
+    /// over a synthetic book of 100,000 accounts, reconciled against alerts on record.
+    Alerts {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// Timed repetitions; the report gives their median.
+        #[arg(long, default_value_t = 3)]
+        repetitions: usize,
+        /// Seed of the synthetic book.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Replace the generated section of this Markdown file with the results.
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
     /// (internal) one measurement in a child process; prints JSON.
     #[command(hide = true)]
     Child {
@@ -166,6 +182,12 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string(&measurement)?);
             Ok(())
         }
+        BenchCommand::Alerts {
+            accounts,
+            repetitions,
+            seed,
+            write,
+        } => alerts::run(accounts, repetitions, seed, write.as_deref()),
         BenchCommand::Lifecycle { accounts, store } => lifecycle::run(
             accounts,
             &store.work_dir,
