@@ -317,6 +317,73 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
         assert!(items.iter().all(|i| !i["why"].as_str().unwrap().is_empty()));
     }
 
+    // Interventions: what followed, judged only on what was known at the date asked.
+    let account = champion["account_id"].as_str().unwrap();
+    let recorded = ok(coco(
+        &data,
+        &[
+            "interventions",
+            "record",
+            account,
+            "--play",
+            "champion_replacement",
+            "--channel",
+            "call",
+            "--stakeholder",
+            "VP Operations",
+            "--profile",
+            "relationship",
+            "--on",
+            "2026-08-08",
+        ],
+    ));
+    assert!(String::from_utf8_lossy(&recorded.stdout).contains("recorded intervention"));
+    let early = json(&data, &["interventions", "report", "--as-of", "2026-09-01"]);
+    assert_eq!(early["interventions"], 1);
+    assert_eq!(
+        early["decided"], 0,
+        "the 60-day window had not passed on 2026-09-01"
+    );
+    let late = json(&data, &["interventions", "report", "--as-of", "2026-10-31"]);
+    assert_eq!(late["decided"], 1);
+    let judged = &late["judged"][0];
+    assert!(judged["facts"]["health_before"].is_number(), "{judged}");
+    assert!(["success", "failure"].contains(&judged["verdict"].as_str().unwrap()));
+    let record = &late["by_play"][0];
+    assert_eq!(record["play"], "champion_replacement");
+    assert!(record["interval"].is_array(), "a Wilson interval");
+    let advice = json(
+        &data,
+        &[
+            "interventions",
+            "recommend",
+            "--profile",
+            "relationship",
+            "--as-of",
+            "2026-10-31",
+        ],
+    );
+    assert!(
+        advice["because"].as_str().unwrap().contains("prior"),
+        "thin data is said: {advice}"
+    );
+    let refused = coco(
+        &data,
+        &[
+            "interventions",
+            "record",
+            account,
+            "--play",
+            "nope",
+            "--channel",
+            "call",
+            "--profile",
+            "x",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a playbook"));
+
     // --- Email went out at once; Slack and webhooks wait for the receiver.
     if let Some(smtp) = &smtp {
         let mail = smtp.messages();

@@ -179,6 +179,20 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
         ),
         Err(e) => eprintln!("no expansion backtest: {e}"),
     }
+    // The morning's work: alerts with their tasks and each CSM's list, as `coco run daily`
+    // makes them (nothing is delivered: the shipped notifications are off).
+    let actions = super::actions::load_actions(global, &config)?;
+    let daily = coco_engine::actions::daily::run_daily(
+        &store,
+        &config,
+        &actions,
+        &coco_engine::actions::daily::DailyOptions {
+            as_of,
+            trigger: "quickstart".into(),
+            refresh: false,
+            deliver: false,
+        },
+    )?;
     let pipeline = coco_engine::expansion::pipeline(&store, &config, as_of, None)?;
     let lifecycle =
         coco_engine::lifecycle::overview(&store, &config, as_of, Some(&pipeline.opportunities))?;
@@ -248,6 +262,20 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
             lifecycle.silent.len(),
             config.journey.touchpoints.silent_days
         );
+        let busiest = daily.lists.iter().max_by_key(|l| l.items);
+        println!(
+            "Alerts: {} opened with {} playbook tasks; {} CSM daily lists{} (`coco alerts list`, `coco today --csm {}`).",
+            daily.alerts.opened,
+            daily.alerts.tasks,
+            daily.lists.iter().filter(|l| l.items > 0).count(),
+            busiest
+                .and_then(|l| l
+                    .top
+                    .as_ref()
+                    .map(|top| format!("; {}'s first item: {top}", l.csm_name)))
+                .unwrap_or_default(),
+            busiest.map_or("ID", |l| l.csm_id.as_str())
+        );
         println!(
             "\nNext: `coco health list --color red --sort change`, `coco account show <id>` (why, with evidence), `coco expansion show <id>` (talking points), `coco adoption report`, `coco journey milestones`, `coco quality` (data dir {}).",
             global.data_dir.display()
@@ -260,7 +288,7 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
             ));
         }
         output::print_object(
-            &serde_json::json!({ "loads": reports, "summary": summary, "health": run, "red_accounts": at_risk }),
+            &serde_json::json!({ "loads": reports, "summary": summary, "health": run, "red_accounts": at_risk, "daily_run": daily }),
             global.format,
         )?;
     }
