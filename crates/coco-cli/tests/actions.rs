@@ -541,3 +541,23 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     let runs = json(&data, &["runs"]);
     assert_eq!(runs.as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn a_bad_rules_file_is_refused_naming_the_file_the_rule_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = data.join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let shipped = coco_actions::rules::DEFAULT_ALERTS;
+    let broken = shipped.replacen("source = \"health_score\"", "source = \"helth\"", 1);
+    std::fs::write(config.join("alerts.toml"), broken).unwrap();
+    let output = coco(&data, &["run", "daily", "--as-of", "2026-10-31"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("alerts.toml"), "{stderr}");
+    assert!(stderr.contains("rules[0] (health_drop).when[0]"), "{stderr}");
+    assert!(stderr.contains("helth"), "{stderr}");
+    // Nothing ran: the run log is empty.
+    std::fs::remove_file(config.join("alerts.toml")).unwrap();
+    assert_eq!(json(&data, &["runs"]).as_array().unwrap().len(), 0);
+}
