@@ -1,9 +1,12 @@
 //! Alert rules on hand-built frames: every condition kind, with its evidence; the shipped
 //! settings validate against the real catalogue; de-duplication and cool-down.
 
+mod common;
+
+use common::{day, shipped_metrics};
+
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use coco_actions::playbooks::{DEFAULT_PLAYBOOKS, PlaybooksConfig};
 use coco_actions::rules::{
     AccountEvent, AlertsConfig, DEFAULT_ALERTS, PastValues, RuleInputs, evaluate,
@@ -11,25 +14,6 @@ use coco_actions::rules::{
 use coco_actions::state::{AlertStatus, KnownAlert, reconcile};
 use coco_insights::frame::{AccountRow, AttrValue, MetricMeta, SnapshotFrame};
 use coco_insights::values::{SideValues, Values};
-
-fn day(d: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()
-}
-
-fn shipped_metrics() -> Vec<MetricMeta> {
-    coco_metrics::Catalogue::default_catalogue()
-        .unwrap()
-        .metrics
-        .into_iter()
-        .map(|m| MetricMeta {
-            name: m.name,
-            description: m.description,
-            unit: m.unit,
-            category: m.category,
-            direction: m.direction,
-        })
-        .collect()
-}
 
 #[test]
 fn the_shipped_rules_and_playbooks_validate_against_the_catalogue() {

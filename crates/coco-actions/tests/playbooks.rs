@@ -2,33 +2,17 @@
 //! dates and owners; the shipped escalation tree walked over fixed numbers; and what
 //! `PlaybooksConfig::validate` refuses, naming the field.
 
+mod common;
+
+use common::{day, shipped_metrics};
+
 use chrono::NaiveDate;
 use coco_actions::playbooks::{
     AccountPlace, DEFAULT_PLAYBOOKS, PlannedTask, PlaybooksConfig, escalate, plan_tasks,
 };
 use coco_actions::routing::{Hierarchy, Person};
 use coco_actions::rules::{AlertsConfig, DEFAULT_ALERTS, Role};
-use coco_insights::frame::MetricMeta;
 use coco_insights::values::SideValues;
-
-fn day(d: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()
-}
-
-fn shipped_metrics() -> Vec<MetricMeta> {
-    coco_metrics::Catalogue::default_catalogue()
-        .unwrap()
-        .metrics
-        .into_iter()
-        .map(|m| MetricMeta {
-            name: m.name,
-            description: m.description,
-            unit: m.unit,
-            category: m.category,
-            direction: m.direction,
-        })
-        .collect()
-}
 
 /// The stage keys of config/journey.toml.
 fn stages() -> Vec<String> {
