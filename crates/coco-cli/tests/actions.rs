@@ -5,7 +5,6 @@
 //! that keeps failing (dead letters, retry), and the process killed mid-delivery.
 
 #[path = "../../coco-actions/tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -555,7 +554,10 @@ fn a_bad_rules_file_is_refused_naming_the_file_the_rule_and_the_field() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("alerts.toml"), "{stderr}");
-    assert!(stderr.contains("rules[0] (health_drop).when[0]"), "{stderr}");
+    assert!(
+        stderr.contains("rules[0] (health_drop).when[0]"),
+        "{stderr}"
+    );
     assert!(stderr.contains("helth"), "{stderr}");
     // Nothing ran: the run log is empty.
     std::fs::remove_file(config.join("alerts.toml")).unwrap();

@@ -38,8 +38,8 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Leader => matches!(permission, Read | Score | RecordOutcomes),
-            Role::Csm => matches!(permission, Read | RecordOutcomes),
+            Role::Leader => matches!(permission, Read | Score | RecordOutcomes | WorkAlerts),
+            Role::Csm => matches!(permission, Read | RecordOutcomes | WorkAlerts),
             Role::Viewer => matches!(permission, Read),
         }
     }
@@ -81,15 +81,19 @@ pub enum Permission {
     /// Record what happened to an expansion opportunity (won, lost, no decision): the
     /// CSM who had the conversation knows.
     RecordOutcomes,
+    /// Work alerts and tasks — acknowledge, snooze, close and reopen alerts, complete
+    /// and snooze tasks, record interventions: the CSMs whose lists they are.
+    WorkAlerts,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 6] = [
         Permission::Read,
         Permission::Score,
         Permission::Ingest,
         Permission::ManageUsers,
         Permission::RecordOutcomes,
+        Permission::WorkAlerts,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -101,6 +105,9 @@ impl Permission {
             Permission::Ingest => "upload files to ingest",
             Permission::ManageUsers => "manage users, roles and API tokens; read the audit log",
             Permission::RecordOutcomes => "record expansion outcomes (won, lost, no decision)",
+            Permission::WorkAlerts => {
+                "work alerts and tasks (acknowledge, snooze, close, complete) and record interventions"
+            }
         }
     }
 }
@@ -151,6 +158,8 @@ mod tests {
         assert!(!Role::Csm.can(Permission::Score));
         assert!(Role::Csm.can(Permission::RecordOutcomes));
         assert!(!Role::Viewer.can(Permission::RecordOutcomes));
+        assert!(Role::Csm.can(Permission::WorkAlerts) && Role::Leader.can(Permission::WorkAlerts));
+        assert!(!Role::Viewer.can(Permission::WorkAlerts));
     }
 
     #[test]

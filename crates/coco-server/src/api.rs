@@ -39,7 +39,7 @@ use crate::views::{self, today};
 #[openapi(
     info(
         title = "COCO API",
-        description = "Customer Success intelligence: portfolio, accounts, health, churn, renewals, expansion, adoption, segments and coverage, CSM workload, the customer journey, onboarding, touchpoints, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
+        description = "Customer Success intelligence: portfolio, accounts, health, churn, renewals, expansion, adoption, segments and coverage, CSM workload, the customer journey, onboarding, touchpoints, alerts and tasks, the daily lists, notifications, interventions, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
     ),
     paths(
         me,
@@ -79,6 +79,17 @@ use crate::views::{self, today};
         onboarding,
         touchpoints_silent,
         account_journey,
+        crate::actions_api::alerts,
+        crate::actions_api::alert,
+        crate::actions_api::alert_status,
+        crate::actions_api::tasks,
+        crate::actions_api::task_update,
+        crate::actions_api::today_list,
+        crate::actions_api::outbox,
+        crate::actions_api::runs,
+        crate::actions_api::run_daily,
+        crate::actions_api::record_intervention,
+        crate::actions_api::interventions_report,
         crate::admin::audit_api
     ),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
@@ -136,6 +147,7 @@ pub fn routes() -> Router<AppState> {
         .route("/touchpoints/silent", get(touchpoints_silent))
         .route("/accounts/{account_id}/journey", get(account_journey))
         .route("/audit", get(crate::admin::audit_api))
+        .merge(crate::actions_api::routes())
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {

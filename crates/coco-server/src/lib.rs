@@ -8,10 +8,16 @@
 //! - [`api`]: `/api/v1` JSON with an OpenAPI document generated from the code.
 //! - [`auth`], [`middleware`]: passwords, sessions, tokens, CSRF, rate limiting; the
 //!   gate every request passes. [`users`]: user and token management (shared with the CLI).
+//! - [`actions`]: My day, the alerts inbox and an alert's context pack, tasks — and the
+//!   forms that acknowledge, snooze, close and complete them; [`actions_api`]: the same
+//!   under `/api/v1`, with the outbox, the run log and interventions.
+//! - [`scheduler`]: the daily run and the outbox drain of `coco serve`.
 //! - [`pool`]: store handles on blocking threads.
 //!
 //! Surfaces are thin: handlers parse, call `coco-engine`/`coco-store`, and format.
 
+pub mod actions;
+pub mod actions_api;
 pub mod admin;
 pub mod api;
 pub mod auth;
@@ -21,6 +27,7 @@ pub mod middleware;
 pub mod pages;
 pub mod params;
 pub mod pool;
+pub mod scheduler;
 pub mod state;
 pub mod users;
 pub mod views;
@@ -34,6 +41,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use coco_engine::Config;
+use coco_engine::actions::ActionsConfig;
 use coco_store::Store;
 
 use crate::pool::StorePool;
@@ -77,6 +85,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("admin.html", include_str!("../templates/admin.html")),
     ("ingest.html", include_str!("../templates/ingest.html")),
+    ("today.html", include_str!("../templates/today.html")),
+    ("alerts.html", include_str!("../templates/alerts.html")),
+    ("alert.html", include_str!("../templates/alert.html")),
+    ("tasks.html", include_str!("../templates/tasks.html")),
+    (
+        "account_actions.html",
+        include_str!("../templates/account_actions.html"),
+    ),
     ("macros.html", include_str!("../templates/macros.html")),
 ];
 
@@ -133,12 +149,28 @@ fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> {
     Ok(environment)
 }
 
-/// Builds the shared state over an open store.
+/// Builds the shared state over an open store, with the alert rules, playbooks and
+/// notification settings of `<data dir>/config` (the shipped defaults for a file that is
+/// not there). A file that does not parse or validate fails here, with the engine's
+/// message naming the file.
 pub fn state(store: Store, config: Config, options: &ServeOptions) -> anyhow::Result<AppState> {
+    let actions = ActionsConfig::load(Some(&options.data_dir.join("config")), &config)?;
+    state_with_actions(store, config, actions, options)
+}
+
+/// [`state`] with the actions configuration already loaded (`coco serve --config-dir`).
+pub fn state_with_actions(
+    store: Store,
+    config: Config,
+    actions: ActionsConfig,
+    options: &ServeOptions,
+) -> anyhow::Result<AppState> {
     Ok(AppState {
         inner: Arc::new(Shared {
             pool: Arc::new(StorePool::new(store, options.connections)?),
             config: Arc::new(config),
+            actions: Arc::new(actions),
+            actions_lock: tokio::sync::Mutex::new(()),
             templates: templates()?,
             limiter: auth::LoginLimiter::default(),
             credentials: CredentialCache::default(),
@@ -198,6 +230,12 @@ pub fn router(state: AppState) -> Router {
         .route("/workload", get(lifecycle::workload_page))
         .route("/journey", get(lifecycle::journey_page))
         .route("/onboarding", get(lifecycle::onboarding_page))
+        .route("/today", get(actions::today_page))
+        .route("/alerts", get(actions::alerts_page))
+        .route("/alerts/{alert_id}", get(actions::alert_page))
+        .route("/alerts/{alert_id}/status", post(actions::alert_submit))
+        .route("/tasks", get(actions::tasks_page))
+        .route("/tasks/{task_id}/status", post(actions::task_submit))
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route(

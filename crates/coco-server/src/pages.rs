@@ -168,6 +168,7 @@ fn viewer(principal: &Principal) -> serde_json::Value {
         "username": principal.user.username,
         "display_name": principal.user.display_name,
         "role": principal.user.role,
+        "csm_id": principal.user.csm_id,
         "csrf": principal.csrf_token(),
         "can_ingest": principal.can(Permission::Ingest),
         "can_score": principal.can(Permission::Score),
@@ -396,6 +397,7 @@ pub async fn account_page(
     let as_of = crate::params::parse_date("as_of", &params.as_of)?.unwrap_or_else(today);
     let key = format!("account|{as_of}|{account_id}");
     let shared = state.clone();
+    let id = account_id.clone();
     let content = views::content(&state, key, async move {
         let bundle = views::account(&shared, &account_id, as_of).await?;
         // Point in time: the timeline as of the snapshot the view shows.
@@ -436,6 +438,14 @@ pub async fn account_page(
         )
     })
     .await?;
+    // The open alerts and tasks, with the viewer's buttons, into the shared content.
+    let section = crate::actions::account_section(&state, &principal, &id).await?;
+    let content = views::Content {
+        title: content.title.clone(),
+        html: content
+            .html
+            .replacen(crate::actions::ACCOUNT_SECTION_SLOT, &section, 1),
+    };
     in_layout(&state, &principal, "", &content)
 }
 
@@ -931,7 +941,7 @@ pub struct LoginQuery {
 }
 
 /// Only same-site paths are followed after login (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
             path.to_string()

@@ -534,6 +534,138 @@ pub fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+// ---------------------------------------------------------------------------------
+// Alerts and tasks
+
+/// What `?status=` of an alert list may say: `open` (open, acknowledged, snoozed),
+/// `closed` (resolved, closed), `all`, or one of the other statuses.
+pub const ALERT_STATUS_CHOICES: &[&str] = &[
+    "open",
+    "closed",
+    "all",
+    "acknowledged",
+    "snoozed",
+    "resolved",
+];
+/// Alert tiers (`?tier=`), as `AlertTier::as_str` says them.
+pub const ALERT_TIERS: &[&str] = &["watch", "intervene", "escalate"];
+/// What `?status=` of a task list may say: `open` (open, snoozed), `done`,
+/// `cancelled`, `snoozed` or `all`.
+pub const TASK_STATUS_CHOICES: &[&str] = &["open", "done", "cancelled", "snoozed", "all"];
+
+/// The stored statuses an alert status choice means (empty: all).
+pub fn alert_statuses(choice: &str) -> Vec<String> {
+    let statuses: &[&str] = match choice {
+        "open" => &["open", "acknowledged", "snoozed"],
+        "closed" => &["resolved", "closed"],
+        "all" => &[],
+        one => return vec![one.to_string()],
+    };
+    statuses.iter().map(|s| s.to_string()).collect()
+}
+
+/// The stored statuses a task status choice means (empty: all).
+pub fn task_statuses(choice: &str) -> Vec<String> {
+    match choice {
+        "open" => vec!["open".into(), "snoozed".into()],
+        "all" => Vec::new(),
+        one => vec![one.to_string()],
+    }
+}
+
+/// Filters and window of an alert list (the inbox and `GET /api/v1/alerts`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AlertListParams {
+    pub status: Option<String>,
+    /// The owner CSM's id.
+    pub owner: Option<String>,
+    pub account: Option<String>,
+    pub tier: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertListRequest {
+    /// The choice made (`open` unless set).
+    pub status: String,
+    pub filter: coco_store::actions::AlertFilter,
+    pub tier: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl AlertListParams {
+    pub fn parse(&self, default_limit: usize) -> Result<AlertListRequest, AppError> {
+        let status =
+            one_of("status", &self.status, ALERT_STATUS_CHOICES)?.unwrap_or_else(|| "open".into());
+        let limit = parse_count("limit", &self.limit, default_limit)?;
+        if limit > 500 {
+            return Err(AppError::invalid("limit", "`limit` is at most 500"));
+        }
+        Ok(AlertListRequest {
+            filter: coco_store::actions::AlertFilter {
+                statuses: alert_statuses(&status),
+                owner_csm_id: set(&self.owner),
+                account_id: set(&self.account),
+                opened_on_or_before: None,
+            },
+            status,
+            tier: one_of("tier", &self.tier, ALERT_TIERS)?,
+            limit,
+            offset: parse_offset("offset", &self.offset)?,
+        })
+    }
+}
+
+/// Filters and window of a task list (the Tasks page and `GET /api/v1/tasks`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TaskListParams {
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub account: Option<String>,
+    /// Due on or before this date.
+    pub due_by: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskListRequest {
+    pub status: String,
+    pub filter: coco_store::actions::TaskFilter,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl TaskListParams {
+    pub fn parse(&self, default_limit: usize) -> Result<TaskListRequest, AppError> {
+        let status =
+            one_of("status", &self.status, TASK_STATUS_CHOICES)?.unwrap_or_else(|| "open".into());
+        let limit = parse_count("limit", &self.limit, default_limit)?;
+        if limit > 500 {
+            return Err(AppError::invalid("limit", "`limit` is at most 500"));
+        }
+        Ok(TaskListRequest {
+            filter: coco_store::actions::TaskFilter {
+                statuses: task_statuses(&status),
+                owner_csm_id: set(&self.owner),
+                account_id: set(&self.account),
+                alert_id: None,
+                due_on_or_before: parse_date("due_by", &self.due_by)?,
+            },
+            status,
+            limit,
+            offset: parse_offset("offset", &self.offset)?,
+        })
+    }
+}
+
+/// A value that may be empty (an untouched form field): trimmed, `None` when empty.
+pub fn non_empty(value: &Option<String>) -> Option<String> {
+    set(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -753,5 +885,92 @@ mod tests {
             ..AdoptionParams::default()
         };
         assert_eq!(params.parse().unwrap().by, "plan_tier");
+    }
+
+    #[test]
+    fn alert_and_task_lists_default_to_open_and_reject_unknown_values() {
+        let request = AlertListParams::default().parse(100).unwrap();
+        assert_eq!(request.status, "open");
+        assert_eq!(request.filter.statuses, ["open", "acknowledged", "snoozed"]);
+        assert_eq!((request.limit, request.offset), (100, 0));
+        let request = AlertListParams {
+            status: Some("closed".into()),
+            owner: Some(" csm_004 ".into()),
+            tier: Some("escalate".into()),
+            ..AlertListParams::default()
+        }
+        .parse(100)
+        .unwrap();
+        assert_eq!(request.filter.statuses, ["resolved", "closed"]);
+        assert_eq!(request.filter.owner_csm_id.as_deref(), Some("csm_004"));
+        assert_eq!(request.tier.as_deref(), Some("escalate"));
+        assert!(
+            AlertListParams {
+                status: Some("all".into()),
+                ..AlertListParams::default()
+            }
+            .parse(100)
+            .unwrap()
+            .filter
+            .statuses
+            .is_empty()
+        );
+        for (params, field) in [
+            (
+                AlertListParams {
+                    status: Some("open'; DROP TABLE alerts".into()),
+                    ..AlertListParams::default()
+                },
+                "status",
+            ),
+            (
+                AlertListParams {
+                    tier: Some("urgent".into()),
+                    ..AlertListParams::default()
+                },
+                "tier",
+            ),
+            (
+                AlertListParams {
+                    limit: Some("501".into()),
+                    ..AlertListParams::default()
+                },
+                "limit",
+            ),
+        ] {
+            assert_eq!(params.parse(100).unwrap_err().field.as_deref(), Some(field));
+        }
+        let request = TaskListParams::default().parse(100).unwrap();
+        assert_eq!(request.filter.statuses, ["open", "snoozed"]);
+        let request = TaskListParams {
+            status: Some("done".into()),
+            due_by: Some("2026-12-05".into()),
+            ..TaskListParams::default()
+        }
+        .parse(100)
+        .unwrap();
+        assert_eq!(request.filter.statuses, ["done"]);
+        assert_eq!(
+            request.filter.due_on_or_before,
+            NaiveDate::from_ymd_opt(2026, 12, 5)
+        );
+        for (params, field) in [
+            (
+                TaskListParams {
+                    status: Some("finished".into()),
+                    ..TaskListParams::default()
+                },
+                "status",
+            ),
+            (
+                TaskListParams {
+                    due_by: Some("tomorrow".into()),
+                    ..TaskListParams::default()
+                },
+                "due_by",
+            ),
+        ] {
+            assert_eq!(params.parse(100).unwrap_err().field.as_deref(), Some(field));
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! What every handler shares: the store pool, configuration, templates, the login
-//! limiter, and a short-lived cache of authenticated credentials.
+//! What every handler shares: the store pool, configuration (metrics and health; alert
+//! rules, playbooks and notifications), templates, the login limiter, and a short-lived
+//! cache of authenticated credentials.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use coco_engine::Config;
+use coco_engine::actions::ActionsConfig;
 
 use crate::auth::{LoginLimiter, Principal};
 use crate::pool::StorePool;
@@ -19,6 +21,12 @@ pub struct AppState {
 pub struct Shared {
     pub pool: Arc<StorePool>,
     pub config: Arc<Config>,
+    /// Alert rules, playbooks and notification settings (`alerts.toml`,
+    /// `playbooks.toml`, `notifications.toml`), loaded and validated at start.
+    pub actions: Arc<ActionsConfig>,
+    /// Held by every daily run and outbox delivery pass the server makes (API and
+    /// scheduler), so two never write alerts or send the same message at once.
+    pub actions_lock: tokio::sync::Mutex<()>,
     pub templates: minijinja::Environment<'static>,
     pub limiter: LoginLimiter,
     pub credentials: CredentialCache,

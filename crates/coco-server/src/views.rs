@@ -8,6 +8,12 @@
 //! [`ViewCache::invalidate`], which moves to a new generation; entries of older
 //! generations are never read again and are dropped.
 //!
+//! Alerts and tasks change far more often than the data (a CSM acknowledges, snoozes,
+//! completes all morning): the views that show them (the daily lists) carry a second
+//! generation in their keys, which [`ViewCache::invalidate_actions`] moves on, leaving
+//! the expensive portfolio, account and lifecycle views in place. Pages with forms on
+//! alerts and tasks are rendered per request (they carry the viewer's CSRF token).
+//!
 //! Why it matters: a portfolio view over 100,000 accounts is about ten aggregate
 //! queries (~1 s on 2 cores); a CS team opens the same few views all morning.
 //! Concurrent first requests for the same view are coalesced into one computation.
@@ -36,6 +42,8 @@ type Entry = Arc<dyn Any + Send + Sync>;
 
 pub struct ViewCache {
     generation: AtomicU64,
+    /// Moved on by every change to alerts or tasks (see the module's documentation).
+    actions_generation: AtomicU64,
     entries: moka::future::Cache<String, Entry>,
     /// The latest snapshot's account rows in memory (see `coco_store::read_model`),
     /// built by [`warm_up`] with the generation it was built in (a model finished
@@ -50,6 +58,7 @@ impl Default for ViewCache {
     fn default() -> Self {
         ViewCache {
             generation: AtomicU64::new(0),
+            actions_generation: AtomicU64::new(0),
             entries: moka::future::Cache::builder()
                 // An account view with its history is the largest entry (tens of kB).
                 .max_capacity(4096)
@@ -72,6 +81,12 @@ impl ViewCache {
         if let Ok(mut warmed) = self.warmed.write() {
             *warmed = None;
         }
+    }
+
+    /// Forgets the views that show alerts and tasks (an alert's or a task's status
+    /// changed, or an alert run wrote without scoring).
+    pub fn invalidate_actions(&self) {
+        self.actions_generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The accounts the last completed warm-up made ready (None: none completed since
@@ -868,6 +883,61 @@ pub async fn interactions(
                 &account_id,
                 days,
             )?)
+        })
+        .await
+}
+
+// ---------------------------------------------------------------------------------
+// Alerts, tasks and the daily lists
+
+/// One CSM's list for the day (`who`: an id or a name) as of the snapshot answering
+/// `as_of`: `coco_engine::actions::today` over the memoised lifecycle overview's base
+/// (the same base the Journey and Workload pages read) instead of loading it again.
+pub async fn daily_list(
+    state: &AppState,
+    as_of: NaiveDate,
+    who: &str,
+) -> Result<Arc<coco_actions::today::DailyList>, AppError> {
+    let overview = lifecycle(state, as_of).await?;
+    let actions = Arc::clone(&state.inner.actions);
+    let who = who.to_string();
+    let key = format!(
+        "today|{}|{as_of}|{who}",
+        state.inner.views.actions_generation.load(Ordering::SeqCst)
+    );
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            use coco_engine::actions::{alerts::hierarchy, today as lists};
+            let team = hierarchy(store)?;
+            let person = lists::find_csm(&team, &who)?;
+            lists::daily_lists_from(store, &actions, &overview.base, Some(&person.csm_id))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "csm",
+                        format!(
+                            "{} ({}) is not an active CSM: no daily list",
+                            person.name, person.csm_id
+                        ),
+                    )
+                })
+        })
+        .await
+}
+
+/// Every account's name by id (the accounts table): the alert and task lists name
+/// their accounts with it. Changes only with an upload.
+pub async fn account_names(
+    state: &AppState,
+) -> Result<Arc<std::collections::HashMap<String, String>>, AppError> {
+    state
+        .inner
+        .views
+        .get_or_compute(state, "account-names".into(), |store| {
+            Ok(store.account_names()?)
         })
         .await
 }

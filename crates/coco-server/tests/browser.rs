@@ -3,8 +3,10 @@
 //! `chromium`) walking through it as a CSM would — log in, portfolio, filter, sort, an
 //! account's 360, renewals, the model, the expansion pipeline filtered by light, an
 //! opportunity on its account 360 with the account's adoption, the adoption heatmap
-//! and its downloads, log out; a viewer's book, expansion and adoption pages and the
-//! ingest page they cannot reach; an account named `<script>…` rendered as text.
+//! and its downloads, My day after a week of daily runs (items in rank order, a task
+//! done and gone, an alert's evidence, acknowledged), the alerts inbox and the tasks,
+//! log out; a viewer's book, their My day without buttons, expansion and adoption pages
+//! and the ingest page they cannot reach; an account named `<script>…` rendered as text.
 //!
 //! Needs `chromium` (`apt-get install chromium`, or `COCO_CHROMIUM=/path`) and the npm
 //! packages of `tests/browser` (`npm ci --prefix crates/coco-server/tests/browser`);
@@ -56,9 +58,43 @@ async fn a_csm_walks_through_the_dashboard_in_chromium() {
     })
     .await;
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
-    let as_of = chrono::NaiveDate::from_ymd_opt(END.0, END.1, END.2)
-        .unwrap()
-        .to_string();
+    let end = chrono::NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap();
+    let as_of = end.to_string();
+    // A week of alerts: the daily run of a week before the end, then the end's (the
+    // first run's tasks are due by then), as the scheduler would have run them.
+    for date in [end - chrono::Days::new(7), end] {
+        coco_server::actions::daily_run(
+            &server.state,
+            coco_engine::actions::daily::DailyOptions {
+                as_of: date,
+                trigger: "test".into(),
+                refresh: false,
+                deliver: false,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // The CSM whose day the admin opens: the first with tasks and alerts on it.
+    let team = server
+        .state
+        .pool()
+        .run(|store| Ok(store.csm_directory()?))
+        .await
+        .unwrap();
+    let mut today_csm = None;
+    for person in team.iter().filter(|p| p.active) {
+        let today = chrono::Utc::now().date_naive();
+        let list = coco_server::views::daily_list(&server.state, today, &person.csm_id)
+            .await
+            .unwrap();
+        let has = |kind: &str| list.items.iter().any(|i| i.kind.as_str() == kind);
+        if has("task") && has("alert") {
+            today_csm = Some(person.csm_id.clone());
+            break;
+        }
+    }
+    let today_csm = today_csm.expect("a CSM with tasks and alerts on their day");
     let mut command = Command::new("node");
     command
         .arg(scripts.join("dashboard.mjs"))
@@ -71,6 +107,7 @@ async fn a_csm_walks_through_the_dashboard_in_chromium() {
         .env("COCO_XSS_ACCOUNT", &server.xss_account)
         .env("COCO_XSS_NAME", XSS_NAME)
         .env("COCO_AS_OF", &as_of)
+        .env("COCO_TODAY_CSM", &today_csm)
         .env("COCO_ARTIFACTS", &artifacts);
     // The server runs on this runtime's workers; the browser is waited for off them.
     let output = tokio::task::spawn_blocking(move || command.output())

@@ -1,4 +1,5 @@
-//! `coco serve`, `coco users`, `coco tokens`. User and token changes go through
+//! `coco serve` (with its scheduler: the daily run and the outbox drain), `coco users`,
+//! `coco tokens`. User and token changes go through
 //! `coco_server::users` (the same code as the server's), so the CLI holds no auth logic.
 
 use std::net::SocketAddr;
@@ -34,6 +35,9 @@ fn cli_actor() -> String {
 
 pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     let config = metrics::load_config(global)?;
+    // Alert rules, playbooks and notifications: a file that does not validate stops the
+    // server here, with the file and the problem named.
+    let actions = crate::commands::actions::load_actions(global, &config)?;
     let store = open_store(global)?;
     if store.list_users()?.is_empty() {
         return Err(user_error(
@@ -46,13 +50,18 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         connections: args.connections,
         secure_cookies: args.behind_tls,
     };
-    let state = coco_server::state(store, config, &options)?;
+    let state = coco_server::state_with_actions(store, config, actions, &options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(coco_server::serve(state, args.bind, |address| {
-        println!("COCO is serving http://{address}/ (Ctrl-C stops it)");
-    }))
+    runtime.block_on(async {
+        // The daily run and the outbox drain (`[schedule]` in notifications.toml).
+        let _scheduler = coco_server::scheduler::start(&state);
+        coco_server::serve(state, args.bind, |address| {
+            println!("COCO is serving http://{address}/ (Ctrl-C stops it)");
+        })
+        .await
+    })
 }
 
 #[derive(Subcommand)]

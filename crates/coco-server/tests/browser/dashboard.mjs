@@ -10,6 +10,7 @@
 //   COCO_XSS_ACCOUNT     id of the account whose name is an XSS payload
 //   COCO_XSS_NAME        that payload
 //   COCO_AS_OF           the as-of date every page must show
+//   COCO_TODAY_CSM       a CSM whose day (after the daily runs) has tasks and alerts
 //   COCO_ARTIFACTS       where a failing step leaves its screenshot and HTML
 //
 // Exits 0 when every step passed; otherwise prints the failed step and exits 1.
@@ -466,6 +467,104 @@ await step("an account named with <script> renders as text", async () => {
   assert.equal(await admin.locator("script").count(), 0);
 });
 
+// --- My day, alerts and tasks --------------------------------------------------------
+
+/** My day's items: rank, kind, task and alert ids, in page order. */
+async function todayItems(page) {
+  return page.$$eval("#today-items li[data-rank]", (lis) =>
+    lis.map((li) => ({
+      rank: Number(li.dataset.rank),
+      kind: li.dataset.kind,
+      task: li.dataset.taskId || null,
+      alert: li.dataset.alertId || null,
+    })),
+  );
+}
+
+await step("admin opens My day, picks a CSM and sees their items in rank order", async () => {
+  await admin.click("header nav a:text-is('My day')");
+  await admin.waitForURL("**/today");
+  // The admin is not linked to a CSM: the page asks them to pick one.
+  assert.ok(await admin.isVisible("#today-pick"));
+  await admin.selectOption("#today-filters select[name=csm]", env("COCO_TODAY_CSM"));
+  await Promise.all([
+    admin.waitForURL((url) => url.searchParams.get("csm") === env("COCO_TODAY_CSM")),
+    admin.click("#today-filters button[type=submit]"),
+  ]);
+  const items = await todayItems(admin);
+  assert.ok(items.length > 0, "items on the list");
+  assert.deepEqual(
+    items.map((i) => i.rank),
+    items.map((_, i) => i + 1),
+    "ranks 1, 2, 3 … in page order",
+  );
+  assert.ok(items.some((i) => i.kind === "task"), "a task on the list");
+  assert.ok(items.some((i) => i.kind === "alert"), "an alert on the list");
+  assert.ok((await admin.textContent("h1")).startsWith("My day — "));
+});
+
+await step("admin clicks Done on a task and it leaves the list", async () => {
+  const before = await todayItems(admin);
+  const task = before.find((i) => i.kind === "task").task;
+  const item = admin.locator(`#today-items li[data-task-id="${task}"]`);
+  await item.locator("button.done").click();
+  // The form posts and comes back to the same list: the item goes when it reloads.
+  await item.waitFor({ state: "detached" });
+  await admin.waitForLoadState("load");
+  assert.equal(path(admin), `/today?csm=${env("COCO_TODAY_CSM")}`);
+  const after = await todayItems(admin);
+  assert.equal(after.filter((i) => i.task === task).length, 0, "the task is gone");
+  assert.deepEqual(after.map((i) => i.rank), after.map((_, i) => i + 1), "ranked again");
+  // The task list says it is done, by the admin.
+  await admin.goto(`${base}/tasks?status=done`);
+  const row = admin.locator(`#tasks tr[data-task-id="${task}"]`);
+  assert.equal(await row.count(), 1);
+  assert.ok((await row.textContent()).includes("by admin"));
+});
+
+await step("admin opens an alert from My day and sees its evidence, then acknowledges it", async () => {
+  await admin.goto(`${base}/today?csm=${encodeURIComponent(env("COCO_TODAY_CSM"))}`);
+  const alert = (await todayItems(admin)).find((i) => i.kind === "alert").alert;
+  await Promise.all([
+    admin.waitForURL(`**/alerts/${alert}`),
+    admin.click(`#today-items li[data-alert-id="${alert}"] a[href="/alerts/${alert}"]`),
+  ]);
+  assert.ok((await admin.textContent("#alert-headline")).trim().length > 0, "the headline");
+  const evidence = await admin.$$eval("#alert-evidence .evidence p", (ps) => ps.map((p) => p.textContent.trim()));
+  assert.ok(evidence.length > 0 && evidence.every((t) => t.length > 0), "the evidence sentences");
+  assert.ok(await admin.isVisible("#alert-facts"));
+  assert.ok(await admin.isVisible("#alert-routing"));
+  assert.equal(await admin.textContent("#alert-status"), "open");
+  await admin.click("#alert-ack button[type=submit]");
+  // Back on the same page, reloaded: the status says so.
+  await admin.waitForSelector("#alert-status:text-is('acknowledged')");
+  assert.equal(path(admin), `/alerts/${alert}`);
+  assert.equal(await admin.locator("#alert-ack").count(), 0, "no second acknowledgement");
+});
+
+await step("admin filters the alerts inbox by tier and opens an account's alerts and tasks", async () => {
+  await admin.click("header nav a:text-is('Alerts')");
+  await admin.waitForURL("**/alerts");
+  const rows = admin.locator("#alerts tbody tr[data-alert-id]");
+  assert.ok((await rows.count()) > 0, "open alerts");
+  const tier = await rows.first().getAttribute("data-tier");
+  await admin.selectOption("#alert-filters select[name=tier]", tier);
+  await Promise.all([
+    admin.waitForURL((url) => url.searchParams.get("tier") === tier),
+    admin.click("#alert-filters button[type=submit]"),
+  ]);
+  const tiers = await admin.$$eval("#alerts tbody tr[data-alert-id]", (trs) => trs.map((tr) => tr.dataset.tier));
+  assert.ok(tiers.length > 0 && tiers.every((t) => t === tier), `only ${tier} alerts`);
+  // The first alert's account: its 360 lists the alert, linked.
+  const alert = await rows.first().getAttribute("data-alert-id");
+  await Promise.all([
+    admin.waitForURL("**/accounts/**"),
+    rows.first().locator("td:nth-child(4) a").click(),
+  ]);
+  assert.ok(await admin.isVisible("#account-actions"));
+  assert.equal(await admin.locator(`#account-alerts a[href="/alerts/${alert}"]`).count(), 2);
+});
+
 await step("admin sees the ingest page", async () => {
   assert.equal(await admin.locator("header nav a", { hasText: "Ingest" }).count(), 1);
   const response = await admin.goto(`${base}/ingest`);
@@ -529,6 +628,16 @@ await step("a viewer logs in and sees their book", async () => {
   for (const row of rows) {
     assert.equal(row.CSM, csm);
   }
+});
+
+await step("a viewer sees their CSM's day, without buttons to change it", async () => {
+  await viewer.click("header nav a:text-is('My day')");
+  await viewer.waitForURL("**/today");
+  assert.equal(await viewer.locator("#today-pick").count(), 0, "the viewer is linked to a CSM");
+  assert.equal(await viewer.locator("#today-filters").count(), 0, "no CSM to pick");
+  assert.equal(await viewer.locator("#today-items button").count(), 0, "no Done or Ack");
+  await viewer.goto(`${base}/tasks`);
+  assert.equal(await viewer.locator("#tasks form").count(), 0);
 });
 
 await step("a viewer reads the expansion, adoption, segments, workload, journey and onboarding pages", async () => {
