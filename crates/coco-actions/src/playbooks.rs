@@ -15,6 +15,9 @@ use crate::rules::{AlertRule, AlertTier, AlertsConfig, Role, SIDE_SOURCES, Sever
 
 pub const DEFAULT_PLAYBOOKS: &str = include_str!("../../../config/playbooks.toml");
 
+/// The `playbook_id` of a task an escalation node created is this prefix + the node's name.
+pub const ESCALATION_PREFIX: &str = "escalation: ";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -365,7 +368,7 @@ pub fn escalate(
         if let (Some(title), Some(role)) = (&node.task, node.task_owner) {
             step += 1;
             out.tasks.push(PlannedTask {
-                playbook_id: format!("escalation: {}", node.name),
+                playbook_id: format!("{ESCALATION_PREFIX}{}", node.name),
                 step,
                 title: title.clone(),
                 owner_role: role,

@@ -912,7 +912,7 @@ pub async fn daily_list(
             use coco_engine::actions::{alerts::hierarchy, today as lists};
             let team = hierarchy(store)?;
             let person = lists::find_csm(&team, &who)?;
-            lists::daily_lists_from(store, &actions, &overview.base, Some(&person.csm_id))?
+            lists::daily_lists_from(store, &actions, &overview.base, as_of, Some(&person.csm_id))?
                 .into_iter()
                 .next()
                 .ok_or_else(|| {

@@ -282,7 +282,8 @@ async fn alerts_tasks_and_my_day_are_worked_from_the_pages_and_the_api() {
         let csm = list["csm_id"].as_str().unwrap().to_string();
         let (status, day) = get_json(
             &client,
-            server.url(&format!("/api/v1/today?csm={csm}")),
+            // The run's date: tasks fall due by the day asked about.
+            server.url(&format!("/api/v1/today?csm={csm}&as_of={}", end())),
             &admin,
         )
         .await;
@@ -324,7 +325,7 @@ async fn alerts_tasks_and_my_day_are_worked_from_the_pages_and_the_api() {
     // A CSM user linked to that CSM logs in: My day is their list, in the API's order.
     let one_time = add_user(&server, "casey", coco_core::Role::Csm, &csm).await;
     let (casey, csrf) = log_in(&server, "casey", &one_time).await;
-    let page = text(&casey, server.url("/today")).await;
+    let page = text(&casey, server.url(&format!("/today?as_of={}", end()))).await;
     let shown = today_items(&page);
     assert_eq!(shown.len(), items.len());
     for (shown, item) in shown.iter().zip(&items) {
@@ -367,7 +368,7 @@ async fn alerts_tasks_and_my_day_are_worked_from_the_pages_and_the_api() {
     .await;
     assert_eq!(detail["alert"]["status"], "acknowledged");
     // The list keeps it (still open) and says it is acknowledged: no Ack button.
-    let page = text(&casey, server.url("/today")).await;
+    let page = text(&casey, server.url(&format!("/today?as_of={}", end()))).await;
     let li = &page[page.find(&format!("data-alert-id=\"{alert_id}\"")).unwrap()..];
     let li = &li[..li.find("</li>").unwrap()];
     assert!(li.contains("acknowledged") && !li.contains("class=\"ack\""));
@@ -395,7 +396,11 @@ async fn alerts_tasks_and_my_day_are_worked_from_the_pages_and_the_api() {
             .unwrap()
             .contains("work alerts")
     );
-    let viewer_day = text(&viewer, server.url(&format!("/today?csm={csm}"))).await;
+    let viewer_day = text(
+        &viewer,
+        server.url(&format!("/today?csm={csm}&as_of={}", end())),
+    )
+    .await;
     assert!(!viewer_day.contains("class=\"done\"") && !viewer_day.contains("class=\"ack\""));
     assert_eq!(today_items(&viewer_day).len(), items.len());
 
@@ -417,7 +422,7 @@ async fn alerts_tasks_and_my_day_are_worked_from_the_pages_and_the_api() {
         .await
         .unwrap();
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    let page = text(&casey, server.url("/today")).await;
+    let page = text(&casey, server.url(&format!("/today?as_of={}", end()))).await;
     assert!(
         today_items(&page)
             .iter()

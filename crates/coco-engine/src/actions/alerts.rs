@@ -4,21 +4,21 @@
 //! routed, given their playbook tasks, escalation and context pack, and their messages
 //! rendered — everything [`Store::apply_alert_run`] then writes in one transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate, Utc};
 use coco_actions::context::{AccountFacts, ContextPack, SuggestedPlay};
 use coco_actions::notify::Channel;
 use coco_actions::outcomes::{OutcomeReport, recommend};
-use coco_actions::playbooks::{AccountPlace, PlannedTask, escalate, plan_tasks};
+use coco_actions::playbooks::{AccountPlace, ESCALATION_PREFIX, PlannedTask, escalate, plan_tasks};
 use coco_actions::render::{AlertView, alert_message, webhook_payload};
 use coco_actions::routing::{Hierarchy, Person, Recipient, Routing, route};
 use coco_actions::rules::{AccountEvent, Firing, PastValues, RuleInputs, evaluate};
 use coco_actions::state::{AlertStatus, KnownAlert, reconcile};
 use coco_insights::values::SideValues;
 use coco_store::Store;
-use coco_store::actions::{AlertRow, AlertRunWrite, OutboxRow, TaskRow};
+use coco_store::actions::{AlertRow, AlertRunWrite, OutboxRow, TaskFilter, TaskRow};
 use serde::Serialize;
 
 use super::ActionsConfig;
@@ -528,6 +528,15 @@ pub fn plan(
     for f in &fired {
         *firings_per_account.entry(f.account).or_insert(0) += 1;
     }
+    let mut escalation_tasks: HashSet<(String, String)> = store
+        .tasks(&TaskFilter {
+            statuses: vec!["open".into(), "snoozed".into()],
+            ..TaskFilter::default()
+        })?
+        .into_iter()
+        .filter(|t| t.playbook_id.starts_with(ESCALATION_PREFIX))
+        .map(|t| (t.account_id, t.playbook_id))
+        .collect();
     let ids = store.reserve_ids("alert_ids", reconciliation.open.len())?;
     let mut tasks: Vec<TaskRow> = Vec::new();
     let mut opened = Vec::with_capacity(ids.len());
@@ -576,7 +585,13 @@ pub fn plan(
             as_of,
             &hierarchy,
         );
-        planned.extend(escalation.tasks.iter().cloned());
+        // An escalation node's task is about the account, not the alert: once per
+        // account while one is open, however many of its alerts reach the node.
+        for task in &escalation.tasks {
+            if escalation_tasks.insert((account_ids[account].clone(), task.playbook_id.clone())) {
+                planned.push(task.clone());
+            }
+        }
         let mut escalated_to: Vec<Recipient> = Vec::new();
         if let Some(owner) = owner {
             for role in &escalation.involve {

@@ -205,7 +205,7 @@ fn run_steps(
         ))
     })?;
     let (lists, digests_queued) = steps.run("digests", || {
-        let lists = daily_lists_from(store, actions, &inputs.base, None)?;
+        let lists = daily_lists_from(store, actions, &inputs.base, as_of, None)?;
         let messages = digests(actions, &plan, &lists, &alerts::hierarchy(store)?);
         let (queued, already) = store.enqueue_messages(&messages)?;
         let non_empty = lists.iter().filter(|l| !l.items.is_empty()).count();

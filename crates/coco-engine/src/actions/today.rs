@@ -45,14 +45,15 @@ pub fn find_csm<'a>(
     }
 }
 
-/// Every active CSM's list (or one CSM's), as of the base's date.
+/// Every active CSM's list (or one CSM's) as of `as_of`: alerts and tasks on record
+/// then, the numbers of `base` (the snapshot on or before it).
 pub fn daily_lists_from(
     store: &Store,
     actions: &ActionsConfig,
     base: &LifecycleBase,
+    as_of: NaiveDate,
     only: Option<&str>,
 ) -> Result<Vec<DailyList>, EngineError> {
-    let as_of = base.as_of();
     let config = &actions.alerts.today;
     let team = hierarchy(store)?;
     let values = base.values();
@@ -220,7 +221,7 @@ pub fn today(
     let team = hierarchy(store)?;
     let person = find_csm(&team, csm)?;
     let base = load_base(store, config, as_of)?;
-    daily_lists_from(store, actions, &base, Some(&person.csm_id))?
+    daily_lists_from(store, actions, &base, as_of, Some(&person.csm_id))?
         .into_iter()
         .next()
         .ok_or_else(|| EngineError::NotFound(format!("no daily list for {}", person.csm_id)))
