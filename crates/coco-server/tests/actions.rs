@@ -9,70 +9,18 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{END, Server, XSS_NAME, start};
+use common::{END, Server, XSS_NAME, browser, log_in, start};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
 
 fn end() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap()
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
 async fn text(client: &reqwest::Client, url: String) -> String {
     let response = client.get(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{url}");
     response.text().await.unwrap()
-}
-
-/// Logs in with a one-time password, replaces it; the client and its CSRF token.
-async fn log_in(server: &Server, username: &str, one_time: &str) -> (reqwest::Client, String) {
-    let client = browser();
-    let page = text(&client, server.url("/login")).await;
-    let response = client
-        .post(server.url("/login"))
-        .form(&[
-            ("csrf", hidden(&page, "csrf").as_str()),
-            ("username", username),
-            ("password", one_time),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let page = text(&client, server.url("/password")).await;
-    let csrf = hidden(&page, "csrf");
-    let chosen = format!("{username}-chosen-password");
-    let changed = client
-        .post(server.url("/password"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("current", one_time),
-            ("password", chosen.as_str()),
-            ("confirm", chosen.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
-    (client, csrf)
 }
 
 async fn get_json(client: &reqwest::Client, url: String, token: &str) -> (StatusCode, Value) {

@@ -4,22 +4,8 @@
 
 mod common;
 
-use common::{Book, Server, XSS_NAME, start, start_with};
+use common::{Book, XSS_NAME, browser, hidden, log_in, page_text, start, start_with};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// GET, the body as text.
-async fn page_text(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
-    client.get(url).send().await.unwrap().text().await.unwrap()
-}
 
 /// GET with a bearer token, the body as JSON.
 async fn api_json(
@@ -36,58 +22,6 @@ async fn api_json(
         .json()
         .await
         .unwrap()
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
-
-/// Logs in (changing the one-time password) and returns the client and its CSRF token.
-async fn log_in(server: &Server, username: &str, one_time: &str) -> (reqwest::Client, String) {
-    let client = browser();
-    let page = page_text(&client, server.url("/login")).await;
-    let response = client
-        .post(server.url("/login"))
-        .form(&[
-            ("csrf", hidden(&page, "csrf").as_str()),
-            ("username", username),
-            ("password", one_time),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()["location"], "/password");
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-    // Until the one-time password is replaced, every page leads to /password.
-    let blocked = client.get(server.url("/")).send().await.unwrap();
-    assert_eq!(blocked.headers()["location"], "/password");
-    let page = page_text(&client, server.url("/password")).await;
-    let csrf = hidden(&page, "csrf");
-    let new_password = format!("{username}-chosen-password");
-    let changed = client
-        .post(server.url("/password"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("current", one_time),
-            ("password", new_password.as_str()),
-            ("confirm", new_password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
-    (client, csrf)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,8 @@ use chrono::NaiveDate;
 use coco_core::Role;
 use coco_server::users::{NewUserRequest, add_user, create_token};
 use coco_store::{IngestOptions, Store};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
 
 pub const XSS_NAME: &str = "<script>alert('owned')</script> & \"Sons\"";
 pub const END: (i32, u32, u32) = (2026, 10, 31);
@@ -201,4 +203,71 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
+}
+
+// ----- clients -----------------------------------------------------------------
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// GET, the body as text.
+pub async fn page_text(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// Logs in (changing the one-time password) and returns the client and its CSRF token.
+pub async fn log_in(server: &Server, username: &str, one_time: &str) -> (reqwest::Client, String) {
+    let client = browser();
+    let page = page_text(&client, server.url("/login")).await;
+    let response = client
+        .post(server.url("/login"))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("username", username),
+            ("password", one_time),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/password");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    // Until the one-time password is replaced, every page leads to /password.
+    let blocked = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(blocked.headers()["location"], "/password");
+    let page = page_text(&client, server.url("/password")).await;
+    let csrf = hidden(&page, "csrf");
+    let new_password = format!("{username}-chosen-password");
+    let changed = client
+        .post(server.url("/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current", one_time),
+            ("password", new_password.as_str()),
+            ("confirm", new_password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    (client, csrf)
 }
