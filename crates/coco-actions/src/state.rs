@@ -34,6 +34,20 @@ names!(AlertStatus {
 });
 
 impl AlertStatus {
+    /// Whether a person may set `to` on an alert that is `self`: reopening always;
+    /// acknowledging, snoozing and closing only while it is open; `resolved` is what a
+    /// run sets when the condition clears, never a person.
+    pub fn check_change(self, to: AlertStatus) -> Result<(), String> {
+        match to {
+            AlertStatus::Open => Ok(()),
+            AlertStatus::Resolved => {
+                Err("resolved is set by a run when the condition clears; close it instead".into())
+            }
+            _ if self.is_open() => Ok(()),
+            _ => Err(format!("the alert is {self}: reopen it first")),
+        }
+    }
+
     pub fn is_open(self) -> bool {
         matches!(
             self,
@@ -129,4 +143,29 @@ pub fn reconcile(
     }
     out.resolve.sort_unstable();
     out
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::AlertStatus::*;
+
+    #[test]
+    fn people_act_on_open_alerts_and_reopen_any_but_never_resolve() {
+        for from in [Open, Acknowledged, Snoozed] {
+            for to in [Acknowledged, Snoozed, Closed, Open] {
+                assert!(from.check_change(to).is_ok(), "{from} → {to}");
+            }
+        }
+        for from in [Resolved, Closed] {
+            assert!(from.check_change(Open).is_ok());
+            for to in [Acknowledged, Snoozed, Closed] {
+                assert!(
+                    from.check_change(to)
+                        .unwrap_err()
+                        .contains("reopen it first")
+                );
+            }
+        }
+        assert!(Open.check_change(Resolved).is_err());
+    }
 }

@@ -57,6 +57,9 @@ pub enum EngineError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    /// The request is valid but the record's state forbids it (an HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
     #[error("serialising configuration: {0}")]
     Json(serde_json::Error),
     #[error(transparent)]

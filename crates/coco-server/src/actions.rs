@@ -13,7 +13,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::{Extension, Form};
 use chrono::NaiveDate;
@@ -118,12 +117,10 @@ impl Alert {
 
     /// Open, acknowledged or snoozed: someone still has to act on it.
     pub fn is_open(&self) -> bool {
-        is_open_status(&self.status)
+        self.status
+            .parse::<coco_actions::state::AlertStatus>()
+            .is_ok_and(|s| s.is_open())
     }
-}
-
-fn is_open_status(status: &str) -> bool {
-    matches!(status, "open" | "acknowledged" | "snoozed")
 }
 
 /// A playbook task.
@@ -438,10 +435,6 @@ pub fn parse_id(field: &str, text: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::invalid(field, format!("`{field}` is a number, not `{text}`")))
 }
 
-fn conflict(message: String) -> AppError {
-    AppError::new(StatusCode::CONFLICT, "conflict", message)
-}
-
 /// Sets an alert's status on behalf of `principal` (who needs [`Permission::WorkAlerts`]),
 /// records it in the audit log, and forgets the daily lists.
 pub async fn change_alert(
@@ -458,19 +451,11 @@ pub async fn change_alert(
     let changed = state
         .pool()
         .run(move |store| {
-            let before = store.alert(alert_id)?;
-            let was_open = is_open_status(&before.status);
-            if change.status != "open" && !was_open {
-                return Err(conflict(format!(
-                    "alert {alert_id} is {}: reopen it first",
-                    before.status
-                )));
-            }
-            let on = today();
-            let row = store.set_alert_status(
+            let (before, row) = coco_engine::actions::set_alert_status(
+                store,
                 alert_id,
                 &change.status,
-                on,
+                today(),
                 Some(&by),
                 change.reason.as_deref(),
                 change.until,

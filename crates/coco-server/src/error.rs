@@ -107,6 +107,7 @@ impl From<coco_engine::EngineError> for AppError {
         match error {
             E::Store(inner) => inner.into(),
             E::NotFound(message) => AppError::not_found(message),
+            E::Conflict(message) => AppError::new(StatusCode::CONFLICT, "conflict", message),
             other if other.is_user_error() => {
                 AppError::new(StatusCode::BAD_REQUEST, "bad_request", other.to_string())
             }

@@ -257,19 +257,11 @@ fn set_status(
     until: Option<NaiveDate>,
     format: Format,
 ) -> Result<()> {
-    let on = args.on.unwrap_or_else(today);
-    if let Some(until) = until
-        && until <= on
-    {
-        return Err(user_error(
-            format!("--until {until} is not after {on}"),
-            None,
-        ));
-    }
-    let row = store.set_alert_status(
+    let (_, row) = coco_engine::actions::set_alert_status(
+        store,
         args.id,
         status,
-        on,
+        args.on.unwrap_or_else(today),
         args.by.as_deref(),
         args.reason.as_deref(),
         until,

@@ -18,6 +18,11 @@ pub mod today;
 
 use std::path::Path;
 
+use chrono::NaiveDate;
+use coco_actions::state::AlertStatus;
+use coco_store::Store;
+use coco_store::actions::AlertRow;
+
 use coco_actions::channels::{DEFAULT_NOTIFICATIONS, NotificationsConfig};
 use coco_actions::playbooks::{DEFAULT_PLAYBOOKS, PlaybooksConfig};
 use coco_actions::rules::{AlertsConfig, DEFAULT_ALERTS};
@@ -102,4 +107,44 @@ impl ActionsConfig {
             schedule,
         })
     }
+}
+
+/// A person's change of an alert's status (acknowledge, snooze until a later date, close
+/// with a reason, reopen), checked by [`AlertStatus::check_change`] — the one rule the
+/// CLI and the server share. Returns the alert before and after.
+pub fn set_alert_status(
+    store: &Store,
+    alert_id: i64,
+    to: &str,
+    on: NaiveDate,
+    by: Option<&str>,
+    reason: Option<&str>,
+    until: Option<NaiveDate>,
+) -> Result<(AlertRow, AlertRow), EngineError> {
+    let target: AlertStatus = to.parse().map_err(EngineError::Invalid)?;
+    let before = store.alert(alert_id)?;
+    let current: AlertStatus = before.status.parse().map_err(EngineError::Invalid)?;
+    current
+        .check_change(target)
+        .map_err(|why| EngineError::Conflict(format!("alert {alert_id}: {why}")))?;
+    match (target, until) {
+        (AlertStatus::Snoozed, None) => {
+            return Err(EngineError::Invalid(
+                "snoozing needs the date the alert comes back".into(),
+            ));
+        }
+        (AlertStatus::Snoozed, Some(until)) if until <= on => {
+            return Err(EngineError::Invalid(format!(
+                "the snooze date {until} is not after {on}"
+            )));
+        }
+        (AlertStatus::Snoozed, _) | (_, None) => {}
+        (_, Some(_)) => {
+            return Err(EngineError::Invalid(
+                "a date to come back goes with snoozing only".into(),
+            ));
+        }
+    }
+    let after = store.set_alert_status(alert_id, to, on, by, reason, until)?;
+    Ok((before, after))
 }
