@@ -25,6 +25,8 @@ test-deps:
 
 ## Every test of the workspace (unit, integration on real DuckDB files, CLI end to end,
 ## the dashboard in headless Chromium).
+## The PPTX test needs LibreOffice Impress (`soffice` on PATH; Debian: libreoffice-impress,
+## which .ci/run installs): it converts a deck to PDF to prove the file opens.
 test: duckdb browser-deps test-deps
 	cargo test --workspace
 

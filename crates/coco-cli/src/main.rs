@@ -170,6 +170,17 @@ enum Command {
         after_help = "Example:\n  coco today --csm csm_004\n  coco today --csm \"Ana Lima\" --as-of 2026-10-31"
     )]
     Today(commands::actions::TodayArgs),
+    /// A document for one account, written from its data with every number cited:
+    /// outreach, sequence, qbr, plan, migration.
+    #[command(
+        after_help = "Example:\n  coco draft outreach --account acc_00042\n  coco draft sequence --account acc_00042 --motive risk --locale zh\n  coco draft qbr --account acc_00042 --as pptx --out qbr.pptx"
+    )]
+    Draft(commands::drafts::DraftArgs),
+    /// A report on the whole book, written from its data: portfolio (weekly health).
+    #[command(
+        after_help = "Example:\n  coco report portfolio\n  coco report portfolio --locale zh --as html --out weekly.html"
+    )]
+    Report(commands::drafts::ReportArgs),
     /// Notifications: the outbox (pending, delivered, dead), retry, deliver.
     #[command(
         subcommand,
@@ -261,6 +272,8 @@ fn main() -> ExitCode {
         Command::Tasks(command) => commands::actions::tasks(&cli.global, &command),
         Command::Interventions(command) => commands::actions::interventions(&cli.global, &command),
         Command::Today(args) => commands::actions::today_list(&cli.global, &args),
+        Command::Draft(args) => commands::drafts::draft(&cli.global, &args),
+        Command::Report(args) => commands::drafts::report_command(&cli.global, &args),
         Command::Outbox(command) => commands::actions::outbox_command(&cli.global, &command),
         Command::Runs(args) => commands::actions::runs(&cli.global, &args),
         Command::Accounts(command) => commands::accounts::run(&cli.global, &command),

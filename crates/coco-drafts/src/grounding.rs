@@ -179,23 +179,46 @@ fn tokens(text: &str) -> Vec<(Token, usize, usize)> {
     out
 }
 
-fn round_to(x: f64, decimals: i32) -> f64 {
-    let scale = 10f64.powi(decimals);
-    (x * scale).round() / scale
-}
-
+/// Whether `value`, shown with `decimals` digits, is `fact` rounded: within half a unit
+/// of the last digit shown. Ties may go either way, as Rust's formatting rounds half to
+/// even where `f64::round` rounds away from zero.
 fn number_matches(value: f64, decimals: i32, percent: bool, multiplier: f64, fact: f64) -> bool {
     let scales: &[f64] = if percent { &[1.0, 100.0] } else { &[1.0] };
+    let half_unit = 0.5 * 10f64.powi(-decimals);
     scales.iter().any(|scale| {
-        let shown = round_to((fact * scale / multiplier).abs(), decimals);
-        (shown - value).abs() < 1e-9 * value.abs().max(1.0)
+        let exact = (fact * scale / multiplier).abs();
+        (exact - value).abs() <= half_unit * (1.0 + 1e-9)
     })
+}
+
+/// Byte ranges of the draft a number inside is not a claim of its own: a text fact
+/// written out (an account called "Studio 54", a plan named "Pro 2") and HTML comments
+/// (the `<!-- chart:NAME -->` placeholders).
+fn masked(draft: &str, facts: &Facts) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    for (_, text) in facts.texts() {
+        if text.is_empty() || !text.bytes().any(is_digit) {
+            continue;
+        }
+        ranges.extend(draft.match_indices(text).map(|(at, t)| (at, at + t.len())));
+    }
+    let mut from = 0;
+    while let Some(start) = draft[from..].find("<!--").map(|i| i + from) {
+        let end = draft[start..]
+            .find("-->")
+            .map_or(draft.len(), |i| start + i + 3);
+        ranges.push((start, end));
+        from = end;
+    }
+    ranges
 }
 
 /// Checks every number and date of `draft` against `facts`.
 pub fn check(draft: &str, facts: &Facts) -> Grounding {
+    let masked = masked(draft, facts);
     let claims = tokens(draft)
         .into_iter()
+        .filter(|(_, at, _)| !masked.iter().any(|(from, to)| (*from..*to).contains(at)))
         .map(|(token, at, end)| {
             let fact = match &token {
                 Token::Date(date) => facts
@@ -315,5 +338,27 @@ mod tests {
         // Chinese text: numbers inside are checked the same way.
         assert!(check("健康分 53，席位使用率 97%，续约日期 2026-12-28。", &facts()).passed());
         assert!(!check("健康分 60。", &facts()).passed());
+    }
+
+    #[test]
+    fn numbers_inside_named_facts_and_comments_are_not_claims() {
+        let mut f = facts();
+        f.push(
+            "account.name",
+            FactValue::Text("Studio 54".into()),
+            Citation {
+                source: "accounts.name".into(),
+                as_of: None,
+                record: Some("accounts acc_00054".into()),
+            },
+        );
+        assert!(
+            check(
+                "Studio 54 renews on 2026-12-28.\n<!-- chart:usage_12w -->",
+                &f
+            )
+            .passed()
+        );
+        assert!(!check("Studio 55 renews soon.", &f).passed());
     }
 }

@@ -4,8 +4,20 @@
 //! its facts and carry a citation; [`grounding::check`] enforces that before a draft is
 //! shown, for template drafts and LLM rewrites alike.
 //!
-//! Built so far: the facts model ([`facts`]) and the grounding checker ([`grounding`]).
-//! Templates, document types and surfaces come next.
+//! - [`facts`]: a draft's facts, each a value with its citation (source, date, record).
+//! - [`grounding`]: the checker.
+//! - [`document`]: locales and charts shared by the renderers.
+//! - [`deck`] and [`pptx`]: a draft's Markdown as slides, written as Office Open XML.
+//! - [`llm`]: the optional OpenAI-compatible rewrite, checked like a template draft.
 
+pub mod deck;
+pub mod document;
+pub mod draft;
+mod error;
 pub mod facts;
 pub mod grounding;
+pub mod llm;
+pub mod pptx;
+pub mod templates;
+
+pub use error::DraftError;

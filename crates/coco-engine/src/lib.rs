@@ -16,6 +16,8 @@
 //! - [`adoption`]: adoption profiles, gaps, causes, plans, heatmap, time to value, the
 //!   progress report and campaigns.
 //! - [`growth`]: what those two share — the frame, feature usage and history as of D.
+//! - [`drafts`]: documents (outreach, sequences, QBR decks, plans, reports) from each
+//!   type's facts, through `coco-drafts`' templates and grounding check.
 //! - [`portfolio`]: which snapshot answers "as of D" and what it is compared with; the
 //!   portfolio page's numbers; pages of the health list.
 
@@ -24,6 +26,7 @@ pub mod actions;
 pub mod adoption;
 pub mod churn;
 pub mod config;
+pub mod drafts;
 pub mod expansion;
 pub mod growth;
 pub mod lifecycle;

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod adoption;
 pub mod contract;
 pub mod demo;
+pub mod drafts;
 pub mod expansion;
 pub mod health_view;
 pub mod ingest;
