@@ -382,13 +382,13 @@ pub fn portfolio_facts(
             ..HealthListFilter::default()
         },
     )?;
-    let mut shown = 0;
-    for row in renewing.iter().filter(|r| r.colour != "green") {
-        if shown == settings.attention {
-            break;
-        }
+    for (shown, row) in renewing
+        .iter()
+        .filter(|r| r.colour != "green")
+        .take(settings.attention)
+        .enumerate()
+    {
         push_account(&mut facts, &format!("renewals.{shown}"), row, at, &snapshot);
-        shown += 1;
     }
     facts.number(
         "priorities.renewals",
