@@ -16,3 +16,19 @@ pub use access::{Permission, Role};
 pub use category::Category;
 pub use contract::{ColumnType, ENTITIES, Entity, MergeMode};
 pub use direction::Direction;
+
+/// An error and its sources on one line, e.g. `error sending request: client error
+/// (Connect): tcp connect error: Connection refused (os error 111)`; a source repeating
+/// its parent's text is shown once.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}

@@ -12,7 +12,7 @@
 //! on a thread driving a tokio runtime: from async code, call [`enhance`] inside
 //! `tokio::task::spawn_blocking`.
 
-use std::error::Error as StdError;
+use coco_core::error_chain;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
@@ -869,20 +869,6 @@ fn excerpt(text: &str, max: usize) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
     }
-}
-
-/// An error and its sources on one line.
-fn error_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Reasons never contain the destination URL: a Slack incoming-webhook URL is itself the
 //! credential, and reasons end up in the outbox, logs and the admin page.
 
-use std::error::Error as StdError;
+pub(super) use coco_core::error_chain;
 use std::io::Read;
 use std::time::Duration;
 
@@ -134,19 +134,4 @@ fn status_error(peer: &str, response: Response) -> SendError {
 fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// An error and its sources on one line, e.g. `error sending request: client error
-/// (Connect): tcp connect error: Connection refused (os error 111)`.
-pub(super) fn error_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
 }
