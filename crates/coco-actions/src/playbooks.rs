@@ -40,6 +40,31 @@ pub struct Playbook {
     pub tasks: Vec<TaskTemplate>,
     #[serde(default)]
     pub variants: Vec<Variant>,
+    /// What success looks like, in words (the playbook documents and the CSM handbook
+    /// show it beside the alert conditions that clear).
+    #[serde(default)]
+    pub success: Option<String>,
+}
+
+impl Playbook {
+    /// The variant an account at `place` gets: the first whose `stages` / `segments`
+    /// include the account's (None: the default tasks).
+    pub fn variant_for(&self, place: &AccountPlace<'_>) -> Option<&Variant> {
+        self.variants.iter().find(|v| {
+            (!v.stages.is_empty() || !v.segments.is_empty())
+                && (v.stages.is_empty()
+                    || place.stage.is_some_and(|s| v.stages.iter().any(|x| x == s)))
+                && (v.segments.is_empty()
+                    || place
+                        .segment
+                        .is_some_and(|s| v.segments.iter().any(|x| x == s)))
+        })
+    }
+
+    /// The tasks an account at `place` gets: its variant's, else the default ones.
+    pub fn tasks_for(&self, place: &AccountPlace<'_>) -> &[TaskTemplate] {
+        self.variant_for(place).map_or(&self.tasks, |v| &v.tasks)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,20 +265,8 @@ pub fn plan_tasks(
     opened_on: NaiveDate,
     hierarchy: &Hierarchy,
 ) -> Vec<PlannedTask> {
-    let templates = playbook
-        .variants
-        .iter()
-        .find(|v| {
-            (!v.stages.is_empty() || !v.segments.is_empty())
-                && (v.stages.is_empty()
-                    || place.stage.is_some_and(|s| v.stages.iter().any(|x| x == s)))
-                && (v.segments.is_empty()
-                    || place
-                        .segment
-                        .is_some_and(|s| v.segments.iter().any(|x| x == s)))
-        })
-        .map_or(&playbook.tasks, |v| &v.tasks);
-    templates
+    playbook
+        .tasks_for(place)
         .iter()
         .enumerate()
         .map(|(i, t)| PlannedTask {

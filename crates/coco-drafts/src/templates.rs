@@ -38,6 +38,30 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "zh/plan.md",
     "en/portfolio.md",
     "zh/portfolio.md",
+    // Playbook task emails (config/playbooks.toml `template = …`, as `task_<id>`), the
+    // playbook document of an account and the CSM handbook.
+    "en/task_health_check_in.md",
+    "zh/task_health_check_in.md",
+    "en/task_onboarding_unblock.md",
+    "zh/task_onboarding_unblock.md",
+    "en/task_exec_outreach.md",
+    "zh/task_exec_outreach.md",
+    "en/task_new_champion_intro.md",
+    "zh/task_new_champion_intro.md",
+    "en/task_detractor_follow_up.md",
+    "zh/task_detractor_follow_up.md",
+    "en/task_support_update.md",
+    "zh/task_support_update.md",
+    "en/task_training_offer.md",
+    "zh/task_training_offer.md",
+    "en/task_re_engage.md",
+    "zh/task_re_engage.md",
+    "en/task_value_summary.md",
+    "zh/task_value_summary.md",
+    "en/task_expansion_seats.md",
+    "zh/task_expansion_seats.md",
+    "en/task_ebr_invite.md",
+    "zh/task_ebr_invite.md",
 );
 
 pub struct Templates {

@@ -174,3 +174,36 @@ pub fn truth_rows(dir: &std::path::Path) -> BTreeMap<String, BTreeMap<String, St
         })
         .collect()
 }
+
+/// The fixed book the drafts' snapshot tests write from: 300 demo accounts (seed 9) to
+/// 2026-10-31, 13 weekly snapshots of history, scored, and the daily run's alerts and
+/// tasks — the same steps as `coco quickstart`, minus the churn model.
+pub fn drafts_fixture() -> (tempfile::TempDir, Store, coco_engine::Config, NaiveDate) {
+    let end = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+    let (dir, store) = demo_store(300, 9, end);
+    let config = coco_engine::Config::load(None).unwrap();
+    coco_engine::backfill(
+        &store,
+        &config,
+        end - chrono::Days::new(7 * 13),
+        end - chrono::Days::new(7),
+        7,
+        &mut |_| {},
+    )
+    .unwrap();
+    coco_engine::score_as_of(&store, &config, end).unwrap();
+    let actions = coco_engine::actions::ActionsConfig::load(None, &config).unwrap();
+    coco_engine::actions::daily::run_daily(
+        &store,
+        &config,
+        &actions,
+        &coco_engine::actions::daily::DailyOptions {
+            as_of: end,
+            trigger: "test".into(),
+            refresh: false,
+            deliver: false,
+        },
+    )
+    .unwrap();
+    (dir, store, config, end)
+}
