@@ -179,6 +179,18 @@ impl Motive {
     fn template(self) -> String {
         format!("outreach_{}", self.as_str())
     }
+
+    /// The motive of an email about an alert of this risk profile (`profile` in
+    /// `config/alerts.toml`): an expansion signal is an expansion conversation, lapsed
+    /// engagement a re-engagement, every other profile a risk conversation. One rule for
+    /// [`suggested_motive`] and the alert page's Draft button.
+    pub fn for_alert_profile(profile: &str) -> Motive {
+        match profile {
+            "expansion" => Motive::Expansion,
+            "engagement" => Motive::Reengagement,
+            _ => Motive::Risk,
+        }
+    }
 }
 
 impl FromStr for Motive {
@@ -244,11 +256,8 @@ pub struct AccountDraftRequest {
 /// The motive an account's situation suggests: its most severe open alert, then
 /// adoption gaps, expansion, then silence.
 pub fn suggested_motive(facts: &account::AccountFacts, settings: &OutreachSettings) -> Motive {
-    match facts.alert_profile.as_deref() {
-        Some("expansion") => return Motive::Expansion,
-        Some("engagement") => return Motive::Reengagement,
-        Some(_) => return Motive::Risk,
-        None => {}
+    if let Some(profile) = facts.alert_profile.as_deref() {
+        return Motive::for_alert_profile(profile);
     }
     if facts
         .days_since_touchpoint
