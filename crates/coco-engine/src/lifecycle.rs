@@ -454,6 +454,24 @@ pub fn expansion_potential(
         .collect()
 }
 
+/// The tiering run of the base's date, with expansion potential from the expansion
+/// analysis of that date unless `proxy` (the cheaper stand-in the model documents).
+/// One place for the CLI, the drafts and the server.
+pub fn tiering(
+    store: &Store,
+    config: &Config,
+    base: &LifecycleBase,
+    proxy: bool,
+) -> Result<SegmentsRun, EngineError> {
+    let potential = if proxy {
+        None
+    } else {
+        let pipeline = crate::expansion::pipeline(store, config, base.as_of(), None)?;
+        Some(expansion_potential(base, &pipeline.opportunities))
+    };
+    Ok(segments(base, config, potential))
+}
+
 /// Every account's tier. `potential`: from [`expansion_potential`]; `None` = the proxy.
 pub fn segments(
     base: &LifecycleBase,

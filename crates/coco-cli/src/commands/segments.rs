@@ -6,7 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use coco_engine::Config;
-use coco_engine::lifecycle::{self, LifecycleBase, SegmentsRun};
+use coco_engine::lifecycle::{self, SegmentsRun};
 use coco_store::Store;
 use serde::Serialize;
 
@@ -73,26 +73,6 @@ pub struct MigrationArgs {
     pub direction: Option<String>,
     #[arg(long, default_value_t = 25)]
     pub limit: usize,
-}
-
-/// The tiering run of the date: with expansion potential from the expansion analysis
-/// unless `proxy`.
-pub fn run_segments(
-    store: &Store,
-    config: &Config,
-    base: &LifecycleBase,
-    proxy: bool,
-) -> Result<SegmentsRun> {
-    let potential = if proxy {
-        None
-    } else {
-        let pipeline = coco_engine::expansion::pipeline(store, config, base.as_of(), None)?;
-        Some(lifecycle::expansion_potential(
-            base,
-            &pipeline.opportunities,
-        ))
-    };
-    Ok(lifecycle::segments(base, config, potential))
 }
 
 fn money(value: f64) -> String {
@@ -178,7 +158,7 @@ pub fn run(global: &GlobalArgs, command: &SegmentsCommand) -> Result<()> {
         SegmentsCommand::Migration(m) => &m.date,
     };
     let base = lifecycle::load_base(&store, &config, date.as_of.unwrap_or_else(today))?;
-    let segments = run_segments(&store, &config, &base, date.proxy)?;
+    let segments = lifecycle::tiering(&store, &config, &base, date.proxy)?;
     match command {
         SegmentsCommand::Design(_) => design(global, &config, &segments),
         SegmentsCommand::Apply(args) => apply(global, &store, &segments, args),

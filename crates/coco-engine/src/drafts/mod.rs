@@ -7,6 +7,8 @@
 //! - [`reports`]: portfolio-level reports.
 
 pub mod account;
+pub mod migration;
+pub mod playbooks;
 pub mod reports;
 
 use std::collections::BTreeMap;
@@ -221,8 +223,11 @@ pub enum AccountDocument {
     Outreach,
     /// Three emails: initial, follow-up, direct ask.
     Sequence,
-    /// The quarterly (or executive) business review deck.
+    /// The quarterly business review deck.
     Qbr,
+    /// The executive business review: the same facts, told to the customer's executive
+    /// sponsor (value, outcomes, strategic risks, decisions asked for).
+    Ebr,
     /// The 90-day success plan.
     Plan,
 }
@@ -234,10 +239,11 @@ impl FromStr for AccountDocument {
         match s {
             "outreach" | "email" => Ok(AccountDocument::Outreach),
             "sequence" => Ok(AccountDocument::Sequence),
-            "qbr" | "ebr" => Ok(AccountDocument::Qbr),
+            "qbr" => Ok(AccountDocument::Qbr),
+            "ebr" => Ok(AccountDocument::Ebr),
             "plan" => Ok(AccountDocument::Plan),
             other => Err(EngineError::Invalid(format!(
-                "unknown document `{other}` (expected outreach, sequence, qbr or plan)"
+                "unknown document `{other}` (expected outreach, sequence, qbr, ebr or plan)"
             ))),
         }
     }
@@ -294,6 +300,16 @@ pub fn account_draft(
                 .motive
                 .unwrap_or_else(|| suggested_motive(&gathered, &settings.outreach));
             sequence_facts(&mut gathered.facts, &settings.sequence, gathered.view.as_of);
+            if motive == Motive::TierMigration {
+                let candidate =
+                    migration::candidate(store, config, &request.account_id, request.as_of)?;
+                migration::push_facts(
+                    &mut gathered.facts,
+                    &candidate,
+                    gathered.view.as_of,
+                    &config.segments.model.name,
+                );
+            }
             let steps: Vec<&str> = if request.document == AccountDocument::Sequence {
                 vec!["initial", "follow_up", "direct_ask"]
             } else {
@@ -304,14 +320,19 @@ pub fn account_draft(
                 layout(serde_json::json!({"steps": steps, "motive": motive.as_str()})),
             )
         }
-        AccountDocument::Qbr => {
+        AccountDocument::Qbr | AccountDocument::Ebr => {
             trends(
                 &mut gathered.facts,
                 settings.qbr.flat_share,
                 &settings.qbr.trend_metrics,
                 config,
             );
-            ("qbr".to_string(), layout(serde_json::json!({})))
+            let template = if request.document == AccountDocument::Qbr {
+                "qbr"
+            } else {
+                "ebr"
+            };
+            (template.to_string(), layout(serde_json::json!({})))
         }
         AccountDocument::Plan => ("plan".to_string(), layout(serde_json::json!({}))),
     };
@@ -337,7 +358,7 @@ pub fn account_draft(
 
 /// Each email of an outreach draft (a `## ` section, or the whole draft) within the
 /// configured length.
-fn check_length(draft: &Draft, max_words: usize) -> Result<(), EngineError> {
+pub(crate) fn check_length(draft: &Draft, max_words: usize) -> Result<(), EngineError> {
     let sections: Vec<&str> = if draft.markdown.contains("\n## ") {
         draft.markdown.split("\n## ").skip(1).collect()
     } else {
@@ -387,12 +408,12 @@ fn sequence_facts(facts: &mut Facts, settings: &SequenceSettings, as_of: NaiveDa
 
 /// The sections of an account's facts that may be absent, as empty defaults, so a
 /// template can ask `{% if alerts %}` of an account without any.
-fn layout(extra: serde_json::Value) -> serde_json::Value {
+pub(crate) fn layout(extra: serde_json::Value) -> serde_json::Value {
     let mut layout = serde_json::json!({
         "account": {}, "csm": {}, "health": {"declines": []}, "metrics": {}, "trends": [],
         "contacts": {}, "alerts": [], "adoption": {"gaps": []}, "plan": {"features": [],
         "weeks": [], "milestones": []}, "expansion": [], "goals": [], "stories": [],
-        "concerns": [], "sequence": {},
+        "concerns": [], "sequence": {}, "migration": {"reasons": [], "risks": []},
     });
     if let (serde_json::Value::Object(map), serde_json::Value::Object(extra)) = (&mut layout, extra)
     {
