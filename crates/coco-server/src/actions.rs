@@ -719,6 +719,16 @@ pub async fn alerts_page(
             Ok((alerts, total, team(store)?))
         })
         .await?;
+    // Each alert's Draft button: the outreach draft with the motive its profile suggests.
+    let drafts: std::collections::BTreeMap<String, String> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a.alert_id.to_string(),
+                crate::drafts::alert_draft_href(&a.account_id, &a.profile),
+            )
+        })
+        .collect();
     render_page(
         &state,
         &principal,
@@ -726,6 +736,7 @@ pub async fn alerts_page(
         "alerts",
         json!({
             "alerts": alerts,
+            "drafts": drafts,
             "total": total,
             "params": params,
             "status": params.status.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into()),
@@ -779,6 +790,7 @@ pub async fn alert_page(
         json!({
             "title": title,
             "a": detail.alert,
+            "draft_href": crate::drafts::alert_draft_href(&detail.alert.account_id, &detail.alert.profile),
             "open": detail.alert.is_open(),
             "context": detail.context,
             "routing": detail.routing,

@@ -39,7 +39,7 @@ use crate::views::{self, today};
 #[openapi(
     info(
         title = "COCO API",
-        description = "Customer Success intelligence: portfolio, accounts, health, churn, renewals, expansion, adoption, segments and coverage, CSM workload, the customer journey, onboarding, touchpoints, alerts and tasks, the daily lists, notifications, interventions, metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
+        description = "Customer Success intelligence: portfolio, accounts, health, churn, renewals, expansion, adoption, segments and coverage, CSM workload, the customer journey, onboarding, touchpoints, alerts and tasks, the daily lists, notifications, interventions, drafts (outreach, sequences, QBR/EBR decks, plans, playbooks, reports, the handbook), metrics, snapshots, ingest. Authenticate with `Authorization: Bearer <token>` (`coco tokens create`)."
     ),
     paths(
         me,
@@ -90,9 +90,12 @@ use crate::views::{self, today};
         crate::actions_api::run_daily,
         crate::actions_api::record_intervention,
         crate::actions_api::interventions_report,
-        crate::admin::audit_api
+        crate::admin::audit_api,
+        crate::drafts::account_draft_api,
+        crate::drafts::report_api,
+        crate::drafts::handbook_api
     ),
-    components(schemas(ErrorBody, crate::error::ErrorDetail, Me))
+    components(schemas(ErrorBody, crate::error::ErrorDetail, Me, crate::drafts::DraftBody))
 )]
 pub struct ApiDoc;
 
@@ -148,6 +151,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{account_id}/journey", get(account_journey))
         .route("/audit", get(crate::admin::audit_api))
         .merge(crate::actions_api::routes())
+        .merge(crate::drafts::api_routes())
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {

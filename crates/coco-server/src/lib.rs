@@ -11,6 +11,8 @@
 //! - [`actions`]: My day, the alerts inbox and an alert's context pack, tasks — and the
 //!   forms that acknowledge, snooze, close and complete them; [`actions_api`]: the same
 //!   under `/api/v1`, with the outbox, the run log and interventions.
+//! - [`drafts`]: drafts, reports and the handbook — the API (JSON, Markdown, HTML,
+//!   PPTX) and the review pages with Copy and Download.
 //! - [`scheduler`]: the daily run and the outbox drain of `coco serve`.
 //! - [`pool`]: store handles on blocking threads.
 //!
@@ -21,6 +23,7 @@ pub mod actions_api;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod drafts;
 pub mod error;
 pub mod lifecycle;
 pub mod middleware;
@@ -42,6 +45,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use coco_engine::Config;
 use coco_engine::actions::ActionsConfig;
+use coco_engine::drafts::Drafting;
 use coco_store::Store;
 
 use crate::pool::StorePool;
@@ -94,6 +98,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/account_actions.html"),
     ),
     ("macros.html", include_str!("../templates/macros.html")),
+    ("draft.html", include_str!("../templates/draft.html")),
+    ("reports.html", include_str!("../templates/reports.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");
@@ -158,11 +164,28 @@ pub fn state(store: Store, config: Config, options: &ServeOptions) -> anyhow::Re
     state_with_actions(store, config, actions, options)
 }
 
-/// [`state`] with the actions configuration already loaded (`coco serve --config-dir`).
+/// [`state`] with the actions configuration already loaded (`coco serve --config-dir`);
+/// the drafts' settings and templates from `<data dir>/config` and `<data dir>`.
 pub fn state_with_actions(
     store: Store,
     config: Config,
     actions: ActionsConfig,
+    options: &ServeOptions,
+) -> anyhow::Result<AppState> {
+    let drafting = Drafting::load(
+        Some(&options.data_dir.join("config")),
+        Some(&options.data_dir),
+    )?;
+    state_with_configs(store, config, actions, drafting, options)
+}
+
+/// [`state`] with every configuration already loaded (`drafts.toml` and the templates
+/// as `Drafting::load(Some(config_dir), Some(data_dir))` reads them, as `coco draft` does).
+pub fn state_with_configs(
+    store: Store,
+    config: Config,
+    actions: ActionsConfig,
+    drafting: Drafting,
     options: &ServeOptions,
 ) -> anyhow::Result<AppState> {
     Ok(AppState {
@@ -170,6 +193,7 @@ pub fn state_with_actions(
             pool: Arc::new(StorePool::new(store, options.connections)?),
             config: Arc::new(config),
             actions: Arc::new(actions),
+            drafting: Arc::new(drafting),
             actions_lock: tokio::sync::Mutex::new(()),
             templates: templates()?,
             limiter: auth::LoginLimiter::default(),
@@ -234,6 +258,13 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(actions::alerts_page))
         .route("/alerts/{alert_id}", get(actions::alert_page))
         .route("/alerts/{alert_id}/status", post(actions::alert_submit))
+        .route(
+            "/accounts/{account_id}/drafts/{document}",
+            get(drafts::account_draft_page),
+        )
+        .route("/reports", get(drafts::reports_page))
+        .route("/reports/{kind}", get(drafts::report_page))
+        .route("/handbook", get(drafts::handbook_page))
         .route("/tasks", get(actions::tasks_page))
         .route("/tasks/{task_id}/status", post(actions::task_submit))
         .route("/login", get(pages::login_page).post(pages::login_submit))
@@ -250,6 +281,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(admin::admin_page).post(admin::admin_submit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
+        .route("/static/drafts.js", get(drafts::script))
         .route("/favicon.ico", get(favicon))
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes())

@@ -1,5 +1,5 @@
 //! What every handler shares: the store pool, configuration (metrics and health; alert
-//! rules, playbooks and notifications), templates, the login limiter, and a short-lived
+//! rules, playbooks and notifications; drafts), templates, the login limiter, and a short-lived
 //! cache of authenticated credentials.
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use coco_engine::Config;
 use coco_engine::actions::ActionsConfig;
+use coco_engine::drafts::Drafting;
 
 use crate::auth::{LoginLimiter, Principal};
 use crate::pool::StorePool;
@@ -24,6 +25,9 @@ pub struct Shared {
     /// Alert rules, playbooks and notification settings (`alerts.toml`,
     /// `playbooks.toml`, `notifications.toml`), loaded and validated at start.
     pub actions: Arc<ActionsConfig>,
+    /// `drafts.toml` and the draft templates (the user's under
+    /// `<data dir>/templates/drafts/` over the shipped ones), loaded and checked at start.
+    pub drafting: Arc<Drafting>,
     /// Held by every daily run and outbox delivery pass the server makes (API and
     /// scheduler), so two never write alerts or send the same message at once.
     pub actions_lock: tokio::sync::Mutex<()>,
