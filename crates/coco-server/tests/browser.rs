@@ -31,11 +31,12 @@ fn chromium() -> Option<PathBuf> {
         .find(|path| path.exists())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_csm_walks_through_the_dashboard_in_chromium() {
+/// The browser and the scripts' folder, or None when `COCO_SKIP_BROWSER_TESTS` is set;
+/// a missing browser or playwright-core fails the test.
+fn prerequisites() -> Option<(PathBuf, PathBuf)> {
     if std::env::var_os("COCO_SKIP_BROWSER_TESTS").is_some() {
         eprintln!("COCO_SKIP_BROWSER_TESTS is set: the browser test did not run");
-        return;
+        return None;
     }
     let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let chromium = chromium().expect(
@@ -47,6 +48,34 @@ async fn a_csm_walks_through_the_dashboard_in_chromium() {
         "playwright-core is not installed: run `npm ci --prefix {}`",
         scripts.display()
     );
+    Some((chromium, scripts))
+}
+
+/// Runs `command` off the runtime's workers (the server runs on them) and asserts that
+/// it passed, printing its steps.
+async fn run_script(command: Command, done: &'static str) {
+    let mut command = command;
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("node could not be started (is Node.js installed?)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "the browser journey failed ({}); steps:\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains(done));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csm_walks_through_the_dashboard_in_chromium() {
+    let Some((chromium, scripts)) = prerequisites() else {
+        return;
+    };
 
     // A year of weekly history and two churn models, so the churn section, the
     // Renewals and the Model pages show real content.
@@ -110,18 +139,41 @@ async fn a_csm_walks_through_the_dashboard_in_chromium() {
         .env("COCO_TODAY_CSM", &today_csm)
         .env("COCO_ARTIFACTS", &artifacts);
     // The server runs on this runtime's workers; the browser is waited for off them.
-    let output = tokio::task::spawn_blocking(move || command.output())
+    run_script(command, "all browser steps passed").await;
+}
+
+/// Drafts in Chromium (`tests/browser/drafts.mjs`): an account's Draft menu → the QBR
+/// with its citations, Copy ("Copied", the Markdown on the clipboard), the PPTX
+/// download, the locale switch, the outreach motive picker, Reports and a report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_are_reviewed_in_chromium() {
+    let Some((chromium, scripts)) = prerequisites() else {
+        return;
+    };
+    let server = common::start().await;
+    let account = server
+        .state
+        .pool()
+        .run(|store| {
+            Ok(store
+                .account_names()?
+                .into_keys()
+                .collect::<std::collections::BTreeSet<_>>())
+        })
         .await
         .unwrap()
-        .expect("node could not be started (is Node.js installed?)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        output.status.success(),
-        "the browser journey failed ({}); steps:\n{stdout}\n{stderr}",
-        output.status
-    );
-    assert!(stdout.contains("all browser steps passed"));
+        .into_iter()
+        .nth(5)
+        .unwrap();
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
+    let mut command = Command::new("node");
+    command
+        .arg(scripts.join("drafts.mjs"))
+        .current_dir(&scripts)
+        .env("COCO_URL", server.url(""))
+        .env("COCO_CHROMIUM", &chromium)
+        .env("COCO_ADMIN_PASSWORD", &server.admin_password)
+        .env("COCO_ACCOUNT", &account)
+        .env("COCO_ARTIFACTS", &artifacts);
+    run_script(command, "all draft steps passed").await;
 }
