@@ -54,14 +54,10 @@ pub struct Footnote {
 pub fn compose(templates: &Templates, spec: DraftSpec) -> Result<Draft, DraftError> {
     // Layout first, facts over it: a layout may give a section an empty default
     // (`"alerts": []`) so templates can ask `{% if alerts %}` of an account without any.
+    // The merge is deep, so `"migration": {"risks": []}` still holds when other
+    // `migration.*` facts exist.
     let mut context = spec.layout.clone();
-    if let (serde_json::Value::Object(map), serde_json::Value::Object(facts)) =
-        (&mut context, spec.facts.context())
-    {
-        map.extend(facts);
-    } else {
-        context = spec.facts.context();
-    }
+    merge(&mut context, spec.facts.context());
     let markdown = tidy(&templates.render(&spec.template, spec.locale, &context)?);
     let draft = Draft::new(
         spec.template,
@@ -77,6 +73,23 @@ pub fn compose(templates: &Templates, spec: DraftSpec) -> Result<Draft, DraftErr
         });
     }
     Ok(draft)
+}
+
+/// Lays `over` on `base`: objects merge key by key, anything else replaces.
+fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(&key) {
+                    Some(slot) => merge(slot, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over,
+    }
 }
 
 /// Collapses the blank lines conditional blocks leave behind.
@@ -367,3 +380,24 @@ figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}figcaptio
 const DECK_STYLE: &str =
     "h2{break-before:page;border-bottom:2px solid #2e6bd6;padding-bottom:.2rem}
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::merge;
+
+    #[test]
+    fn facts_merge_into_the_layout_defaults_key_by_key() {
+        let mut layout = serde_json::json!({"migration": {"risks": [], "reasons": []}, "alerts": []});
+        merge(
+            &mut layout,
+            serde_json::json!({"migration": {"direction": "upgrade", "reasons": ["arr"]}}),
+        );
+        assert_eq!(
+            layout,
+            serde_json::json!({
+                "migration": {"risks": [], "reasons": ["arr"], "direction": "upgrade"},
+                "alerts": [],
+            })
+        );
+    }
+}

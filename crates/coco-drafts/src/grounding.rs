@@ -197,6 +197,8 @@ fn number_matches(value: f64, decimals: i32, percent: bool, multiplier: f64, fac
 fn masked(draft: &str, facts: &Facts) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
     for (_, text) in facts.texts() {
+        // Templates may drop a sentence's full stop to write it inside their own.
+        let text = text.trim_end_matches(['.', '。', ' ']);
         if text.is_empty() || !text.bytes().any(is_digit) {
             continue;
         }
@@ -360,5 +362,17 @@ mod tests {
             .passed()
         );
         assert!(!check("Studio 55 renews soon.", &f).passed());
+        // A sentence fact written without its full stop is still the fact.
+        f.push(
+            "metric.description",
+            FactValue::Text("Escalated tickets in the last 180 days.".into()),
+            Citation {
+                source: "metric catalogue".into(),
+                as_of: None,
+                record: None,
+            },
+        );
+        assert!(check("Escalated tickets in the last 180 days is rising.", &f).passed());
+        assert!(!check("Escalated tickets in the last 190 days is rising.", &f).passed());
     }
 }
