@@ -827,6 +827,18 @@ fn links(page: &str, api: &str, params: &DraftParams, pptx: bool) -> serde_json:
     })
 }
 
+/// A document's review page; a task email's with the first task template.
+fn document_href(state: &AppState, encoded_account: &str, document: &str) -> String {
+    let page = format!("/accounts/{encoded_account}/drafts/{document}");
+    if document != "task" {
+        return page;
+    }
+    match task_template_ids(&state.inner.drafting).first() {
+        Some(template) => format!("{page}?template={}", encode(template)),
+        None => page,
+    }
+}
+
 /// `/accounts/{id}/drafts/{document}`: the draft for review — cited, with Copy and
 /// Download — or the engine's reason for refusing it.
 pub async fn account_draft_page(
@@ -859,7 +871,7 @@ pub async fn account_draft_page(
         "document": document,
         "account": {"id": account_id, "name": name, "href": format!("/accounts/{encoded}")},
         "documents": ACCOUNT_DOCUMENTS.iter().map(|(d, l)| json!({
-            "document": d, "label": l, "href": format!("/accounts/{encoded}/drafts/{d}"),
+            "document": d, "label": l, "href": document_href(&state, &encoded, d),
         })).collect::<Vec<_>>(),
         "params": params,
         "links": links(&page, &api, &params, deck),
