@@ -66,6 +66,10 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "zh/task_expansion_seats.md",
     "en/task_ebr_invite.md",
     "zh/task_ebr_invite.md",
+    "en/playbook.md",
+    "zh/playbook.md",
+    "en/handbook.md",
+    "zh/handbook.md",
 );
 
 pub struct Templates {

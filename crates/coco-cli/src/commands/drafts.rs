@@ -8,11 +8,15 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use coco_drafts::document::Locale;
 use coco_drafts::draft::Draft;
+use coco_engine::drafts::playbooks::{
+    PlaybookRequest, TaskRequest, handbook, playbook_document, task_email, task_template_ids,
+};
 use coco_engine::drafts::reports::{Report, ReportRequest, report};
 use coco_engine::drafts::{
     AccountDocument, AccountDraftRequest, Drafting, Motive, account_draft, enhance,
 };
 
+use super::actions::load_actions;
 use super::{metrics, open_store, today, user_error};
 use crate::GlobalArgs;
 
@@ -61,15 +65,24 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub struct DraftArgs {
-    /// outreach (one email), sequence (three), qbr, plan, or migration (a tier-migration
-    /// email).
+    /// outreach (one email), sequence (three), qbr, ebr, plan, migration (a
+    /// tier-migration email), playbook (the account's playbooks as they apply now), task
+    /// (one playbook task's email, with --template) or handbook (the CSM handbook, from
+    /// the configuration; no account).
     pub document: String,
+    /// The account (every document but the handbook).
     #[arg(long)]
-    pub account: String,
+    pub account: Option<String>,
     /// Outreach and sequences: adoption_gap, risk, expansion, tier_migration or
     /// reengagement (default: from the account's alerts, gaps, expansion and silence).
     #[arg(long)]
     pub motive: Option<String>,
+    /// Playbook: this playbook (an id of playbooks.toml) whether or not an alert runs it.
+    #[arg(long)]
+    pub playbook: Option<String>,
+    /// Task: the task email template id (`health_check_in`, as in playbooks.toml).
+    #[arg(long)]
+    pub template: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -91,24 +104,83 @@ pub fn load_drafting(global: &GlobalArgs) -> Result<Drafting> {
 }
 
 pub fn draft(global: &GlobalArgs, args: &DraftArgs) -> Result<()> {
-    let (document, mut motive) = match args.document.as_str() {
-        "migration" => (AccountDocument::Outreach, Some(Motive::TierMigration)),
-        other => (other.parse::<AccountDocument>()?, None),
-    };
-    if let Some(text) = &args.motive {
-        motive = Some(text.parse::<Motive>()?);
-    }
-    let store = open_store(global)?;
+    let as_of = args.output.as_of.unwrap_or_else(today);
+    let locale: Locale = args.output.locale.into();
     let config = metrics::load_config(global)?;
     let drafting = load_drafting(global)?;
-    let request = AccountDraftRequest {
-        document,
-        account_id: args.account.clone(),
-        as_of: args.output.as_of.unwrap_or_else(today),
-        locale: args.output.locale.into(),
-        motive,
+    if args.document == "handbook" {
+        let actions = load_actions(global, &config)?;
+        let draft = handbook(&config, &actions, &drafting, locale)?;
+        // The handbook reads no customer data; the store is opened only to audit an
+        // LLM rewrite.
+        let store = open_store(global)?;
+        return emit(&store, &drafting, draft, &args.document, &args.output);
+    }
+    let Some(account_id) = args.account.clone() else {
+        return Err(user_error(
+            format!("`coco draft {}` is about one account", args.document),
+            Some("add --account ID (`coco accounts list` shows them)"),
+        ));
     };
-    let draft = account_draft(&store, &config, &drafting, &request)?;
+    let store = open_store(global)?;
+    let draft = match args.document.as_str() {
+        "playbook" => {
+            let actions = load_actions(global, &config)?;
+            let request = PlaybookRequest {
+                account_id,
+                as_of,
+                locale,
+                playbook: args.playbook.clone(),
+            };
+            playbook_document(&store, &config, &actions, &drafting, &request)?
+        }
+        "task" => {
+            let Some(template) = args.template.clone() else {
+                return Err(user_error(
+                    "`coco draft task` writes one playbook task's email",
+                    Some(&format!(
+                        "add --template ID, one of {}",
+                        task_template_ids(&drafting).join(", ")
+                    )),
+                ));
+            };
+            let request = TaskRequest {
+                account_id,
+                as_of,
+                locale,
+                template,
+            };
+            task_email(&store, &config, &drafting, &request)?
+        }
+        other => {
+            let (document, mut motive) = match other {
+                "migration" => (AccountDocument::Outreach, Some(Motive::TierMigration)),
+                other => (
+                    other.parse::<AccountDocument>().map_err(|_| {
+                        user_error(
+                            format!("unknown document `{other}`"),
+                            Some(
+                                "expected outreach, sequence, qbr, ebr, plan, migration, \
+                                 playbook, task or handbook",
+                            ),
+                        )
+                    })?,
+                    None,
+                ),
+            };
+            if let Some(text) = &args.motive {
+                motive = Some(text.parse::<Motive>()?);
+            }
+            let request = AccountDraftRequest {
+                document,
+                account_id,
+                as_of,
+                locale,
+                motive,
+            };
+            account_draft(&store, &config, &drafting, &request)?
+        }
+    };
     emit(&store, &drafting, draft, &args.document, &args.output)
 }
 

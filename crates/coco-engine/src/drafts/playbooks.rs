@@ -168,17 +168,18 @@ pub fn playbook_document(
 
     // Every task email on its own first: each is a message a CSM may send as it is, so
     // each must pass grounding and the outreach length by itself.
-    let mut emails = Vec::new();
+    let mut emails: Vec<(&str, &str)> = Vec::new();
     for (playbook, _) in &runs {
         for task in playbook.tasks_for(&place) {
             if let Some(template) = &task.template
-                && !emails.contains(template)
+                && !emails.iter().any(|(id, _)| id == template)
             {
-                emails.push(template.clone());
+                emails.push((template, &task.title));
             }
         }
     }
-    for template in &emails {
+    let mut written = Vec::new();
+    for (template, task) in &emails {
         let email = compose(
             &drafting.templates,
             DraftSpec {
@@ -191,6 +192,11 @@ pub fn playbook_document(
         )
         .map_err(draft_error)?;
         check_length(&email, drafting.config.outreach.max_words)?;
+        written.push(serde_json::json!({
+            "template": template,
+            "task": task,
+            "markdown": demote_headings(&email.markdown),
+        }));
     }
     compose(
         &drafting.templates,
@@ -201,11 +207,27 @@ pub fn playbook_document(
             charts: gathered.charts,
             layout: layout(serde_json::json!({
                 "playbooks": [], "escalation": [], "chain": {},
-                "named": request.playbook.is_some(),
+                "named": request.playbook.is_some(), "emails": written,
             })),
         },
     )
     .map_err(draft_error)
+}
+
+/// An email written inside the playbook document: its headings three levels down, under
+/// the document's own.
+fn demote_headings(markdown: &str) -> String {
+    markdown
+        .lines()
+        .map(|line| {
+            if line.starts_with('#') {
+                format!("###{line}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The CSM handbook: how this team works, from the configuration alone.
