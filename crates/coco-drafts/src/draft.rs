@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use coco_charts::{LineChart, LineSeries, Size};
-use pulldown_cmark::{Options, Parser};
+use pulldown_cmark::{Event, Options, Parser};
 use serde::Serialize;
 
 use crate::DraftError;
@@ -145,6 +145,12 @@ pub fn describe(cited: &Citation) -> String {
     parts.join(" · ")
 }
 
+/// `<!-- chart:NAME -->`, the line a template places a chart with.
+fn is_chart_placeholder(raw: &str) -> bool {
+    let raw = raw.trim();
+    raw.starts_with("<!-- chart:") && raw.ends_with("-->") && raw.matches('<').count() == 1
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -240,7 +246,15 @@ impl Draft {
 
         let mut html = String::new();
         let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-        pulldown_cmark::html::push_html(&mut html, Parser::new_ext(&marked, options));
+        // Raw HTML in the Markdown (a fact's value such as an account named `<script>`)
+        // is shown as text; only a template's chart placeholders stay markup.
+        let events = Parser::new_ext(&marked, options).map(|event| match event {
+            Event::Html(raw) | Event::InlineHtml(raw) if !is_chart_placeholder(&raw) => {
+                Event::Text(raw)
+            }
+            other => other,
+        });
+        pulldown_cmark::html::push_html(&mut html, events);
         let html = self.replace_markers(&html, &notes);
         let html = self.place_charts(&html);
 
@@ -383,7 +397,14 @@ const DECK_STYLE: &str =
 
 #[cfg(test)]
 mod tests {
-    use super::merge;
+    use super::{is_chart_placeholder, merge};
+
+    #[test]
+    fn only_chart_placeholders_stay_markup() {
+        assert!(is_chart_placeholder("<!-- chart:active_users -->\n"));
+        assert!(!is_chart_placeholder("<script>alert(1)</script>"));
+        assert!(!is_chart_placeholder("<!-- chart:x --><img src=x>"));
+    }
 
     #[test]
     fn facts_merge_into_the_layout_defaults_key_by_key() {
