@@ -42,6 +42,16 @@ pub const SHIPPED: &[(&str, &str)] = shipped!(
     "zh/plan.md",
     "en/portfolio.md",
     "zh/portfolio.md",
+    "en/adoption.md",
+    "zh/adoption.md",
+    "en/renewals.md",
+    "zh/renewals.md",
+    "en/anomaly.md",
+    "zh/anomaly.md",
+    "en/benchmark.md",
+    "zh/benchmark.md",
+    "en/lifecycle.md",
+    "zh/lifecycle.md",
     // Playbook task emails (config/playbooks.toml `template = …`, as `task_<id>`), the
     // playbook document of an account and the CSM handbook.
     "en/task_health_check_in.md",

@@ -89,8 +89,18 @@ pub struct DraftArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// portfolio.
+    /// portfolio (the weekly health summary), adoption (monthly adoption), renewals (the
+    /// renewal forecast), anomaly (one account's metric against its normal range; needs
+    /// --account), benchmark (one account against its cohort; needs --account) or
+    /// lifecycle (the board-level lifecycle summary).
     pub report: String,
+    /// The account of the anomaly and benchmark reports.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The anomaly report's metric (a catalogue name, or health_score; default: the
+    /// watched metric furthest outside its normal range).
+    #[arg(long)]
+    pub metric: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -193,6 +203,8 @@ pub fn report_command(global: &GlobalArgs, args: &ReportArgs) -> Result<()> {
         report: kind,
         as_of: args.output.as_of.unwrap_or_else(today),
         locale: args.output.locale.into(),
+        account: args.account.clone(),
+        metric: args.metric.clone(),
     };
     let draft = report(&store, &config, &drafting, &request)?;
     emit(&store, &drafting, draft, &args.report, &args.output)

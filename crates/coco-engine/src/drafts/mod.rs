@@ -4,7 +4,8 @@
 //!
 //! - [`account`]: one account's facts (health, trends, adoption, expansion, contacts,
 //!   alerts), shared by outreach, sequences, QBRs and plans.
-//! - [`reports`]: portfolio-level reports.
+//! - [`reports`]: portfolio-level reports (portfolio, adoption, renewals, lifecycle) and
+//!   the one-account reports (anomaly, benchmark).
 
 pub mod account;
 pub mod migration;
@@ -66,6 +67,28 @@ pub struct PortfolioSettings {
     pub priority_days: u32,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdoptionReportSettings {
+    pub attention: usize,
+    pub features: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalsReportSettings {
+    pub days: u32,
+    pub riskiest: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkSettings {
+    pub dimension: String,
+    pub metrics: Vec<String>,
+    pub in_line_points: f64,
+}
+
 /// `config/drafts.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +97,10 @@ pub struct DraftsConfig {
     pub sequence: SequenceSettings,
     pub qbr: QbrSettings,
     pub portfolio: PortfolioSettings,
+    pub adoption_report: AdoptionReportSettings,
+    pub renewals_report: RenewalsReportSettings,
+    pub benchmark: BenchmarkSettings,
+    pub anomaly: reports::anomaly::AnomalySettings,
     #[serde(default)]
     pub llm: LlmConfig,
 }
@@ -110,6 +137,17 @@ impl Drafting {
             .llm
             .validate()
             .map_err(|e| EngineError::Invalid(format!("{origin}: [llm] {e}")))?;
+        config
+            .anomaly
+            .validate()
+            .map_err(|e| EngineError::Invalid(format!("{origin}: [anomaly] {e}")))?;
+        if !crate::renewals::PERIODS.contains(&config.renewals_report.days) {
+            return Err(EngineError::Invalid(format!(
+                "{origin}: [renewals_report] days = {} is not a forecast period ({})",
+                config.renewals_report.days,
+                crate::renewals::PERIODS.map(|d| d.to_string()).join(", ")
+            )));
+        }
         let mut overrides = BTreeMap::new();
         if let Some(dir) = data_dir.map(|d| d.join(TEMPLATES_DIR)) {
             for locale in Locale::ALL {

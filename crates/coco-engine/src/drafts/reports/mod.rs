@@ -1,5 +1,13 @@
-//! Portfolio-level reports: the facts of the book as of a date, from the same
-//! aggregates the portfolio page shows.
+//! Reports: the facts of the book (portfolio, adoption, renewals, lifecycle) or of one
+//! account (anomaly, benchmark) as of a date, from the same analyzers the pages and
+//! commands show. Each report's facts are gathered in its own module; the keys are
+//! listed in `docs/drafts.md`.
+
+pub mod adoption;
+pub mod anomaly;
+pub mod benchmark;
+pub mod lifecycle;
+pub mod renewals;
 
 use std::str::FromStr;
 
@@ -20,18 +28,65 @@ use crate::{Config, EngineError};
 pub enum Report {
     /// The weekly portfolio health summary with RAG status.
     Portfolio,
+    /// The monthly adoption report of the book.
+    Adoption,
+    /// The renewal forecast: the next 90 days, expected vs at-risk ARR, the riskiest.
+    Renewals,
+    /// One account's metric against its own normal range, with ranked hypotheses.
+    Anomaly,
+    /// One account against its cohort.
+    Benchmark,
+    /// The board-level lifecycle summary.
+    Lifecycle,
+}
+
+impl Report {
+    pub const ALL: [Report; 6] = [
+        Report::Portfolio,
+        Report::Adoption,
+        Report::Renewals,
+        Report::Anomaly,
+        Report::Benchmark,
+        Report::Lifecycle,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Report::Portfolio => "portfolio",
+            Report::Adoption => "adoption",
+            Report::Renewals => "renewals",
+            Report::Anomaly => "anomaly",
+            Report::Benchmark => "benchmark",
+            Report::Lifecycle => "lifecycle",
+        }
+    }
+
+    /// Whether the report is about one account (`--account` required).
+    pub fn needs_account(self) -> bool {
+        matches!(self, Report::Anomaly | Report::Benchmark)
+    }
 }
 
 impl FromStr for Report {
     type Err = EngineError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "portfolio" | "weekly" => Ok(Report::Portfolio),
-            other => Err(EngineError::Invalid(format!(
-                "unknown report `{other}` (expected portfolio)"
-            ))),
+        let wanted = s.replace('-', "_");
+        match wanted.as_str() {
+            "weekly" | "status" => return Ok(Report::Portfolio),
+            "renewal" | "forecast" => return Ok(Report::Renewals),
+            "board" => return Ok(Report::Lifecycle),
+            _ => {}
         }
+        Report::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "unknown report `{s}` (expected {})",
+                    Report::ALL.map(Report::as_str).join(", ")
+                ))
+            })
     }
 }
 
@@ -40,6 +95,10 @@ pub struct ReportRequest {
     pub report: Report,
     pub as_of: NaiveDate,
     pub locale: Locale,
+    /// The account of the one-account reports (anomaly, benchmark).
+    pub account: Option<String>,
+    /// The anomaly report's metric (None: the one furthest outside its range).
+    pub metric: Option<String>,
 }
 
 pub fn report(
@@ -48,26 +107,80 @@ pub fn report(
     drafting: &Drafting,
     request: &ReportRequest,
 ) -> Result<Draft, EngineError> {
-    let (template, facts) = match request.report {
+    let account = match (request.report.needs_account(), &request.account) {
+        (true, None) => {
+            return Err(EngineError::Invalid(format!(
+                "the {} report is about one account: give it with --account ID",
+                request.report.as_str()
+            )));
+        }
+        (_, account) => account.as_deref(),
+    };
+    let settings = &drafting.config;
+    let (facts, layout) = match request.report {
         Report::Portfolio => (
-            "portfolio",
             portfolio_facts(store, config, drafting, request.as_of)?,
+            serde_json::json!({}),
+        ),
+        Report::Adoption => (
+            adoption::facts(store, config, &settings.adoption_report, request.as_of)?,
+            adoption::layout(),
+        ),
+        Report::Renewals => (
+            renewals::facts(store, config, &settings.renewals_report, request.as_of)?,
+            renewals::layout(),
+        ),
+        Report::Anomaly => (
+            anomaly::facts(
+                store,
+                config,
+                &settings.anomaly,
+                account.unwrap_or_default(),
+                request.metric.as_deref(),
+                request.as_of,
+            )?,
+            anomaly::layout(),
+        ),
+        Report::Benchmark => (
+            benchmark::facts(
+                store,
+                config,
+                &settings.benchmark,
+                account.unwrap_or_default(),
+                request.as_of,
+            )?,
+            benchmark::layout(),
+        ),
+        Report::Lifecycle => (
+            lifecycle::facts(store, config, request.as_of)?,
+            lifecycle::layout(),
         ),
     };
     compose(
         &drafting.templates,
         DraftSpec {
-            template: template.to_string(),
+            template: request.report.as_str().to_string(),
             locale: request.locale,
             facts,
             charts: Default::default(),
-            layout: serde_json::json!({}),
+            layout,
         },
     )
     .map_err(draft_error)
 }
 
-fn push_account(
+/// A Not-found about the account, said as the invalid request it is.
+pub(crate) fn account_error(report: Report, account_id: &str, error: EngineError) -> EngineError {
+    match error {
+        EngineError::NotFound(message) => EngineError::Invalid(format!(
+            "the {} report needs an existing account: `{account_id}`: {message}",
+            report.as_str()
+        )),
+        other => other,
+    }
+}
+
+pub(crate) fn push_account(
     facts: &mut Facts,
     key: &str,
     row: &HealthListRow,
