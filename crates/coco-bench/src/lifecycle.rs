@@ -26,7 +26,7 @@ pub const END: &str = "<!-- coco-bench lifecycle: end -->";
 /// before each renewal, the stage history 26 weeks back.
 const HISTORY_WEEKS: u64 = 26;
 
-fn prepare(work: &Path, size: &Size, memory_limit: &str) -> Result<PathBuf> {
+pub fn prepare(work: &Path, size: &Size, memory_limit: &str) -> Result<PathBuf> {
     let dir = work.join(format!(
         "book-{}-{}-lifecycle",
         size.accounts, size.events_per_account_month as u64

@@ -19,6 +19,7 @@ use coco_core::contract;
 use coco_store::{IngestOptions, Store, StoreOptions};
 
 mod alerts;
+mod drafts;
 mod growth;
 mod lifecycle;
 mod model;
@@ -94,6 +95,14 @@ enum BenchCommand {
     /// Every segmentation, workload and journey analysis on 100,000 accounts with 27
     /// weekly snapshots, and rebalancing 50 CSMs × 10,000 accounts.
     Lifecycle {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The weekly portfolio report and one account's QBR deck on the 100,000-account
+    /// book of `lifecycle`.
+    Drafts {
         #[arg(long, default_value_t = 100_000)]
         accounts: usize,
         #[command(flatten)]
@@ -189,6 +198,12 @@ fn main() -> Result<()> {
             write,
         } => alerts::run(accounts, repetitions, seed, write.as_deref()),
         BenchCommand::Lifecycle { accounts, store } => lifecycle::run(
+            accounts,
+            &store.work_dir,
+            &store.memory_limit,
+            store.write.as_deref(),
+        ),
+        BenchCommand::Drafts { accounts, store } => drafts::run(
             accounts,
             &store.work_dir,
             &store.memory_limit,
@@ -451,6 +466,9 @@ fn child(kind: &str, data_dir: &Path, file: &Path, memory_limit: &str) -> Result
         return Ok(measurement);
     }
     if let Some(measurement) = lifecycle::child(kind, data_dir, memory_limit)? {
+        return Ok(measurement);
+    }
+    if let Some(measurement) = drafts::child(kind, data_dir, memory_limit)? {
         return Ok(measurement);
     }
     let started = Instant::now();
