@@ -16,26 +16,13 @@ use coco_drafts::facts::Facts;
 use coco_insights::adoption::progress::Trend;
 use coco_store::Store;
 
-use super::cite;
+use super::{cite, median};
 use crate::drafts::AdoptionReportSettings;
 use crate::{Config, EngineError};
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
     (n > 0).then(|| sum / n as f64)
-}
-
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    })
 }
 
 pub fn facts(

@@ -57,7 +57,7 @@ impl AnomalySettings {
                 self.min_history, self.weeks
             ));
         }
-        if !(self.k > 0.0 && self.max_z > 0.0) {
+        if self.k.is_nan() || self.k <= 0.0 || self.max_z.is_nan() || self.max_z <= 0.0 {
             return Err("k and max_z must be positive".into());
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -65,7 +65,7 @@ impl AnomalySettings {
             if !seen.insert(h.id.as_str()) {
                 return Err(format!("hypothesis `{}` is defined twice", h.id));
             }
-            if h.metrics.is_empty() || !(h.weight > 0.0) {
+            if h.metrics.is_empty() || h.weight.is_nan() || h.weight <= 0.0 {
                 return Err(format!(
                     "hypothesis `{}` needs at least one metric and a positive weight",
                     h.id

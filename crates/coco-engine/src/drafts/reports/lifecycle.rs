@@ -17,24 +17,11 @@ use chrono::{Days, NaiveDate};
 use coco_drafts::facts::Facts;
 use coco_store::Store;
 
-use super::cite;
+use super::{cite, median};
 use crate::lifecycle::{dropoff, load_base, stage_book, stage_distribution};
 use crate::{Config, EngineError};
 
 const MOVES: usize = 5;
-
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    })
-}
 
 pub fn facts(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Facts, EngineError> {
     let base = load_base(store, config, as_of)?;
