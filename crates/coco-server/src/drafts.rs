@@ -63,37 +63,9 @@ pub const ACCOUNT_DOCUMENTS: [(&str, &str); 8] = [
     ("task", "Playbook task email"),
 ];
 
-/// Names a report may go by, tried in this order; the engine's `Report::from_str`
-/// decides which are reports (the first name of each report is the one listed).
-const REPORT_NAMES: [&str; 12] = [
-    "portfolio",
-    "status",
-    "weekly",
-    "monthly",
-    "anomaly",
-    "benchmark",
-    "board",
-    "lifecycle",
-    "renewals",
-    "adoption",
-    "expansion",
-    "executive",
-];
-
-/// Reports whose review page asks for an account and a metric.
-const REPORTS_WITH_SUBJECT: [&str; 2] = ["anomaly", "benchmark"];
-
-/// The reports the engine writes, by the first name each answers to.
+/// The reports the engine writes, by name.
 pub fn report_kinds() -> Vec<(&'static str, Report)> {
-    let mut kinds: Vec<(&'static str, Report)> = Vec::new();
-    for name in REPORT_NAMES {
-        if let Ok(kind) = name.parse::<Report>()
-            && !kinds.iter().any(|(_, k)| *k == kind)
-        {
-            kinds.push((name, kind));
-        }
-    }
-    kinds
+    Report::ALL.iter().map(|r| (r.as_str(), *r)).collect()
 }
 
 // ---------------------------------------------------------------------------------
@@ -316,9 +288,19 @@ impl DraftRequest {
                 ),
             )
         })?;
+        let account = non_empty(&params.account);
+        if parsed.needs_account() && account.is_none() {
+            return Err(AppError::invalid(
+                "account",
+                format!(
+                    "the {} report is about one account: give its id as `account`",
+                    parsed.as_str()
+                ),
+            ));
+        }
         let subject = Subject::Report {
             kind: parsed,
-            account: non_empty(&params.account),
+            account,
             metric: non_empty(&params.metric),
         };
         DraftRequest::common(subject, kind, params)
@@ -361,13 +343,15 @@ fn report_request(
     kind: Report,
     as_of: NaiveDate,
     locale: Locale,
-    _account: &Option<String>,
-    _metric: &Option<String>,
+    account: &Option<String>,
+    metric: &Option<String>,
 ) -> ReportRequest {
     ReportRequest {
         report: kind,
         as_of,
         locale,
+        account: account.clone(),
+        metric: metric.clone(),
     }
 }
 
@@ -864,7 +848,7 @@ pub async fn account_draft_page(
     let api = format!("/api/v1/accounts/{encoded}/drafts/{}", encode(&document));
     let deck = matches!(document.as_str(), "qbr" | "ebr");
     let motives = matches!(document.as_str(), "outreach" | "sequence");
-    let mut context = json!({
+    let context = json!({
         "title": format!("{label} — {name}"),
         "heading": label,
         "kind": "account",
@@ -879,23 +863,6 @@ pub async fn account_draft_page(
         "playbooks": if document == "playbook" { playbook_ids(&state) } else { Vec::new() },
         "templates": if document == "task" { task_template_ids(&state.inner.drafting) } else { Vec::new() },
     });
-    if let Some(fields) = context.as_object_mut() {
-        fields.insert(
-            "llm_href".into(),
-            format!(
-                "{page}?{}",
-                query(&[
-                    ("locale", params.locale.as_deref()),
-                    ("motive", params.motive.as_deref()),
-                    ("as_of", params.as_of.as_deref()),
-                    ("playbook", params.playbook.as_deref()),
-                    ("template", params.template.as_deref()),
-                    ("llm", Some("true")),
-                ])
-            )
-            .into(),
-        );
-    }
     let mut page_params = params.clone();
     page_params.format = None;
     let outcome = match DraftRequest::account(&state, &account_id, &document, &page_params) {
@@ -915,14 +882,14 @@ pub async fn reports_page(
     let as_of = parse_date("as_of", &params.as_of)?;
     let reports: Vec<serde_json::Value> = report_kinds()
         .iter()
-        .map(|(name, _)| {
+        .map(|(name, kind)| {
             let q = query(&[
                 ("locale", Some(locale.as_str())),
                 ("as_of", params.as_of.as_deref()),
             ]);
             json!({
                 "kind": name,
-                "subject": REPORTS_WITH_SUBJECT.contains(name),
+                "subject": kind.needs_account(),
                 "href": format!("/reports/{name}?{q}"),
             })
         })
@@ -952,13 +919,14 @@ pub async fn report_page(
     let encoded = encode(&kind);
     let page = format!("/reports/{encoded}");
     let api = format!("/api/v1/reports/{encoded}");
+    let subject = kind.parse::<Report>().is_ok_and(Report::needs_account);
     let context = json!({
         "title": format!("Report: {kind}"),
         "heading": format!("Report: {kind}"),
         "kind": "report",
         "document": kind,
         "params": params,
-        "subject": REPORTS_WITH_SUBJECT.contains(&kind.as_str()),
+        "subject": subject,
         "links": links(&page, &api, &params, true),
         "motives": Vec::<&str>::new(),
     });

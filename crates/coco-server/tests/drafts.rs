@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{END, Server, log_in, page_text, start};
+use common::{Book, END, Server, log_in, page_text, start_with};
 use reqwest::StatusCode;
 
 async fn get(server: &Server, path: &str, token: &str) -> reqwest::Response {
@@ -62,6 +62,11 @@ fn decoded(html: &str) -> String {
     html.replace("&#x2f;", "/").replace("&amp;", "&")
 }
 
+fn with_query(path: &str, query: &str) -> String {
+    let joint = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{joint}{query}")
+}
+
 fn has_cjk(text: &str) -> bool {
     text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
 }
@@ -88,7 +93,14 @@ fn assert_draft(body: &serde_json::Value, document: &str, template: &str, locale
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drafts_reports_and_the_handbook_over_http() {
-    let server = start().await;
+    // Eight weekly snapshots: the anomaly report needs six of an account's history.
+    let server = start_with(&Book {
+        accounts: 120,
+        months: 6,
+        history_weeks: 7,
+        churn_model: false,
+    })
+    .await;
     let end = chrono::NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap();
     // Alerts, so the playbooks and the alert pages' Draft buttons have something.
     coco_server::actions::daily_run(
@@ -166,14 +178,13 @@ async fn drafts_reports_and_the_handbook_over_http() {
     );
     let first_playbook = server.state.inner.actions.playbooks.playbooks[0].id.clone();
     if shipped("playbook") {
-        let playbook = get_json(&server, &format!("{base}/playbook")).await;
-        assert_draft(&playbook, "playbook", "playbook", "en");
-        let named = get_json(
-            &server,
-            &format!("{base}/playbook?playbook={first_playbook}"),
-        )
-        .await;
-        assert_draft(&named, "playbook", "playbook", "en");
+        for path in [
+            format!("{base}/playbook"),
+            format!("{base}/playbook?playbook={first_playbook}"),
+        ] {
+            let body = get_json(&server, &path).await;
+            assert_draft(&body, "playbook", "playbook", "en");
+        }
     } else {
         assert_not_shipped(&server, &format!("{base}/playbook"), "playbook").await;
     }
@@ -186,6 +197,19 @@ async fn drafts_reports_and_the_handbook_over_http() {
     assert_draft(&zh, "qbr", "qbr", "zh");
     assert!(has_cjk(zh["markdown"].as_str().unwrap()));
     assert!(zh["html"].as_str().unwrap().contains("lang=\"zh-CN\""));
+
+    // An account named with markup: its drafts show the name as text, never as markup.
+    let xss = get_json(
+        &server,
+        &format!("/api/v1/accounts/{}/drafts/qbr", server.xss_account),
+    )
+    .await;
+    assert!(xss["markdown"].as_str().unwrap().contains(common::XSS_NAME));
+    for field in ["html", "html_fragment"] {
+        let html = xss[field].as_str().unwrap();
+        assert!(!html.contains("<script>alert"), "{field}: {html}");
+        assert!(html.contains("&lt;script&gt;"), "{field}");
+    }
 
     // ----- Markdown, HTML, PPTX ----------------------------------------------------
     let md = get(
@@ -346,6 +370,32 @@ async fn drafts_reports_and_the_handbook_over_http() {
         report_md.text().await.unwrap(),
         portfolio["markdown"].as_str().unwrap()
     );
+    // Every report the engine lists: written (or, until its template ships, refused
+    // naming it); those about one account need `account`.
+    for kind in coco_engine::drafts::reports::Report::ALL {
+        let name = kind.as_str();
+        let path = if kind.needs_account() {
+            let (status, body) = error_of(&server, &format!("/api/v1/reports/{name}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+            assert_eq!(body["error"]["field"], "account");
+            format!("/api/v1/reports/{name}?account={account}")
+        } else {
+            format!("/api/v1/reports/{name}")
+        };
+        if shipped(name) {
+            let body = get_json(&server, &path).await;
+            assert_draft(&body, name, name, "en");
+            let md = get(
+                &server,
+                &with_query(&path, "format=md"),
+                &server.viewer_token,
+            )
+            .await;
+            assert_eq!(md.status(), StatusCode::OK, "{path} md");
+        } else {
+            assert_not_shipped(&server, &path, name).await;
+        }
+    }
     let handbook_shipped = shipped("handbook");
     if handbook_shipped {
         let handbook = get_json(&server, "/api/v1/handbook").await;
@@ -512,6 +562,19 @@ async fn drafts_reports_and_the_handbook_over_http() {
     } else {
         assert!(handbook_page.contains("id=\"draft-error-message\""));
     }
+
+    // Every role reviews drafts; the LLM rewrite is offered to those who may ask for it.
+    assert!(review.contains("name=\"llm\""));
+    let (viewer, _) = log_in(&server, "viewer", &server.viewer_password).await;
+    let viewed = viewer
+        .get(server.url(&format!("/accounts/{account}/drafts/plan")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewed.status(), StatusCode::OK);
+    let viewed = viewed.text().await.unwrap();
+    assert!(viewed.contains("id=\"draft-body\""));
+    assert!(!viewed.contains("name=\"llm\""));
 
     // The alert pages' Draft buttons: the outreach draft with the profile's motive.
     let alerts = get_json(&server, "/api/v1/alerts?limit=20").await;

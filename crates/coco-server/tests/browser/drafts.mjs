@@ -1,6 +1,7 @@
 // Drafts in real headless Chromium: an account's Draft menu → the QBR for review (cited
 // facts, footnotes, grounding), Copy (the Markdown on the clipboard, "Copied" shown),
-// the PPTX download, the locale switch, the Reports page and a report.
+// the PPTX download, the locale switch, the motive picker, the Reports page, a report
+// and a one-account report through its form.
 //
 // Started by crates/coco-server/tests/browser.rs (`drafts_are_reviewed_in_chromium`):
 //   COCO_URL             base address of the server (http://127.0.0.1:PORT)
@@ -164,6 +165,18 @@ await step("Reports lists the reports and opens one", async () => {
     page.click("#reports tr[data-report=portfolio] a"),
   ]);
   assert.equal(await page.getAttribute("#draft-review", "data-template"), "portfolio");
+  assert.ok((await page.locator("#draft-body .fact").count()) > 0);
+});
+
+await step("a one-account report is asked for through its form", async () => {
+  await page.goto(`${base}/reports`);
+  await page.fill("#reports tr[data-report=benchmark] input[name=account]", account);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === "/reports/benchmark"),
+    page.click("#reports tr[data-report=benchmark] button[type=submit]"),
+  ]);
+  assert.equal(await page.getAttribute("#draft-review", "data-template"), "benchmark");
+  assert.equal(await page.inputValue("#draft-options input[name=account]"), account);
   assert.ok((await page.locator("#draft-body .fact").count()) > 0);
 });
 
