@@ -196,6 +196,47 @@ fn every_report_in_both_locales_is_grounded_and_snapshotted() {
         }
     }
 
+    // The one-account reports hold for many accounts, not just the snapshotted one.
+    let accounts = store
+        .health_list(
+            snapshot.snapshot_id,
+            None,
+            &HealthListFilter {
+                sort: HealthSort::Arr,
+                limit: Some(30),
+                ..HealthListFilter::default()
+            },
+        )
+        .unwrap();
+    for row in &accounts {
+        for kind in [Report::Anomaly, Report::Benchmark] {
+            for locale in Locale::ALL {
+                let id = row.account_id.as_str();
+                match write(
+                    &store,
+                    &config,
+                    &drafting,
+                    kind,
+                    as_of,
+                    locale,
+                    Some(id),
+                    None,
+                ) {
+                    Ok(draft) => assert!(
+                        draft.grounding.passed(),
+                        "{} {id} {locale}: {}",
+                        kind.as_str(),
+                        draft.grounding.explain()
+                    ),
+                    // A customer of a few weeks has no normal range yet.
+                    Err(EngineError::Invalid(m))
+                        if kind == Report::Anomaly && m.contains("too little history") => {}
+                    Err(e) => panic!("{} {id} {locale}: {e}", kind.as_str()),
+                }
+            }
+        }
+    }
+
     // Clear errors for the one-account reports.
     for kind in [Report::Anomaly, Report::Benchmark] {
         let message = invalid(write(

@@ -247,5 +247,5 @@ pub fn facts(
 }
 
 pub fn layout() -> serde_json::Value {
-    serde_json::json!({"metrics": [], "summary": {}})
+    serde_json::json!({"metrics": [], "summary": {}, "best": {}, "worst": {}})
 }

@@ -305,5 +305,5 @@ pub fn facts(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Facts, 
 }
 
 pub fn layout() -> serde_json::Value {
-    serde_json::json!({"stages": [], "moves": [], "retention": {}, "history": {}})
+    serde_json::json!({"stages": [], "moves": [], "retention": {}, "history": {}, "largest": {}, "dropoff": {}})
 }
