@@ -4,40 +4,18 @@
 //! outbox's promises under faults: a receiver down then up, a slow receiver, a receiver
 //! that keeps failing (dead letters, retry), and the process killed mid-delivery.
 
+mod common;
 #[path = "../../coco-actions/tests/support/mod.rs"]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{SECRET, coco, ok};
 use serde_json::Value;
 use support::{Receiver, SmtpSink, unused_port};
-
-const SECRET: &str = "test-webhook-secret";
-
-fn coco(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coco"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env("COCO_TEST_WEBHOOK_SECRET", SECRET)
-        .env_remove("COCO_LOG")
-        .output()
-        .expect("run coco")
-}
-
-fn ok(output: Output) -> Output {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
 
 fn json(data: &Path, args: &[&str]) -> Value {
     let mut all = args.to_vec();

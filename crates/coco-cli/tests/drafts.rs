@@ -3,30 +3,15 @@
 //! document kind, and the clear errors (no account, no template, a binary deck to the
 //! terminal, an unknown document or report) with exit code 1.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Output;
+
+use common::coco;
 use serde_json::Value;
 
-fn coco(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coco"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("COCO_LOG")
-        .output()
-        .expect("run coco")
-}
-
 fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    String::from_utf8_lossy(&common::ok(output).stdout).into_owned()
 }
 
 fn refused(output: Output) -> String {
@@ -64,7 +49,13 @@ fn every_draft_and_report_from_the_command_line() {
     ok(coco(
         &data,
         &[
-            "metrics", "backfill", "--from", "2026-08-01", "--to", "2026-10-24", "--every",
+            "metrics",
+            "backfill",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-10-24",
+            "--every",
             "7d",
         ],
     ));
@@ -85,11 +76,8 @@ fn every_draft_and_report_from_the_command_line() {
     };
 
     // The account with the most open alerts: its outreach is a risk or expansion email.
-    let alerts: Value = serde_json::from_str(&ok(coco(
-        &data,
-        &["alerts", "list", "--format", "json"],
-    )))
-    .unwrap();
+    let alerts: Value =
+        serde_json::from_str(&ok(coco(&data, &["alerts", "list", "--format", "json"]))).unwrap();
     let account = alerts
         .as_array()
         .and_then(|a| a.first())
@@ -111,7 +99,12 @@ fn every_draft_and_report_from_the_command_line() {
     ]));
     assert_eq!(zh.matches("\n## ").count(), 3, "three emails: {zh}");
     let json: Value = serde_json::from_str(&ok(run(&[
-        "draft", "plan", "--account", &account, "--as", "json",
+        "draft",
+        "plan",
+        "--account",
+        &account,
+        "--as",
+        "json",
     ])))
     .unwrap();
     assert!(json["draft"]["markdown"].as_str().unwrap().contains("## "));
@@ -168,7 +161,14 @@ fn every_draft_and_report_from_the_command_line() {
         no_template.contains("--template") && no_template.contains("health_check_in"),
         "{no_template}"
     );
-    let to_terminal = refused(run(&["draft", "qbr", "--account", &account, "--as", "pptx"]));
+    let to_terminal = refused(run(&[
+        "draft",
+        "qbr",
+        "--account",
+        &account,
+        "--as",
+        "pptx",
+    ]));
     assert!(to_terminal.contains("--out"), "{to_terminal}");
     let unknown = refused(run(&["draft", "novel", "--account", &account]));
     assert!(

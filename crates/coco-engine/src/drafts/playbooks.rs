@@ -9,7 +9,8 @@
 
 use chrono::NaiveDate;
 use coco_actions::playbooks::{
-    AccountPlace, EscalationNode, Playbook, PlaybooksConfig, TaskTemplate, escalate, plan_tasks,
+    AccountPlace, EscalationNode, PlannedTask, Playbook, PlaybooksConfig, TaskTemplate, escalate,
+    plan_tasks,
 };
 use coco_actions::routing::Hierarchy;
 use coco_actions::rules::{AlertRule, AlertsConfig, Condition, Evidence, RuleInputs, evaluate};
@@ -339,12 +340,14 @@ fn observe(alerts: &AlertsConfig, inputs: &AlertInputs, index: usize) -> Vec<Vec
         .iter()
         .enumerate()
         .flat_map(|(r, list)| {
-            list.iter().enumerate().map(move |(c, condition)| AlertRule {
-                id: format!("{r}.{c}"),
-                when: vec![(*condition).clone()],
-                when_any: Vec::new(),
-                ..alerts.rules[r].clone()
-            })
+            list.iter()
+                .enumerate()
+                .map(move |(c, condition)| AlertRule {
+                    id: format!("{r}.{c}"),
+                    when: vec![(*condition).clone()],
+                    when_any: Vec::new(),
+                    ..alerts.rules[r].clone()
+                })
         })
         .collect();
     let firings = evaluate(
@@ -464,9 +467,7 @@ struct AccountContext<'a> {
 
 fn role_holder(hierarchy: &Hierarchy, owner: Option<&str>, role: &str) -> Option<String> {
     let role = role.parse().ok()?;
-    hierarchy
-        .holder(owner?, role)
-        .map(|p| p.name.clone())
+    hierarchy.holder(owner?, role).map(|p| p.name.clone())
 }
 
 fn account_playbook_facts(
@@ -534,7 +535,12 @@ fn account_playbook_facts(
                 .alerts
                 .rules
                 .iter()
-                .filter(|r| actions.playbooks.for_rule(r).is_some_and(|p| p.id == playbook.id))
+                .filter(|r| {
+                    actions
+                        .playbooks
+                        .for_rule(r)
+                        .is_some_and(|p| p.id == playbook.id)
+                })
                 .collect(),
         };
         for (t, rule) in rules.iter().enumerate() {
@@ -582,27 +588,14 @@ fn account_playbook_facts(
                 f64::from(task.step),
                 cite(&source, None, None),
             );
-            facts.text(&format!("{task_key}.title"), &task.title, cite(&source, None, None));
-            facts.text(
-                &format!("{task_key}.owner_role"),
-                task.owner_role.as_str(),
-                cite(&source, None, None),
+            planned_task_facts(
+                facts,
+                &task_key,
+                task,
+                context.hierarchy,
+                &source,
+                "due_days",
             );
-            if let Some(person) = task
-                .owner_csm_id
-                .as_deref()
-                .and_then(|id| context.hierarchy.person(id))
-            {
-                facts.text(
-                    &format!("{task_key}.owner"),
-                    &person.name,
-                    cite(
-                        "csms.name (the role's holder in the CSM hierarchy)",
-                        None,
-                        Some(format!("csms {}", person.csm_id)),
-                    ),
-                );
-            }
             if let Some(template) = playbook
                 .tasks_for(place)
                 .get(k)
@@ -614,11 +607,6 @@ fn account_playbook_facts(
                     cite(&source, None, None),
                 );
             }
-            facts.date(
-                &format!("{task_key}.due_on"),
-                task.due_on,
-                cite(&format!("{source} due_days after the start"), None, None),
-            );
             if !task.instructions.is_empty() {
                 facts.text(
                     &format!("{task_key}.instructions"),
@@ -657,27 +645,13 @@ fn account_playbook_facts(
             for (e, task) in decided.tasks.iter().enumerate() {
                 let task_key = format!("{key}.escalation_tasks.{e}");
                 let source = format!("{} escalation", origins.playbooks);
-                facts.text(&format!("{task_key}.title"), &task.title, cite(&source, None, None));
-                facts.text(
-                    &format!("{task_key}.owner_role"),
-                    task.owner_role.as_str(),
-                    cite(&source, None, None),
-                );
-                if let Some(person) = task
-                    .owner_csm_id
-                    .as_deref()
-                    .and_then(|id| context.hierarchy.person(id))
-                {
-                    facts.text(
-                        &format!("{task_key}.owner"),
-                        &person.name,
-                        cite("csms.name", None, Some(format!("csms {}", person.csm_id))),
-                    );
-                }
-                facts.date(
-                    &format!("{task_key}.due_on"),
-                    task.due_on,
-                    cite(&format!("{source} task_due_days after the start"), None, None),
+                planned_task_facts(
+                    facts,
+                    &task_key,
+                    task,
+                    context.hierarchy,
+                    &source,
+                    "task_due_days",
                 );
             }
         }
@@ -726,6 +700,48 @@ fn account_playbook_facts(
     }
 }
 
+/// A planned task's title, owner (role, and the person holding it) and due date; the
+/// due date cited to the `due_field` it was counted with.
+fn planned_task_facts(
+    facts: &mut Facts,
+    key: &str,
+    task: &PlannedTask,
+    hierarchy: &Hierarchy,
+    source: &str,
+    due_field: &str,
+) {
+    facts.text(
+        &format!("{key}.title"),
+        &task.title,
+        cite(source, None, None),
+    );
+    facts.text(
+        &format!("{key}.owner_role"),
+        task.owner_role.as_str(),
+        cite(source, None, None),
+    );
+    if let Some(person) = task
+        .owner_csm_id
+        .as_deref()
+        .and_then(|id| hierarchy.person(id))
+    {
+        facts.text(
+            &format!("{key}.owner"),
+            &person.name,
+            cite(
+                "csms.name (the role's holder in the CSM hierarchy)",
+                None,
+                Some(format!("csms {}", person.csm_id)),
+            ),
+        );
+    }
+    facts.date(
+        &format!("{key}.due_on"),
+        task.due_on,
+        cite(&format!("{source} {due_field} after the start"), None, None),
+    );
+}
+
 fn alert_facts(facts: &mut Facts, key: &str, alert: &AlertRow, context: &AccountContext<'_>) {
     let record = Some(format!("alerts {}", alert.alert_id));
     facts.text(
@@ -751,11 +767,19 @@ fn alert_facts(facts: &mut Facts, key: &str, alert: &AlertRow, context: &Account
     facts.number(
         &format!("{key}.alert.days_open"),
         (context.as_of - alert.opened_on).num_days() as f64,
-        cite("days since alerts.opened_on", Some(context.as_of), record.clone()),
+        cite(
+            "days since alerts.opened_on",
+            Some(context.as_of),
+            record.clone(),
+        ),
     );
     facts.text(
         &format!("{key}.alert.delivery"),
-        if alert.interrupt { "interrupt" } else { "digest" },
+        if alert.interrupt {
+            "interrupt"
+        } else {
+            "digest"
+        },
         cite("alerts.interrupt", None, record.clone()),
     );
     // Who was told when it opened, as the run stored it.
@@ -778,8 +802,16 @@ fn alert_facts(facts: &mut Facts, key: &str, alert: &AlertRow, context: &Account
 
 fn playbook_header(facts: &mut Facts, key: &str, playbook: &Playbook, origins: &Origins) {
     let source = format!("{} playbooks.{}", origins.playbooks, playbook.id);
-    facts.text(&format!("{key}.id"), &playbook.id, cite(&source, None, None));
-    facts.text(&format!("{key}.name"), &playbook.name, cite(&source, None, None));
+    facts.text(
+        &format!("{key}.id"),
+        &playbook.id,
+        cite(&source, None, None),
+    );
+    facts.text(
+        &format!("{key}.name"),
+        &playbook.name,
+        cite(&source, None, None),
+    );
     if let Some(success) = &playbook.success {
         facts.text(
             &format!("{key}.success"),
@@ -887,7 +919,11 @@ fn condition_facts(
         } => {
             facts.text(&format!("{key}.kind"), "event", cited());
             facts.text(&format!("{key}.event"), event, cited());
-            facts.number(&format!("{key}.within_days"), f64::from(*within_days), cited());
+            facts.number(
+                &format!("{key}.within_days"),
+                f64::from(*within_days),
+                cited(),
+            );
             facts.number(&format!("{key}.min_count"), f64::from(*min_count), cited());
         }
         Condition::Attribute { attribute, values } => {
@@ -914,15 +950,27 @@ fn observed_facts(
     };
     facts.text(
         &format!("{key}.holds"),
-        if observed.evidence.is_some() { "yes" } else { "no" },
+        if observed.evidence.is_some() {
+            "yes"
+        } else {
+            "no"
+        },
         cite("alert rule evaluation", at, None),
     );
     if let Some(now) = observed.now {
         facts.number(&format!("{key}.now"), now, cite(&name, at, None));
     }
     if let Some((date, before)) = observed.before {
-        facts.number(&format!("{key}.before"), before, cite(&name, Some(date), None));
-        facts.date(&format!("{key}.before_on"), date, cite("snapshot.as_of", Some(date), None));
+        facts.number(
+            &format!("{key}.before"),
+            before,
+            cite(&name, Some(date), None),
+        );
+        facts.date(
+            &format!("{key}.before_on"),
+            date,
+            cite("snapshot.as_of", Some(date), None),
+        );
         if let Some(now) = observed.now {
             facts.number(
                 &format!("{key}.change"),
@@ -970,7 +1018,11 @@ fn escalation_node_facts(facts: &mut Facts, key: &str, node: &EscalationNode, or
     }
     for (c, condition) in node.when.iter().enumerate() {
         let condition_key = format!("{key}.when.{c}");
-        facts.text(&format!("{condition_key}.source"), &condition.source, cited());
+        facts.text(
+            &format!("{condition_key}.source"),
+            &condition.source,
+            cited(),
+        );
         if let Some(v) = condition.at_least {
             facts.number(&format!("{condition_key}.at_least"), v, cited());
         }
@@ -979,7 +1031,11 @@ fn escalation_node_facts(facts: &mut Facts, key: &str, node: &EscalationNode, or
         }
     }
     if let Some(min) = node.open_alerts_at_least {
-        facts.number(&format!("{key}.open_alerts_at_least"), f64::from(min), cited());
+        facts.number(
+            &format!("{key}.open_alerts_at_least"),
+            f64::from(min),
+            cited(),
+        );
     }
     for (i, role) in node.involve.iter().enumerate() {
         facts.text(&format!("{key}.involve.{i}.role"), role.as_str(), cited());
@@ -998,7 +1054,11 @@ fn escalation_node_facts(facts: &mut Facts, key: &str, node: &EscalationNode, or
             cited(),
         );
     }
-    facts.text(&format!("{key}.stop"), if node.stop { "yes" } else { "no" }, cited());
+    facts.text(
+        &format!("{key}.stop"),
+        if node.stop { "yes" } else { "no" },
+        cited(),
+    );
 }
 
 fn tasks_facts(facts: &mut Facts, key: &str, tasks: &[TaskTemplate], source: &str) {
@@ -1006,10 +1066,22 @@ fn tasks_facts(facts: &mut Facts, key: &str, tasks: &[TaskTemplate], source: &st
     for (k, task) in tasks.iter().enumerate() {
         let task_key = format!("{key}.{k}");
         facts.text(&format!("{task_key}.title"), &task.title, cited());
-        facts.text(&format!("{task_key}.owner_role"), task.owner.as_str(), cited());
-        facts.number(&format!("{task_key}.due_days"), f64::from(task.due_days), cited());
+        facts.text(
+            &format!("{task_key}.owner_role"),
+            task.owner.as_str(),
+            cited(),
+        );
+        facts.number(
+            &format!("{task_key}.due_days"),
+            f64::from(task.due_days),
+            cited(),
+        );
         if !task.instructions.is_empty() {
-            facts.text(&format!("{task_key}.instructions"), &task.instructions, cited());
+            facts.text(
+                &format!("{task_key}.instructions"),
+                &task.instructions,
+                cited(),
+            );
         }
         if let Some(template) = &task.template {
             facts.text(&format!("{task_key}.template"), template, cited());
@@ -1165,7 +1237,11 @@ fn handbook_facts(
             cited(),
         );
         facts.text(&format!("{key}.definition"), &tier.definition, cited());
-        facts.text(&format!("{key}.coverage_plan"), &tier.coverage_plan, cited());
+        facts.text(
+            &format!("{key}.coverage_plan"),
+            &tier.coverage_plan,
+            cited(),
+        );
     }
     facts.number(
         "tiering.reassess_every_days",
@@ -1188,7 +1264,11 @@ fn handbook_facts(
             segments.push(segment);
         }
     }
-    for condition in alerts.rules.iter().flat_map(|r| r.when.iter().chain(&r.when_any)) {
+    for condition in alerts
+        .rules
+        .iter()
+        .flat_map(|r| r.when.iter().chain(&r.when_any))
+    {
         if let Condition::Attribute { attribute, values } = condition
             && attribute == "segment"
         {
@@ -1207,12 +1287,17 @@ fn handbook_facts(
             cite("accounts.segment", None, None),
         );
         let cited = || cite(&origins.playbooks, None, None);
-        let variants = playbooks
-            .playbooks
-            .iter()
-            .filter(|p| p.variants.iter().any(|v| v.segments.iter().any(|s| s == segment)));
+        let variants = playbooks.playbooks.iter().filter(|p| {
+            p.variants
+                .iter()
+                .any(|v| v.segments.iter().any(|s| s == segment))
+        });
         for (i, playbook) in variants.enumerate() {
-            facts.text(&format!("{key}.variant_playbooks.{i}"), &playbook.name, cited());
+            facts.text(
+                &format!("{key}.variant_playbooks.{i}"),
+                &playbook.name,
+                cited(),
+            );
         }
         let rules = alerts.rules.iter().filter(|r| {
             r.when.iter().chain(&r.when_any).any(|c| {
@@ -1242,7 +1327,11 @@ fn handbook_facts(
     facts.number(
         "alerting.cooldown_days",
         f64::from(alerts.settings.cooldown_days),
-        cite(&format!("{} settings.cooldown_days", origins.alerts), None, None),
+        cite(
+            &format!("{} settings.cooldown_days", origins.alerts),
+            None,
+            None,
+        ),
     );
     for (i, severity) in alerts.settings.digest_severities.iter().enumerate() {
         facts.text(
@@ -1274,8 +1363,7 @@ fn handbook_facts(
         // A route with no filter matches every alert (`routing` requires one, last).
         facts.text(
             &format!("{key}.any"),
-            if route.tiers.is_empty() && route.severities.is_empty() && route.coverage.is_empty()
-            {
+            if route.tiers.is_empty() && route.severities.is_empty() && route.coverage.is_empty() {
                 "yes"
             } else {
                 "no"
@@ -1299,7 +1387,11 @@ fn handbook_facts(
             let key = format!("templates.{t}");
             let source = format!("{} playbooks.{}.tasks", origins.playbooks, playbook.id);
             facts.text(&format!("{key}.id"), template, cite(&source, None, None));
-            facts.text(&format!("{key}.task"), &task.title, cite(&source, None, None));
+            facts.text(
+                &format!("{key}.task"),
+                &task.title,
+                cite(&source, None, None),
+            );
             facts.text(
                 &format!("{key}.playbook"),
                 &playbook.name,
@@ -1307,7 +1399,11 @@ fn handbook_facts(
             );
             facts.text(
                 &format!("{key}.written"),
-                if templates.contains(template) { "yes" } else { "no" },
+                if templates.contains(template) {
+                    "yes"
+                } else {
+                    "no"
+                },
                 cite("crates/coco-drafts/templates", None, None),
             );
             t += 1;
