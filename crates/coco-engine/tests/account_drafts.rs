@@ -127,7 +127,10 @@ fn every_account_document_in_both_locales_is_grounded_and_snapshotted() {
                 "{name} {locale}: {}",
                 draft.grounding.explain()
             );
-            assert!(!draft.grounding.claims.is_empty(), "{name} {locale}: no claims");
+            assert!(
+                !draft.grounding.claims.is_empty(),
+                "{name} {locale}: no claims"
+            );
             assert!(
                 draft.footnotes().iter().all(|f| !f.cited.source.is_empty()),
                 "{name} {locale}: a footnote without a source"

@@ -116,7 +116,10 @@ fn playbooks_task_emails_and_the_handbook_in_both_locales() {
         assert_cited("named playbook", &named);
         assert!(named.facts.get("playbooks.0.alert.opened_on").is_none());
         assert_eq!(
-            named.facts.get("playbooks.0.started_on").map(|f| f.value.clone()),
+            named
+                .facts
+                .get("playbooks.0.started_on")
+                .map(|f| f.value.clone()),
             Some(coco_drafts::facts::FactValue::Date(as_of))
         );
         insta::assert_snapshot!(format!("playbook_named_{locale}"), named.markdown);

@@ -53,7 +53,10 @@ pub fn candidate(
 /// `migration.*`: the move, cited to the coverage model and the tiering run.
 pub fn push_facts(facts: &mut Facts, candidate: &Candidate, as_of: NaiveDate, model: &str) {
     let at = Some(as_of);
-    let record = Some(format!("segments migration {as_of} {}", candidate.account_id));
+    let record = Some(format!(
+        "segments migration {as_of} {}",
+        candidate.account_id
+    ));
     let source = |what: &str| cite(&format!("{model}: {what}"), at, record.clone());
     let direction = match candidate.direction {
         MoveDirection::Upgrade => "upgrade",
