@@ -23,6 +23,36 @@ const GAPS: usize = 3;
 const OPPORTUNITIES: usize = 2;
 const DRIVERS: usize = 3;
 
+/// The book-wide inputs an account document reads besides the account's own rows: the
+/// growth base (frame, per-feature usage, weekly history) with the adoption and expansion
+/// inputs built on it — the peers' feature shares, the look-alikes. Loading them is most
+/// of a draft's cost on a large book (seconds at 100,000 accounts, `coco-bench drafts`),
+/// so a process writing many drafts as of one date loads them once and passes them in.
+pub struct BookInputs {
+    base: std::sync::Arc<crate::growth::GrowthBase>,
+    adoption: crate::adoption::AdoptionData,
+    expansion: crate::expansion::ExpansionData,
+}
+
+impl BookInputs {
+    /// The inputs as of the latest snapshot on or before `as_of`.
+    pub fn load(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Self, EngineError> {
+        let base = crate::growth::load_base(store, config, as_of)?;
+        let adoption = crate::adoption::from_base(store, config, base.clone())?;
+        let expansion = crate::expansion::from_base(store, config, base.clone(), true)?;
+        Ok(BookInputs {
+            base,
+            adoption,
+            expansion,
+        })
+    }
+
+    /// The snapshot date the inputs are of.
+    pub fn as_of(&self) -> NaiveDate {
+        self.base.snapshot.as_of
+    }
+}
+
 /// What account documents are written from.
 pub struct AccountFacts {
     pub facts: Facts,
@@ -52,6 +82,31 @@ fn level_name(level: Level) -> &'static str {
 pub fn gather(
     store: &Store,
     config: &Config,
+    account_id: &str,
+    as_of: NaiveDate,
+    period_days: u32,
+    trend_metrics: &[String],
+    chart_weeks: usize,
+) -> Result<AccountFacts, EngineError> {
+    gather_with(
+        store,
+        config,
+        None,
+        account_id,
+        as_of,
+        period_days,
+        trend_metrics,
+        chart_weeks,
+    )
+}
+
+/// [`gather`] with the book's inputs already loaded (`None`: loaded here). Inputs of
+/// another snapshot than the account's as of `as_of` are not used.
+#[allow(clippy::too_many_arguments)]
+pub fn gather_with(
+    store: &Store,
+    config: &Config,
+    book: Option<&BookInputs>,
     account_id: &str,
     as_of: NaiveDate,
     period_days: u32,
@@ -426,8 +481,16 @@ pub fn gather(
     let alert_profile = alerts.first().map(|a| a.profile.clone());
 
     // Adoption and expansion, from one load of the growth analyses' inputs.
-    let base = crate::growth::load_base(store, config, as_of)?;
-    let adoption_data = crate::adoption::from_base(store, config, base.clone())?;
+    let loaded;
+    let book = match book {
+        Some(book) if book.as_of() == snapshot_as_of => book,
+        _ => {
+            loaded = BookInputs::load(store, config, as_of)?;
+            &loaded
+        }
+    };
+    let base = &book.base;
+    let adoption_data = &book.adoption;
     let index = crate::growth::account_index(&base.frame, account_id)?;
     let adoption =
         coco_insights::adoption::analyse_account(&adoption_data.inputs(), &config.adoption, index);
@@ -606,9 +669,11 @@ pub fn gather(
         }
     }
 
-    let expansion = crate::expansion::from_base(store, config, base.clone(), true)?;
-    let mut opportunities =
-        coco_insights::expansion::analyse_account(&expansion.inputs(), &config.expansion, index);
+    let mut opportunities = coco_insights::expansion::analyse_account(
+        &book.expansion.inputs(),
+        &config.expansion,
+        index,
+    );
     opportunities.sort_by(|a, b| b.priority.total_cmp(&a.priority));
     for (i, opportunity) in opportunities.iter().take(OPPORTUNITIES).enumerate() {
         let key = format!("expansion.{i}");

@@ -322,10 +322,22 @@ pub fn account_draft(
     drafting: &Drafting,
     request: &AccountDraftRequest,
 ) -> Result<Draft, EngineError> {
+    account_draft_with(store, config, drafting, request, None)
+}
+
+/// [`account_draft`] with the book's inputs loaded once for many drafts of one date.
+pub fn account_draft_with(
+    store: &Store,
+    config: &Config,
+    drafting: &Drafting,
+    request: &AccountDraftRequest,
+    book: Option<&account::BookInputs>,
+) -> Result<Draft, EngineError> {
     let settings = &drafting.config;
-    let mut gathered = account::gather(
+    let mut gathered = account::gather_with(
         store,
         config,
+        book,
         &request.account_id,
         request.as_of,
         settings.qbr.period_days,
