@@ -436,7 +436,13 @@ async fn drafts_reports_and_the_handbook_over_http() {
         ]
         .is_object()
     );
-    assert!(openapi["components"]["schemas"]["DraftBody"]["properties"]["markdown"].is_object());
+    let schemas = &openapi["components"]["schemas"];
+    assert!(schemas["DraftBody"]["properties"]["markdown"].is_object());
+    let text = openapi.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(schemas[name].is_object(), "dangling reference to {name}");
+    }
 
     // ----- Pages -------------------------------------------------------------------
     let (client, _) = log_in(&server, "admin", &server.admin_password).await;
