@@ -615,3 +615,49 @@ async fn drafts_reports_and_the_handbook_over_http() {
             .contains(&format!("data-template=\"outreach_{}\"", motive.as_str()))
     );
 }
+
+/// A `drafts.toml` or a user template that does not parse stops the server from
+/// starting, with the file named; a good user template is laid over the shipped one.
+#[tokio::test]
+async fn the_drafts_configuration_is_checked_at_start() {
+    let start = |data: &std::path::Path| {
+        let store = coco_store::Store::open(data).unwrap();
+        let config = coco_engine::Config::load(None).unwrap();
+        let options = coco_server::ServeOptions {
+            data_dir: data.to_path_buf(),
+            connections: 1,
+            secure_cookies: false,
+        };
+        coco_server::state(store, config, &options)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("config")).unwrap();
+    std::fs::write(
+        data.join("config/drafts.toml"),
+        "[outreach]\nmax_words = \"many\"\n",
+    )
+    .unwrap();
+    let error = match start(&data) {
+        Ok(_) => panic!("a broken drafts.toml must not start"),
+        Err(error) => error.to_string(),
+    };
+    assert!(error.contains("drafts.toml"), "{error}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("templates/drafts/en")).unwrap();
+    std::fs::write(data.join("templates/drafts/en/qbr.md"), "# {% if %}\n").unwrap();
+    let error = match start(&data) {
+        Ok(_) => panic!("a broken template must not start"),
+        Err(error) => error.to_string(),
+    };
+    assert!(error.contains("qbr.md"), "{error}");
+
+    std::fs::write(data.join("templates/drafts/en/qbr.md"), "# Our review\n").unwrap();
+    let state = start(&data).unwrap();
+    assert_eq!(
+        state.inner.drafting.overrides,
+        vec!["en/qbr.md".to_string()]
+    );
+}
