@@ -28,7 +28,7 @@ use coco_engine::drafts::playbooks::{
 };
 use coco_engine::drafts::reports::{Report, ReportRequest, report};
 use coco_engine::drafts::{
-    AccountDocument, AccountDraftRequest, LlmOutcome, Motive, account_draft, enhance,
+    AccountDocument, AccountDraftRequest, LlmOutcome, Motive, account_draft_with, enhance,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -368,6 +368,12 @@ pub async fn write(
     let config = Arc::clone(&state.inner.config);
     let actions = Arc::clone(&state.inner.actions);
     let drafting = Arc::clone(&state.inner.drafting);
+    // Account documents read the book's inputs of their date, memoised; when they cannot
+    // be loaded the draft loads them itself and reports the problem as it would.
+    let book = match &request.subject {
+        Subject::Account { .. } => crate::views::draft_book(state, request.as_of).await.ok(),
+        _ => None,
+    };
     let request = request.clone();
     let actor = principal.user.username.clone();
     state
@@ -379,7 +385,7 @@ pub async fn write(
                     account_id,
                     document,
                     motive,
-                } => account_draft(
+                } => account_draft_with(
                     store,
                     &config,
                     &drafting,
@@ -390,6 +396,7 @@ pub async fn write(
                         locale,
                         motive: *motive,
                     },
+                    book.as_deref(),
                 ),
                 Subject::Playbook {
                     account_id,

@@ -550,6 +550,26 @@ pub async fn growth(
         .await
 }
 
+/// The book-wide inputs of account drafts as of `as_of` (`BookInputs`: seconds to load
+/// on a large book), loaded once per date and data generation so each draft after the
+/// first takes milliseconds.
+pub async fn draft_book(
+    state: &AppState,
+    as_of: NaiveDate,
+) -> Result<Arc<coco_engine::drafts::account::BookInputs>, AppError> {
+    let config = Arc::clone(&state.inner.config);
+    let key = format!("draft-book|{as_of}");
+    state
+        .inner
+        .views
+        .get_or_compute(state, key, move |store| {
+            Ok(coco_engine::drafts::account::BookInputs::load(
+                store, &config, as_of,
+            )?)
+        })
+        .await
+}
+
 /// The pipeline summary of the opportunities a filter selects, against a target
 /// (coverage), from the memoised pipeline.
 pub fn expansion_summary(

@@ -50,7 +50,8 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         connections: args.connections,
         secure_cookies: args.behind_tls,
     };
-    let state = coco_server::state_with_actions(store, config, actions, &options)?;
+    let drafting = crate::commands::drafts::load_drafting(global)?;
+    let state = coco_server::state_with_configs(store, config, actions, drafting, &options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
