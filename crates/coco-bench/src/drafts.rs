@@ -22,6 +22,8 @@ use crate::{Measurement, open_store, replace_section_between, spawn_child};
 pub const BEGIN: &str = "<!-- coco-bench drafts: begin -->";
 pub const END: &str = "<!-- coco-bench drafts: end -->";
 
+/// Timeline entries per account in the read model, as the server keeps.
+const TIMELINE_ENTRIES: usize = 200;
 /// QBRs timed after the first (which also warms DuckDB's caches).
 const WARM_QBRS: usize = 5;
 
@@ -88,9 +90,20 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
             for (n, account_id) in accounts.iter().enumerate() {
                 if n == 1 {
                     let step = Instant::now();
-                    book = Some(BookInputs::load(&store, &config, bench_end())?);
+                    let views = coco_engine::account::read_model(
+                        &store,
+                        &config,
+                        bench_end(),
+                        coco_engine::drafts::account::COMPARE_DAYS,
+                        TIMELINE_ENTRIES,
+                    )?
+                    .context("no snapshot to read the accounts' views from")?;
+                    book = Some(
+                        BookInputs::load(&store, &config, bench_end())?
+                            .with_views(std::sync::Arc::new(views)),
+                    );
                     phases.push((
-                        "the book's inputs (growth base, adoption and expansion inputs), loaded once"
+                        "the book's inputs (growth base, adoption and expansion inputs, the accounts' views in memory as the server's read model), loaded once"
                             .into(),
                         step.elapsed().as_secs_f64(),
                     ));

@@ -12,11 +12,13 @@ use coco_insights::adoption::Level;
 use coco_insights::expansion::OpportunityKind;
 use coco_store::Store;
 use coco_store::actions::AlertFilter;
+use coco_store::read_model::AccountReadModel;
 
-use crate::account::{AccountView, account_view};
+use crate::account::{AccountView, account_view, account_view_from};
 use crate::{Config, EngineError};
 
-/// How far back the health change is measured, as on the account page.
+/// How far back a document measures the health change: a month (the daily account page
+/// looks back a week).
 pub const COMPARE_DAYS: u32 = 30;
 /// Adoption gaps and expansion opportunities a draft may name.
 const GAPS: usize = 3;
@@ -32,6 +34,9 @@ pub struct BookInputs {
     base: std::sync::Arc<crate::growth::GrowthBase>,
     adoption: crate::adoption::AdoptionData,
     expansion: crate::expansion::ExpansionData,
+    /// The accounts' evidence views in memory (the server's read model), when the
+    /// process has one for the date: the same answers as the store, without its reads.
+    views: Option<std::sync::Arc<AccountReadModel>>,
 }
 
 impl BookInputs {
@@ -44,7 +49,14 @@ impl BookInputs {
             base,
             adoption,
             expansion,
+            views: None,
         })
+    }
+
+    /// The inputs with the read model the views of their date are answered from.
+    pub fn with_views(mut self, views: std::sync::Arc<AccountReadModel>) -> Self {
+        self.views = Some(views);
+        self
     }
 
     /// The snapshot date the inputs are of.
@@ -71,6 +83,31 @@ pub(crate) fn cite(source: &str, as_of: Option<NaiveDate>, record: Option<String
         as_of,
         record,
     }
+}
+
+/// `account.id`, `account.name` (the id when it has none) and `as_of`, the date of the
+/// snapshot the account's view is of: what every account document starts from.
+pub(crate) fn push_identity(facts: &mut Facts, view: &AccountView) {
+    let record = Some(format!("accounts {}", view.account_id));
+    facts.text(
+        "account.id",
+        &view.account_id,
+        cite("accounts.account_id", None, record.clone()),
+    );
+    facts.text(
+        "account.name",
+        view.name.clone().unwrap_or_else(|| view.account_id.clone()),
+        cite("accounts.name", None, record),
+    );
+    facts.date(
+        "as_of",
+        view.as_of,
+        cite(
+            "snapshot.as_of",
+            Some(view.as_of),
+            Some(format!("snapshot {}", view.snapshot_id)),
+        ),
+    );
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -113,7 +150,17 @@ pub fn gather_with(
     trend_metrics: &[String],
     chart_weeks: usize,
 ) -> Result<AccountFacts, EngineError> {
-    let view = account_view(store, config, account_id, as_of, COMPARE_DAYS)?;
+    let in_memory = book
+        .and_then(|b| b.views.as_deref())
+        .filter(|views| views.answers_views_as_of(as_of));
+    // A read model built for another comparison does not hold the earlier snapshot
+    // this one reads: the store answers then.
+    let view = match in_memory
+        .map(|views| account_view_from(views, config, account_id, as_of, COMPARE_DAYS))
+    {
+        Some(Ok(view)) => view,
+        _ => account_view(store, config, account_id, as_of, COMPARE_DAYS)?,
+    };
     let snapshot_as_of = view.as_of;
     let at = Some(snapshot_as_of);
     let snapshot_record = Some(format!("snapshot {}", view.snapshot_id));
@@ -121,22 +168,7 @@ pub fn gather_with(
     let mut facts = Facts::default();
 
     let attributes = &view.attributes;
-    facts.text(
-        "account.id",
-        account_id,
-        cite("accounts.account_id", None, account_record.clone()),
-    );
-    let name = view.name.clone().unwrap_or_else(|| account_id.to_string());
-    facts.text(
-        "account.name",
-        &name,
-        cite("accounts.name", None, account_record.clone()),
-    );
-    facts.date(
-        "as_of",
-        snapshot_as_of,
-        cite("snapshot.as_of", at, snapshot_record.clone()),
-    );
+    push_identity(&mut facts, &view);
     for (key, value) in [
         ("segment", &attributes.segment),
         ("industry", &attributes.industry),

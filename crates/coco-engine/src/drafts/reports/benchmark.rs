@@ -47,22 +47,7 @@ pub fn facts(
     };
     let metas = config.metric_metas();
     let mut facts = Facts::default();
-    let record = Some(format!("accounts {account_id}"));
-    facts.text(
-        "account.id",
-        account_id,
-        cite("accounts.account_id", None, record.clone()),
-    );
-    facts.text(
-        "account.name",
-        view.name.clone().unwrap_or_else(|| account_id.to_string()),
-        cite("accounts.name", None, record),
-    );
-    facts.date(
-        "as_of",
-        view.as_of,
-        cite("snapshot.as_of", at, snapshot.clone()),
-    );
+    crate::drafts::account::push_identity(&mut facts, &view);
     facts.text(
         "cohort.dimension",
         dimension,

@@ -169,18 +169,10 @@ pub fn report(
     .map_err(draft_error)
 }
 
-/// The median of some values (None without any).
+/// The median of some values (None without any): `coco_insights::format::median` over
+/// an owned list.
 pub(crate) fn median(mut values: Vec<f64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    })
+    coco_insights::format::median(&mut values)
 }
 
 /// A Not-found about the account, said as the invalid request it is.
