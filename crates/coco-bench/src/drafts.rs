@@ -23,7 +23,7 @@ pub const BEGIN: &str = "<!-- coco-bench drafts: begin -->";
 pub const END: &str = "<!-- coco-bench drafts: end -->";
 
 /// Timeline entries per account in the read model, as the server keeps.
-const TIMELINE_ENTRIES: usize = 200;
+const TIMELINE_ENTRIES: usize = 40;
 /// QBRs timed after the first (which also warms DuckDB's caches).
 const WARM_QBRS: usize = 5;
 
