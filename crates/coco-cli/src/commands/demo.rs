@@ -277,6 +277,10 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
             busiest.map_or("ID", |l| l.csm_id.as_str())
         );
         println!(
+            "{}",
+            write_drafts(global, &store, &config, as_of, &pipeline)?
+        );
+        println!(
             "\nNext: `coco health list --color red --sort change`, `coco account show <id>` (why, with evidence), `coco expansion show <id>` (talking points), `coco adoption report`, `coco journey milestones`, `coco quality` (data dir {}).",
             global.data_dir.display()
         );
@@ -335,4 +339,65 @@ pub fn quickstart(global: &GlobalArgs, args: &QuickstartArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The documents of the demo: the weekly portfolio report (HTML) and the QBR deck of the
+/// account with the top expansion opportunity (PPTX), written under `<data-dir>/drafts/`;
+/// returns the line that says where.
+fn write_drafts(
+    global: &GlobalArgs,
+    store: &coco_store::Store,
+    config: &coco_engine::Config,
+    as_of: NaiveDate,
+    pipeline: &coco_engine::expansion::ExpansionRun,
+) -> Result<String> {
+    use coco_drafts::document::Locale;
+    use coco_engine::drafts::reports::{Report, ReportRequest, report};
+    use coco_engine::drafts::{AccountDocument, AccountDraftRequest, account_draft};
+
+    let drafting = super::drafts::load_drafting(global)?;
+    let dir = global.data_dir.join("drafts");
+    std::fs::create_dir_all(&dir)?;
+    let weekly = report(
+        store,
+        config,
+        &drafting,
+        &ReportRequest {
+            report: Report::Portfolio,
+            as_of,
+            locale: Locale::En,
+            account: None,
+            metric: None,
+        },
+    )?;
+    let weekly_path = dir.join(format!("portfolio-{as_of}.html"));
+    std::fs::write(&weekly_path, weekly.html())?;
+    let mut line = format!(
+        "Drafts: the weekly portfolio report in {} ({} numbers, every one cited)",
+        weekly_path.display(),
+        weekly.grounding.claims.len()
+    );
+    if let Some(top) = pipeline.opportunities.first() {
+        let qbr = account_draft(
+            store,
+            config,
+            &drafting,
+            &AccountDraftRequest {
+                document: AccountDocument::Qbr,
+                account_id: top.account_id.clone(),
+                as_of,
+                locale: Locale::En,
+                motive: None,
+            },
+        )?;
+        let deck = dir.join(format!("qbr-{}.pptx", top.account_id));
+        std::fs::write(&deck, qbr.pptx()?)?;
+        line.push_str(&format!(
+            "; {}'s QBR deck in {}",
+            top.account_name,
+            deck.display()
+        ));
+    }
+    line.push_str(" (`coco draft qbr|sequence|plan|playbook --account ID`, `coco report portfolio|renewals|…`; docs/drafts.md).");
+    Ok(line)
 }
