@@ -408,7 +408,8 @@ mod tests {
 
     #[test]
     fn facts_merge_into_the_layout_defaults_key_by_key() {
-        let mut layout = serde_json::json!({"migration": {"risks": [], "reasons": []}, "alerts": []});
+        let mut layout =
+            serde_json::json!({"migration": {"risks": [], "reasons": []}, "alerts": []});
         merge(
             &mut layout,
             serde_json::json!({"migration": {"direction": "upgrade", "reasons": ["arr"]}}),
