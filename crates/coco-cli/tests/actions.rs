@@ -135,35 +135,7 @@ fn daily_run_alerts_lists_and_at_least_once_delivery_through_faults() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let files = dir.path().join("demo");
-    let files_arg = files.to_str().unwrap();
-    ok(coco(
-        &data,
-        &[
-            "demo",
-            "--accounts",
-            "300",
-            "--months",
-            "12",
-            "--end",
-            "2026-10-31",
-            "--out",
-            files_arg,
-        ],
-    ));
-    ok(coco(&data, &["ingest", "--dir", files_arg]));
-    ok(coco(
-        &data,
-        &[
-            "metrics",
-            "backfill",
-            "--from",
-            "2026-08-01",
-            "--to",
-            "2026-10-24",
-            "--every",
-            "7d",
-        ],
-    ));
+    common::demo_book(&data, &files, 300);
     let smtp = SmtpSink::start();
     let http_port = unused_port();
     let config = data.join("config");

@@ -30,35 +30,7 @@ fn every_draft_and_report_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let files = dir.path().join("demo");
-    let files_arg = files.to_str().unwrap();
-    ok(coco(
-        &data,
-        &[
-            "demo",
-            "--accounts",
-            "200",
-            "--months",
-            "12",
-            "--end",
-            "2026-10-31",
-            "--out",
-            files_arg,
-        ],
-    ));
-    ok(coco(&data, &["ingest", "--dir", files_arg]));
-    ok(coco(
-        &data,
-        &[
-            "metrics",
-            "backfill",
-            "--from",
-            "2026-08-01",
-            "--to",
-            "2026-10-24",
-            "--every",
-            "7d",
-        ],
-    ));
+    common::demo_book(&data, &files, 200);
     ok(coco(
         &data,
         &["run", "daily", "--as-of", "2026-10-31", "--no-deliver"],

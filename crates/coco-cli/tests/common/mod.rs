@@ -28,3 +28,39 @@ pub fn ok(output: Output) -> Output {
     );
     output
 }
+
+/// A demo book of `accounts` accounts (12 months ending 2026-10-31) ingested into
+/// `data`, with weekly snapshots from 2026-08-01 to 2026-10-24; the files are written to
+/// `files`.
+pub fn demo_book(data: &Path, files: &Path, accounts: usize) {
+    let files_arg = files.to_str().expect("a UTF-8 temp path");
+    let accounts = accounts.to_string();
+    ok(coco(
+        data,
+        &[
+            "demo",
+            "--accounts",
+            &accounts,
+            "--months",
+            "12",
+            "--end",
+            "2026-10-31",
+            "--out",
+            files_arg,
+        ],
+    ));
+    ok(coco(data, &["ingest", "--dir", files_arg]));
+    ok(coco(
+        data,
+        &[
+            "metrics",
+            "backfill",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-10-24",
+            "--every",
+            "7d",
+        ],
+    ));
+}
