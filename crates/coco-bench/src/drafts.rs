@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use coco_drafts::document::Locale;
-use coco_engine::drafts::account::BookInputs;
+use coco_engine::drafts::account::{BookInputs, Preloaded};
 use coco_engine::drafts::reports::{Report, ReportRequest, report};
 use coco_engine::drafts::{AccountDocument, AccountDraftRequest, Drafting, account_draft_with};
 use coco_store::snapshots::{HealthListFilter, HealthSort};
@@ -87,21 +87,23 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
             ));
             let mut warm = Vec::new();
             let mut book = None;
+            let mut views = None;
             for (n, account_id) in accounts.iter().enumerate() {
                 if n == 1 {
                     let step = Instant::now();
-                    let views = coco_engine::account::read_model(
-                        &store,
-                        &config,
-                        bench_end(),
-                        coco_engine::drafts::account::COMPARE_DAYS,
-                        TIMELINE_ENTRIES,
-                    )?
-                    .context("no snapshot to read the accounts' views from")?;
-                    book = Some(
-                        BookInputs::load(&store, &config, bench_end())?
-                            .with_views(std::sync::Arc::new(views)),
+                    // As the server holds them: its read model compares with a week
+                    // and with the drafts' month.
+                    views = Some(
+                        coco_engine::account::read_model_comparing(
+                            &store,
+                            &config,
+                            bench_end(),
+                            &[7, coco_engine::drafts::account::COMPARE_DAYS],
+                            TIMELINE_ENTRIES,
+                        )?
+                        .context("no snapshot to read the accounts' views from")?,
                     );
+                    book = Some(BookInputs::load(&store, &config, bench_end())?);
                     phases.push((
                         "the book's inputs (growth base, adoption and expansion inputs, the accounts' views in memory as the server's read model), loaded once"
                             .into(),
@@ -120,7 +122,10 @@ pub fn child(kind: &str, data_dir: &Path, memory_limit: &str) -> Result<Option<M
                         locale: Locale::En,
                         motive: None,
                     },
-                    book.as_ref(),
+                    Preloaded {
+                        book: book.as_ref(),
+                        views: views.as_ref(),
+                    },
                 )
                 .with_context(|| format!("QBR of {account_id}"))?;
                 let html = draft.html();

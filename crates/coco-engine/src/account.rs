@@ -135,9 +135,33 @@ pub fn read_model(
     compare_days: u32,
     timeline_entries: usize,
 ) -> Result<Option<AccountReadModel>, EngineError> {
+    read_model_comparing(store, config, as_of, &[compare_days], timeline_entries)
+}
+
+/// [`read_model`] holding the earlier snapshot of each comparison its views are asked
+/// for (the account page's week, the drafts' month).
+pub fn read_model_comparing(
+    store: &Store,
+    config: &Config,
+    as_of: NaiveDate,
+    compare_days: &[u32],
+    timeline_entries: usize,
+) -> Result<Option<AccountReadModel>, EngineError> {
     let fingerprint = config.catalogue.fingerprint();
-    let Some((snapshot, earlier)) = view_snapshots(store, &fingerprint, as_of, compare_days)?
-    else {
+    let mut snapshot = None;
+    let mut earlier: Vec<SnapshotInfo> = Vec::new();
+    for days in compare_days {
+        let Some((latest, before)) = view_snapshots(store, &fingerprint, as_of, *days)? else {
+            return Ok(None);
+        };
+        snapshot = Some(latest);
+        if let Some(before) = before
+            && !earlier.iter().any(|e| e.snapshot_id == before.snapshot_id)
+        {
+            earlier.push(before);
+        }
+    }
+    let Some(snapshot) = snapshot else {
         return Ok(None);
     };
     let spec = ReadModelSpec {

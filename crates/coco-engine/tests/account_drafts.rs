@@ -9,9 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use coco_drafts::document::Locale;
-use coco_engine::drafts::account::gather;
+use coco_engine::drafts::account::{BookInputs, Preloaded, gather};
 use coco_engine::drafts::{
-    AccountDocument, AccountDraftRequest, Drafting, Motive, account_draft, suggested_motive,
+    AccountDocument, AccountDraftRequest, Drafting, Motive, account_draft, account_draft_with,
+    suggested_motive,
 };
 use coco_engine::lifecycle;
 use coco_store::snapshots::{HealthListFilter, HealthSort};
@@ -205,6 +206,55 @@ fn every_account_document_in_both_locales_is_grounded_and_snapshotted() {
         .pptx()
         .unwrap();
         assert_eq!(&deck[..2], b"PK");
+    }
+
+    // What a server holds in memory (the book's inputs, the accounts' views comparing
+    // with a week and with the drafts' month) writes the same drafts as the store.
+    let book = BookInputs::load(&store, &config, as_of).unwrap();
+    let views = coco_engine::account::read_model_comparing(
+        &store,
+        &config,
+        as_of,
+        &[7, coco_engine::drafts::account::COMPARE_DAYS],
+        40,
+    )
+    .unwrap()
+    .unwrap();
+    for (name, document, motive, account_id) in &cases {
+        let request = AccountDraftRequest {
+            document: *document,
+            account_id: account_id.clone(),
+            as_of,
+            locale: Locale::En,
+            motive: *motive,
+        };
+        // The views answer from memory (a view the model cannot answer would fall back
+        // to the store, and the comparison below would prove nothing).
+        coco_engine::account::account_view_from(
+            &views,
+            &config,
+            account_id,
+            as_of,
+            coco_engine::drafts::account::COMPARE_DAYS,
+        )
+        .unwrap_or_else(|e| panic!("the read model answers {account_id}'s view: {e}"));
+        let from_store = account_draft(&store, &config, &drafting, &request).unwrap();
+        let preloaded = account_draft_with(
+            &store,
+            &config,
+            &drafting,
+            &request,
+            Preloaded {
+                book: Some(&book),
+                views: Some(&views),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            from_store.markdown, preloaded.markdown,
+            "{name} {account_id}"
+        );
+        assert_eq!(from_store.facts, preloaded.facts, "{name} {account_id}");
     }
 }
 

@@ -28,7 +28,8 @@ use coco_engine::drafts::playbooks::{
 };
 use coco_engine::drafts::reports::{Report, ReportRequest, report};
 use coco_engine::drafts::{
-    AccountDocument, AccountDraftRequest, LlmOutcome, Motive, account_draft_with, enhance,
+    AccountDocument, AccountDraftRequest, LlmOutcome, Motive, account::Preloaded,
+    account_draft_with, enhance,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -374,6 +375,7 @@ pub async fn write(
         Subject::Account { .. } => crate::views::draft_book(state, request.as_of).await.ok(),
         _ => None,
     };
+    let views = state.inner.views.read_model();
     let request = request.clone();
     let actor = principal.user.username.clone();
     state
@@ -396,7 +398,10 @@ pub async fn write(
                         locale,
                         motive: *motive,
                     },
-                    book.as_deref(),
+                    Preloaded {
+                        book: book.as_deref(),
+                        views: views.as_deref(),
+                    },
                 ),
                 Subject::Playbook {
                     account_id,

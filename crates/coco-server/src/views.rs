@@ -353,11 +353,12 @@ pub async fn warm_up(state: AppState) {
     let built = state
         .pool()
         .run(move |store| {
-            Ok(coco_engine::account::read_model(
+            // The account page compares with a week, the drafts with a month.
+            Ok(coco_engine::account::read_model_comparing(
                 store,
                 &config,
                 today(),
-                COMPARE_DAYS,
+                &[COMPARE_DAYS, coco_engine::drafts::account::COMPARE_DAYS],
                 TIMELINE_ENTRIES,
             )?)
         })

@@ -34,9 +34,15 @@ pub struct BookInputs {
     base: std::sync::Arc<crate::growth::GrowthBase>,
     adoption: crate::adoption::AdoptionData,
     expansion: crate::expansion::ExpansionData,
-    /// The accounts' evidence views in memory (the server's read model), when the
-    /// process has one for the date: the same answers as the store, without its reads.
-    views: Option<std::sync::Arc<AccountReadModel>>,
+}
+
+/// What a process writing many drafts already holds in memory; each part is optional.
+#[derive(Clone, Copy, Default)]
+pub struct Preloaded<'a> {
+    pub book: Option<&'a BookInputs>,
+    /// The accounts' evidence views (a read model holding the snapshot a draft compares
+    /// with, `COMPARE_DAYS` earlier): the same answers as the store, without its reads.
+    pub views: Option<&'a AccountReadModel>,
 }
 
 impl BookInputs {
@@ -49,14 +55,7 @@ impl BookInputs {
             base,
             adoption,
             expansion,
-            views: None,
         })
-    }
-
-    /// The inputs with the read model the views of their date are answered from.
-    pub fn with_views(mut self, views: std::sync::Arc<AccountReadModel>) -> Self {
-        self.views = Some(views);
-        self
     }
 
     /// The snapshot date the inputs are of.
@@ -128,7 +127,7 @@ pub fn gather(
     gather_with(
         store,
         config,
-        None,
+        Preloaded::default(),
         account_id,
         as_of,
         period_days,
@@ -137,21 +136,22 @@ pub fn gather(
     )
 }
 
-/// [`gather`] with the book's inputs already loaded (`None`: loaded here). Inputs of
+/// [`gather`] with what is already in memory (the rest is read here). Book inputs of
 /// another snapshot than the account's as of `as_of` are not used.
 #[allow(clippy::too_many_arguments)]
 pub fn gather_with(
     store: &Store,
     config: &Config,
-    book: Option<&BookInputs>,
+    preloaded: Preloaded<'_>,
     account_id: &str,
     as_of: NaiveDate,
     period_days: u32,
     trend_metrics: &[String],
     chart_weeks: usize,
 ) -> Result<AccountFacts, EngineError> {
-    let in_memory = book
-        .and_then(|b| b.views.as_deref())
+    let book = preloaded.book;
+    let in_memory = preloaded
+        .views
         .filter(|views| views.answers_views_as_of(as_of));
     // A read model built for another comparison does not hold the earlier snapshot
     // this one reads: the store answers then.

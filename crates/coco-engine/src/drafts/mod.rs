@@ -322,22 +322,29 @@ pub fn account_draft(
     drafting: &Drafting,
     request: &AccountDraftRequest,
 ) -> Result<Draft, EngineError> {
-    account_draft_with(store, config, drafting, request, None)
+    account_draft_with(
+        store,
+        config,
+        drafting,
+        request,
+        account::Preloaded::default(),
+    )
 }
 
-/// [`account_draft`] with the book's inputs loaded once for many drafts of one date.
+/// [`account_draft`] with what a process writing many drafts holds in memory: the book's
+/// inputs of the date, the accounts' views.
 pub fn account_draft_with(
     store: &Store,
     config: &Config,
     drafting: &Drafting,
     request: &AccountDraftRequest,
-    book: Option<&account::BookInputs>,
+    preloaded: account::Preloaded<'_>,
 ) -> Result<Draft, EngineError> {
     let settings = &drafting.config;
     let mut gathered = account::gather_with(
         store,
         config,
-        book,
+        preloaded,
         &request.account_id,
         request.as_of,
         settings.qbr.period_days,
